@@ -1,0 +1,61 @@
+using BenchmarkDotNet.Attributes;
+using Tickrunner.Engine;
+using Tickrunner.Engine.Feeds;
+using Tickrunner.Engine.Indicators;
+using Tickrunner.Engine.Trading;
+
+namespace Tickrunner.Benchmarks;
+
+/// <summary>The engine's per-tick work without Lua: window push, EMA(20) + RSI(14) over 100 bars, one state-machine step.</summary>
+[MemoryDiagnoser]
+public class PerTickBenchmarks
+{
+    private const int WindowSize = 100;
+    private readonly MarketData[] _bars = new MarketData[4096];
+    private MarketDataWindow _window = null!;
+    private StateMachine _machine = null!;
+    private int _i;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var series = new SimulatedFeed().CreateSeries("BTCUSDT", 0);
+        for (var i = 0; i < _bars.Length; i++) _bars[i] = series.Next();
+        _window = new MarketDataWindow(WindowSize);
+        for (var i = 0; i < WindowSize; i++) _window.Push(_bars[i]);
+        _machine = new StateMachine();
+        // Stops far away, so every step marks to market and checks both exits without closing.
+        _machine.Apply(TradingAction.EnterLong(_bars[0].Close, 0.1, 1, 1e12), 0);
+    }
+
+    private ref readonly MarketData NextBar() => ref _bars[_i = (_i + 1) & (_bars.Length - 1)];
+
+    [Benchmark]
+    public void PushBar() => _window.Push(NextBar());
+
+    [Benchmark]
+    public double Ema20AndRsi14()
+    {
+        var closes = _window.Closes();
+        return Ema.Last(closes, 20)!.Value + Rsi.Last(closes, 14)!.Value;
+    }
+
+    [Benchmark]
+    public ActionResult StateMachineStep()
+    {
+        ref readonly var bar = ref NextBar();
+        _machine.Apply(TradingAction.UpdateStopLoss(1), bar.Timestamp);
+        return _machine.MarkToMarket(bar.Close, bar.Timestamp);
+    }
+
+    [Benchmark(Baseline = true)]
+    public ActionResult WholeTick()
+    {
+        ref readonly var bar = ref NextBar();
+        _window.Push(bar);
+        var closes = _window.Closes();
+        var signal = Ema.Last(closes, 20)!.Value + Rsi.Last(closes, 14)!.Value;
+        _machine.Apply(TradingAction.UpdateStopLoss(signal > 0 ? 1 : 2), bar.Timestamp);
+        return _machine.MarkToMarket(bar.Close, bar.Timestamp);
+    }
+}

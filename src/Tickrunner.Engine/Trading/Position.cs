@@ -1,0 +1,88 @@
+namespace Tickrunner.Engine.Trading;
+
+/// <summary>An open or closed position and its P&amp;L (spec §3).</summary>
+/// <remarks>Mutable so the per-tick price update allocates nothing; hand out <see cref="Clone"/> to readers.</remarks>
+public sealed class Position
+{
+    /// <summary>Opens a position; throws when the price or quantity is not finite and positive.</summary>
+    public Position(PositionSide side, double entryPrice, double quantity, long entryTimestamp,
+        double? stopLoss = null, double? takeProfit = null)
+    {
+        if (!double.IsFinite(entryPrice) || entryPrice <= 0)
+            throw new ArgumentOutOfRangeException(nameof(entryPrice), entryPrice, "Entry price must be a finite number > 0.");
+        if (!double.IsFinite(quantity) || quantity <= 0)
+            throw new ArgumentOutOfRangeException(nameof(quantity), quantity, "Quantity must be a finite number > 0.");
+        Side = side;
+        EntryPrice = entryPrice;
+        Quantity = quantity;
+        EntryTimestamp = entryTimestamp;
+        CurrentPrice = entryPrice;
+        StopLoss = stopLoss;
+        TakeProfit = takeProfit;
+    }
+
+    private Position(Position other)
+    {
+        Side = other.Side;
+        EntryPrice = other.EntryPrice;
+        Quantity = other.Quantity;
+        EntryTimestamp = other.EntryTimestamp;
+        CurrentPrice = other.CurrentPrice;
+        StopLoss = other.StopLoss;
+        TakeProfit = other.TakeProfit;
+        ExitPrice = other.ExitPrice;
+        ExitTimestamp = other.ExitTimestamp;
+        RealizedPnl = other.RealizedPnl;
+    }
+
+    /// <summary>Long or Short.</summary>
+    public PositionSide Side { get; }
+    /// <summary>Fill price of the entry.</summary>
+    public double EntryPrice { get; }
+    /// <summary>Size, always &gt; 0.</summary>
+    public double Quantity { get; }
+    /// <summary>Bar time of the entry (Unix ms).</summary>
+    public long EntryTimestamp { get; }
+    /// <summary>Latest close seen while open; the exit price once closed.</summary>
+    public double CurrentPrice { get; private set; }
+    /// <summary>Stop-loss price, if any.</summary>
+    public double? StopLoss { get; internal set; }
+    /// <summary>Take-profit price, if any.</summary>
+    public double? TakeProfit { get; internal set; }
+    /// <summary>Fill price of the exit; null while open.</summary>
+    public double? ExitPrice { get; private set; }
+    /// <summary>Bar time of the exit (Unix ms); null while open.</summary>
+    public long? ExitTimestamp { get; private set; }
+    /// <summary>P&amp;L at the exit; null while open.</summary>
+    public double? RealizedPnl { get; private set; }
+
+    /// <summary>True once the position has been closed.</summary>
+    public bool IsClosed => ExitPrice.HasValue;
+
+    /// <summary>P&amp;L at <see cref="CurrentPrice"/>: Long (price − entry) × qty, Short (entry − price) × qty.</summary>
+    public double UnrealizedPnl => PnlAt(CurrentPrice);
+
+    /// <summary>P&amp;L if the position were closed at <paramref name="price"/>.</summary>
+    public double PnlAt(double price) => Side == PositionSide.Long
+        ? (price - EntryPrice) * Quantity
+        : (EntryPrice - price) * Quantity;
+
+    /// <summary>True when <paramref name="close"/> reaches the stop (Long: ≤ stop, Short: ≥ stop).</summary>
+    public bool IsStopHit(double close) => StopLoss is { } stop && (Side == PositionSide.Long ? close <= stop : close >= stop);
+
+    /// <summary>True when <paramref name="close"/> reaches the target (Long: ≥ target, Short: ≤ target).</summary>
+    public bool IsTargetHit(double close) => TakeProfit is { } target && (Side == PositionSide.Long ? close >= target : close <= target);
+
+    /// <summary>A detached copy for snapshots and events.</summary>
+    public Position Clone() => new(this);
+
+    internal void MarkToMarket(double price) => CurrentPrice = price;
+
+    internal void Close(double price, long timestamp)
+    {
+        CurrentPrice = price;
+        ExitPrice = price;
+        ExitTimestamp = timestamp;
+        RealizedPnl = PnlAt(price);
+    }
+}

@@ -1,0 +1,130 @@
+using Tickrunner.Engine.Common;
+
+namespace Tickrunner.Engine.Trading;
+
+/// <summary>A runner's Idle → Analyzing → InPosition machine: validates actions, keeps the position and its exits (spec §3).</summary>
+public sealed class StateMachine
+{
+    /// <summary>How many transitions are kept.</summary>
+    public const int TransitionHistorySize = 100;
+
+    /// <summary>Transition reason when detect_opportunity returns a table.</summary>
+    public const string OpportunityReason = "Strategy detected opportunity";
+
+    private readonly BoundedHistory<Transition> _transitions = new(TransitionHistorySize);
+
+    /// <summary>The current state.</summary>
+    public TradingState State { get; private set; } = TradingState.Idle;
+
+    /// <summary>The open position; null unless <see cref="State"/> is InPosition.</summary>
+    public Position? Position { get; private set; }
+
+    /// <summary>Transitions ever made (the history keeps the last <see cref="TransitionHistorySize"/>).</summary>
+    public long TransitionCount => _transitions.TotalAdded;
+
+    /// <summary>The newest kept transitions, oldest first.</summary>
+    public Transition[] RecentTransitions(int count = TransitionHistorySize) => _transitions.ToArray(count);
+
+    /// <summary>Validates and applies one action at bar time <paramref name="timestamp"/>.</summary>
+    public ActionResult Apply(in TradingAction action, long timestamp) => action.Kind switch
+    {
+        ActionKind.StartAnalyzing => Require(action, TradingState.Idle)
+            ?? Move(TradingState.Analyzing, action.Reason ?? "Strategy started analysis", timestamp),
+        ActionKind.CancelAnalysis => Require(action, TradingState.Analyzing)
+            ?? Move(TradingState.Idle, action.Reason ?? "Strategy cancelled analysis", timestamp),
+        ActionKind.EnterLong or ActionKind.EnterShort => Enter(action, timestamp),
+        ActionKind.Exit => Require(action, TradingState.InPosition)
+            ?? CheckPrice(action, "price", action.Price)
+            ?? Close(action.Price, timestamp, ExitTrigger.Strategy, action.Reason ?? "Strategy exit"),
+        ActionKind.UpdateStopLoss => Require(action, TradingState.InPosition)
+            ?? CheckPrice(action, "new_stop", action.StopLoss)
+            ?? SetStop(action.StopLoss),
+        ActionKind.UpdateTakeProfit => Require(action, TradingState.InPosition)
+            ?? CheckPrice(action, "new_target", action.TakeProfit)
+            ?? SetTarget(action.TakeProfit),
+        _ => ActionResult.Reject($"unknown action kind {(int)action.Kind}"),
+    };
+
+    /// <summary>Idle → Analyzing because detect_opportunity returned a table.</summary>
+    public ActionResult DetectOpportunity(long timestamp) => State == TradingState.Idle
+        ? Move(TradingState.Analyzing, OpportunityReason, timestamp)
+        : ActionResult.Reject($"an opportunity can only be detected in state Idle, not {State}");
+
+    /// <summary>
+    /// Marks the open position to <paramref name="close"/> and exits at that close when the stop (first) or
+    /// the target is reached. Nothing happens without a position.
+    /// </summary>
+    public ActionResult MarkToMarket(double close, long timestamp)
+    {
+        if (Position is not { } position) return ActionResult.None;
+        position.MarkToMarket(close);
+        if (position.IsStopHit(close))
+            return Close(close, timestamp, ExitTrigger.StopLoss, $"Stop loss hit at {close}");
+        if (position.IsTargetHit(close))
+            return Close(close, timestamp, ExitTrigger.TakeProfit, $"Take profit hit at {close}");
+        return ActionResult.None;
+    }
+
+    /// <summary>Restores a state and position (e.g. after a restart) without recording a transition.</summary>
+    public void Restore(TradingState state, Position? position)
+    {
+        if ((state == TradingState.InPosition) != (position is { IsClosed: false }))
+            throw new ArgumentException($"State {state} needs {(state == TradingState.InPosition ? "an open" : "no")} position.", nameof(position));
+        State = state;
+        Position = position;
+    }
+
+    private ActionResult? Require(in TradingAction action, TradingState valid) => State == valid
+        ? null
+        : ActionResult.Reject($"{action.Name} is not valid in state {State} (only in {valid})");
+
+    private static ActionResult? CheckPrice(in TradingAction action, string field, double? value) =>
+        value is { } v && double.IsFinite(v) && v > 0
+            ? null
+            : ActionResult.Reject($"{action.Name}: {field} must be a finite number > 0, got {Describe(value)}");
+
+    private ActionResult Enter(in TradingAction action, long timestamp)
+    {
+        if (State == TradingState.InPosition)
+            return ActionResult.Reject($"{action.Name} is not valid in state InPosition (only in Idle or Analyzing)");
+        if ((CheckPrice(action, "price", action.Price) ?? CheckPrice(action, "quantity", action.Quantity)) is { } bad)
+            return bad;
+        if (action.StopLoss is not null && CheckPrice(action, "stop_loss", action.StopLoss) is { } badStop) return badStop;
+        if (action.TakeProfit is not null && CheckPrice(action, "take_profit", action.TakeProfit) is { } badTarget) return badTarget;
+
+        var side = action.Kind == ActionKind.EnterLong ? PositionSide.Long : PositionSide.Short;
+        Position = new Position(side, action.Price, action.Quantity, timestamp, action.StopLoss, action.TakeProfit);
+        var moved = Move(TradingState.InPosition, $"Entered {side} {action.Quantity} at {action.Price}", timestamp);
+        return moved with { Opened = Position };
+    }
+
+    private ActionResult Close(double price, long timestamp, ExitTrigger trigger, string reason)
+    {
+        var position = Position!;
+        position.Close(price, timestamp);
+        Position = null;
+        return Move(TradingState.Idle, reason, timestamp) with { Closed = position, ExitTrigger = trigger };
+    }
+
+    private ActionResult SetStop(double? stop)
+    {
+        Position!.StopLoss = stop;
+        return new ActionResult { Executed = true };
+    }
+
+    private ActionResult SetTarget(double? target)
+    {
+        Position!.TakeProfit = target;
+        return new ActionResult { Executed = true };
+    }
+
+    private ActionResult Move(TradingState to, string reason, long timestamp)
+    {
+        var transition = new Transition(State, to, reason, timestamp);
+        State = to;
+        _transitions.Add(transition);
+        return new ActionResult { Executed = true, Transition = transition };
+    }
+
+    private static string Describe(double? value) => value is { } v ? v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "nothing";
+}
