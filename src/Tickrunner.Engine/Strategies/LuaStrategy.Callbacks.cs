@@ -1,0 +1,155 @@
+using System.Runtime.InteropServices;
+using KeraLua;
+using Tickrunner.Engine.Indicators;
+
+namespace Tickrunner.Engine.Strategies;
+
+public sealed partial class LuaStrategy
+{
+    /// <summary>Most bars an indicator period may name; larger values are certainly a mistake.</summary>
+    public const int MaxIndicatorPeriod = 100_000;
+
+    // Static delegates: KeraLua keeps no reference to them, and they must outlive every state.
+    private static readonly LuaFunction SmaFunction = L => Single(L, IndicatorKind.Sma);
+    private static readonly LuaFunction EmaFunction = L => Single(L, IndicatorKind.Ema);
+    private static readonly LuaFunction RsiFunction = L => Single(L, IndicatorKind.Rsi);
+    private static readonly LuaFunction MacdFunction = MacdCallback;
+    private static readonly LuaFunction BollingerFunction = BollingerCallback;
+    private static readonly LuaFunction PrintFunction = PrintCallback;
+
+    /// <summary>In the order the prelude takes them.</summary>
+    private static readonly LuaFunction[] HostFunctions =
+        [SmaFunction, EmaFunction, RsiFunction, MacdFunction, BollingerFunction, PrintFunction];
+
+    private enum IndicatorKind { Sma, Ema, Rsi }
+
+    // Every callback catches everything: an exception escaping into Lua's C frames would kill the process,
+    // and raising a Lua error from here would unwind through .NET frames. Errors go back as (false, message).
+    private static int Single(IntPtr state, IndicatorKind kind)
+    {
+        var self = FromUpvalue(state);
+        try
+        {
+            var lua = self._lua;
+            var name = kind switch { IndicatorKind.Sma => "sma", IndicatorKind.Ema => "ema", _ => "rsi" };
+            if (!self.Period(1, name, "p", kind == IndicatorKind.Rsi ? 14 : null, out var period, out var error))
+                return self.Fail(error);
+            var closes = self.Closes();
+            double? value = kind switch
+            {
+                IndicatorKind.Sma => Sma.Last(closes, period),
+                IndicatorKind.Ema => Ema.Last(closes, period),
+                _ => Rsi.Last(closes, period),
+            };
+            if (value is { } v) lua.PushNumber(v); else lua.PushNil();
+            return 1;
+        }
+        catch (Exception e)
+        {
+            return self.Fail(e.Message);
+        }
+    }
+
+    private static int MacdCallback(IntPtr state)
+    {
+        var self = FromUpvalue(state);
+        try
+        {
+            if (!self.Period(1, "macd", "fast", Macd.DefaultFast, out var fast, out var error)
+                || !self.Period(2, "macd", "slow", Macd.DefaultSlow, out var slow, out error)
+                || !self.Period(3, "macd", "signal", Macd.DefaultSignal, out var signal, out error))
+                return self.Fail(error);
+            if (Macd.Last(self.Closes(), fast, slow, signal) is not { } m) return self.PushNil();
+            self._lua.PushNumber(m.Line);
+            self._lua.PushNumber(m.Signal);
+            self._lua.PushNumber(m.Histogram);
+            return 3;
+        }
+        catch (Exception e)
+        {
+            return self.Fail(e.Message);
+        }
+    }
+
+    private static int BollingerCallback(IntPtr state)
+    {
+        var self = FromUpvalue(state);
+        try
+        {
+            if (!self.Period(1, "bollinger", "p", Bollinger.DefaultPeriod, out var period, out var error))
+                return self.Fail(error);
+            var lua = self._lua;
+            var k = Bollinger.DefaultK;
+            if (lua.Type(2) is not (LuaType.None or LuaType.Nil))
+            {
+                if (lua.Type(2) != LuaType.Number || !double.IsFinite(lua.ToNumber(2)) || lua.ToNumber(2) < 0)
+                    return self.Fail("bollinger(p, k): k must be a finite number ≥ 0");
+                k = lua.ToNumber(2);
+            }
+            if (Bollinger.Last(self.Closes(), period, k) is not { } b) return self.PushNil();
+            lua.PushNumber(b.Upper);
+            lua.PushNumber(b.Middle);
+            lua.PushNumber(b.Lower);
+            return 3;
+        }
+        catch (Exception e)
+        {
+            return self.Fail(e.Message);
+        }
+    }
+
+    private static int PrintCallback(IntPtr state)
+    {
+        var self = FromUpvalue(state);
+        try
+        {
+            self.Log?.Invoke(self._lua.ToString(1, false) ?? "");
+        }
+        catch
+        {
+            // A failing log sink must not break the strategy.
+        }
+        return 0;
+    }
+
+    private static LuaStrategy FromUpvalue(IntPtr state) =>
+        (LuaStrategy)GCHandle.FromIntPtr(LuaNative.ToUserData(state, Lua.UpValueIndex(1))).Target!;
+
+    private ReadOnlySpan<double> Closes() => _window is { } w ? w.Closes() : [];
+
+    private int PushNil()
+    {
+        _lua.PushNil();
+        return 1;
+    }
+
+    private int Fail(string message)
+    {
+        _lua.PushBoolean(false);
+        _lua.PushString(message);
+        return 2;
+    }
+
+    private bool Period(int index, string function, string parameter, int? fallback, out int period, out string error)
+    {
+        var lua = _lua;
+        period = 0;
+        error = "";
+        var type = lua.Type(index);
+        if (type is LuaType.None or LuaType.Nil && fallback is { } f)
+        {
+            period = f;
+            return true;
+        }
+        var number = type == LuaType.Number ? lua.ToNumber(index) : double.NaN;
+        if (number >= 1 && number <= MaxIndicatorPeriod && number == Math.Floor(number))
+        {
+            period = (int)number;
+            return true;
+        }
+        error = type == LuaType.Number
+            ? $"{function}: {parameter} must be a whole number from 1 to {MaxIndicatorPeriod}, got {number.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+            : $"{function}: {parameter} must be a whole number from 1 to {MaxIndicatorPeriod}, got {LuaTypeName(type)}";
+        return false;
+    }
+}

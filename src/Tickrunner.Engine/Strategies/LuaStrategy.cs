@@ -1,0 +1,211 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using KeraLua;
+
+namespace Tickrunner.Engine.Strategies;
+
+/// <summary>A Lua 5.4 strategy in its own sandboxed state: the three-function contract of spec §4.</summary>
+/// <remarks>
+/// The state's tables (market_data, context, indicators) and the constant strings the host needs are created
+/// once and kept on the bottom of the Lua stack, so a tick only overwrites numbers in place: no Lua table,
+/// no chunk and no managed object is created per tick. One instance serves one runner; it is not thread-safe.
+/// </remarks>
+public sealed partial class LuaStrategy : IDisposable
+{
+    // Fixed stack slots, filled at load and kept for the state's life.
+    private const int MarketDataSlot = 1, ContextSlot = 2, IndicatorsSlot = 3, IndicatorValuesSlot = 4, GlobalsSlot = 5;
+    private const int KeySlotBase = 6;
+
+    private enum Key
+    {
+        Symbol, Timestamp, Open, High, Low, Close, Volume, Bid, Ask, MidPrice, Range, AvgVolume,
+        Action, Price, Quantity, StopLoss, TakeProfit, Reason, NewStop, NewTarget,
+        DetectOpportunity, FilterCommitment, ManagePosition,
+        StartAnalyzing, CancelAnalysis, EnterLong, EnterShort, Exit, UpdateStopLoss, UpdateTakeProfit,
+        SymbolValue, // the symbol string last written to market_data, pushed again only when it changes
+    }
+
+    private static readonly string[] KeyNames =
+    [
+        "symbol", "timestamp", "open", "high", "low", "close", "volume", "bid", "ask", "mid_price", "range", "avg_volume",
+        "action", "price", "quantity", "stop_loss", "take_profit", "reason", "new_stop", "new_target",
+        "detect_opportunity", "filter_commitment", "manage_position",
+        "start_analyzing", "cancel_analysis", "enter_long", "enter_short", "exit", "update_stop_loss", "update_take_profit",
+        "",
+    ];
+
+    /// <summary>The three entry points, in the order of the states that call them.</summary>
+    public static IReadOnlyList<string> EntryPoints { get; } = ["detect_opportunity", "filter_commitment", "manage_position"];
+
+    private static int SlotOf(Key key) => KeySlotBase + (int)key;
+    private static readonly int BaseTop = SlotOf(Key.SymbolValue);
+
+    private readonly Lua _lua;
+    private readonly LuaMemoryLimit _memory;
+    private readonly LuaSandboxOptions _options;
+    private GCHandle _self;
+    private IntPtr _budgetHook;
+    private MarketDataWindow? _window;
+    private string? _symbolValue;
+    private bool _disposed;
+
+    private LuaStrategy(string name, string code, string? path, LuaSandboxOptions options)
+    {
+        options.Validate();
+        Name = name;
+        Code = code;
+        FilePath = path;
+        _options = options;
+        _memory = new LuaMemoryLimit(options.MemoryLimitBytes);
+        // The limit is not enforced until strategy code runs: refusing the very first allocation would crash KeraLua.
+        _lua = new Lua(LuaMemoryLimit.Allocator, _memory.UserData) { Encoding = Encoding.UTF8 };
+        _self = GCHandle.Alloc(this, GCHandleType.Weak);
+        try
+        {
+            Initialise();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The strategy's name (the file stem for files).</summary>
+    public string Name { get; }
+
+    /// <summary>The Lua source.</summary>
+    public string Code { get; }
+
+    /// <summary>Where the code was read from, if it came from a file.</summary>
+    public string? FilePath { get; }
+
+    /// <summary>Receives what the strategy prints.</summary>
+    public Action<string>? Log { get; set; }
+
+    /// <summary>Bytes the Lua state holds now.</summary>
+    public long MemoryUsedBytes => _memory.Used;
+
+    /// <summary>Loads a strategy from a .lua file; its name is the file stem.</summary>
+    /// <exception cref="StrategyLoadException">Syntax error, error at load, or a missing entry point.</exception>
+    public static LuaStrategy FromFile(string path, LuaSandboxOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Strategy file '{path}' does not exist.", path);
+        return new LuaStrategy(Path.GetFileNameWithoutExtension(path), File.ReadAllText(path), Path.GetFullPath(path), options ?? LuaSandboxOptions.Default);
+    }
+
+    /// <summary>Loads a strategy from source code.</summary>
+    /// <exception cref="StrategyLoadException">Syntax error, error at load, or a missing entry point.</exception>
+    public static LuaStrategy FromCode(string name, string code, LuaSandboxOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(code);
+        return new LuaStrategy(name, code, null, options ?? LuaSandboxOptions.Default);
+    }
+
+    private string ChunkName => "@" + Name + ".lua";
+
+    private void Initialise()
+    {
+        var lua = _lua;
+        lua.OpenLibs();
+        if (!lua.CheckStack(BaseTop + 16)) throw new InvalidOperationException("Lua stack could not grow.");
+        lua.NewTable();                                  // 1 market_data
+        lua.NewTable();                                  // 2 context
+        RunPrelude();                                    // 3 indicators proxy, 4 the values behind it
+        lua.PushGlobalTable();                           // 5 globals
+        foreach (var key in KeyNames) lua.PushString(key); // key slots
+        _budgetHook = LuaNative.GetHook(lua.Handle);
+
+        var diagnostics = new List<LuaDiagnostic>();
+        var load = lua.LoadBuffer(Encoding.UTF8.GetBytes(Code), ChunkName, "t");
+        if (load != LuaStatus.OK)
+        {
+            diagnostics.Add(LuaErrors.ToDiagnostic(PopMessage(load), Code));
+            throw new StrategyLoadException(Name, diagnostics);
+        }
+        var status = CallProtected(0, 0);
+        if (status != LuaStatus.OK)
+        {
+            diagnostics.Add(LuaErrors.ToDiagnostic(PopMessage(status), Code));
+            throw new StrategyLoadException(Name, diagnostics);
+        }
+        foreach (var entry in EntryPoints)
+        {
+            var type = lua.GetGlobal(entry);
+            lua.Pop(1);
+            if (type != LuaType.Function)
+                diagnostics.Add(new LuaDiagnostic(1, null,
+                    type == LuaType.Nil ? $"missing function '{entry}' (a strategy defines detect_opportunity, filter_commitment and manage_position)"
+                                        : $"'{entry}' must be a function, not a {LuaTypeName(type)}", DiagnosticSeverity.Error));
+        }
+        if (diagnostics.Count > 0) throw new StrategyLoadException(Name, diagnostics);
+        lua.SetTop(BaseTop);
+    }
+
+    private void RunPrelude()
+    {
+        var lua = _lua;
+        if (lua.LoadBuffer(Encoding.UTF8.GetBytes(LuaPrelude.Code), "=tickrunner", "t") != LuaStatus.OK)
+            throw new InvalidOperationException("Sandbox prelude failed to compile: " + lua.ToString(-1, false));
+        lua.PushInteger(_options.InstructionBudget);
+        lua.PushInteger(_options.RandomSeed);
+        var self = GCHandle.ToIntPtr(_self);
+        foreach (var function in HostFunctions)
+        {
+            lua.PushLightUserData(self);
+            lua.PushCClosure(function, 1);
+        }
+        if (lua.PCall(2 + HostFunctions.Length, 2, 0) != LuaStatus.OK)
+            throw new InvalidOperationException("Sandbox prelude failed: " + lua.ToString(-1, false));
+    }
+
+    /// <summary>Runs the function below <paramref name="arguments"/> under the instruction budget and memory limit.</summary>
+    private LuaStatus CallProtected(int arguments, int results)
+    {
+        LuaNative.SetHook(_lua.Handle, _budgetHook, LuaNative.MaskCount, _options.InstructionBudget);
+        _memory.Enforce = true;
+        var status = _lua.PCall(arguments, results, 0);
+        _memory.Enforce = false;
+        return status;
+    }
+
+    /// <summary>Pops the error of a failed call and turns sandbox-limit errors into messages a person can act on.</summary>
+    private string PopMessage(LuaStatus status)
+    {
+        var message = _lua.Type(-1) == LuaType.String
+            ? _lua.ToString(-1, false)
+            : $"(error object is a {LuaTypeName(_lua.Type(-1))} value)";
+        _lua.Pop(1);
+        if ((int)status == 4 /* LUA_ERRMEM; KeraLua's enum names differ from 5.4 */ || _memory.TakeRefused())
+            return $"{Name}.lua: memory limit of {_options.MemoryLimitBytes / (1024 * 1024.0):0.#} MiB exceeded ({message})";
+        var sentinel = message.IndexOf(LuaPrelude.BudgetSentinel, StringComparison.Ordinal);
+        if (sentinel >= 0)
+            return message[..sentinel] + $"instruction budget of {_options.InstructionBudget:N0} instructions per call exceeded";
+        return message;
+    }
+
+    private static string LuaTypeName(LuaType type) => type switch
+    {
+        LuaType.None or LuaType.Nil => "nil",
+        LuaType.Boolean => "boolean",
+        LuaType.LightUserData or LuaType.UserData => "userdata",
+        LuaType.Number => "number",
+        LuaType.String => "string",
+        LuaType.Table => "table",
+        LuaType.Function => "function",
+        LuaType.Thread => "thread",
+        _ => type.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Closes the Lua state.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _lua.Dispose();
+        _memory.Dispose();
+        if (_self.IsAllocated) _self.Free();
+    }
+}

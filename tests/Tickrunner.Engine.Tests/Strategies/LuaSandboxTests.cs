@@ -1,0 +1,163 @@
+using Tickrunner.Engine.Strategies;
+using Tickrunner.Engine.Trading;
+
+namespace Tickrunner.Engine.Tests;
+
+/// <summary>Runaway and hostile strategy code is a strategy error for that strategy only.</summary>
+public class LuaSandboxTests
+{
+    private static readonly LuaSandboxOptions Small = new() { InstructionBudget = 200_000, MemoryLimitBytes = 8 * 1024 * 1024 };
+
+    private static LuaStrategy Detecting(string body, LuaSandboxOptions? options = null, string top = "") =>
+        LuaStrategy.FromCode("hostile", $$"""
+            {{top}}
+            function detect_opportunity(market_data, context, indicators)
+            {{body}}
+            end
+            function filter_commitment() return nil end
+            function manage_position() return nil end
+            """, options ?? Small);
+
+    private static StrategyResult Tick(LuaStrategy s)
+    {
+        var window = LuaStrategyTests.WindowOf(100, 101, 102);
+        return s.OnTick(TradingState.Idle, window.Latest!.Value, window);
+    }
+
+    /// <summary>Runs the hostile body, checks the error, then proves that state and a bystander still work.</summary>
+    private static void AssertContained(string body, string expectedError, string top = "", LuaSandboxOptions? options = null)
+    {
+        using var bystander = LuaStrategy.FromCode("bystander", LuaStrategyTests.Empty.Replace("return nil end", "context.n = (context.n or 0) + 1 end", StringComparison.Ordinal));
+        using var hostile = Detecting($"if context.tamed then return {{ ok = true }} end\n{body}", options, top);
+        var r = Tick(hostile);
+        Assert.Equal(StrategySignal.Error, r.Signal);
+        Assert.Contains(expectedError, r.Error);
+        hostile.SetContext([new("tamed", true)]);
+        Assert.Equal(StrategySignal.Opportunity, Tick(hostile).Signal); // same state, usable again
+        Tick(bystander);
+        Assert.Equal(1L, bystander.ContextScalars()["n"]);
+    }
+
+    [Fact]
+    public void Infinite_loop_hits_the_instruction_budget() =>
+        AssertContained("while true do end", "instruction budget of 200,000 instructions per call exceeded");
+
+    [Fact]
+    public void Budget_error_names_the_line() =>
+        AssertContained("local i = 0\nwhile true do i = i + 1 end", "hostile.lua:5: instruction budget");
+
+    [Fact]
+    public void Pcall_inside_the_strategy_cannot_swallow_the_budget() =>
+        AssertContained("while true do pcall(function() while true do end end) end", "instruction budget");
+
+    [Fact]
+    public void Unbounded_recursion_is_a_stack_overflow_error() =>
+        AssertContained("local function f(n) return 1 + f(n + 1) end\nreturn f(1)", "stack overflow",
+            options: new LuaSandboxOptions { InstructionBudget = 100_000_000, MemoryLimitBytes = 128 * 1024 * 1024 });
+
+    [Fact]
+    public void Unbounded_recursion_under_default_limits_is_contained() =>
+        AssertContained("local function f(n) return 1 + f(n + 1) end\nreturn f(1)", "hostile.lua:4: ");
+
+    [Fact]
+    public void Huge_string_hits_the_memory_limit() =>
+        AssertContained("local s = string.rep('x', 2^30)", "memory limit of 8 MiB exceeded");
+
+    [Fact]
+    public void Table_that_grows_forever_hits_a_limit()
+    {
+        // Memory or budget, whichever comes first; both are strategy errors.
+        using var s = Detecting("local t = {} local i = 0 while true do i = i + 1 t[i] = tostring(i) .. 'padding' end",
+            new LuaSandboxOptions { InstructionBudget = 100_000_000, MemoryLimitBytes = 4 * 1024 * 1024 });
+        var r = Tick(s);
+        Assert.Contains("memory limit of 4 MiB exceeded", r.Error);
+        Assert.True(s.MemoryUsedBytes < 4 * 1024 * 1024 + 64 * 1024, $"state holds {s.MemoryUsedBytes} bytes");
+        Assert.Equal(StrategySignal.Error, Tick(s).Signal);
+    }
+
+    [Theory]
+    [InlineData("io.open('/etc/passwd')", "attempt to index a nil value (global 'io')")]
+    [InlineData("os.execute('echo hi')", "attempt to call a nil value (field 'execute')")]
+    [InlineData("os.exit(1)", "attempt to call a nil value (field 'exit')")]
+    [InlineData("require('os')", "attempt to call a nil value (global 'require')")]
+    [InlineData("dofile('/etc/passwd')", "attempt to call a nil value (global 'dofile')")]
+    [InlineData("loadfile('/etc/passwd')", "attempt to call a nil value (global 'loadfile')")]
+    [InlineData("debug.getregistry()", "attempt to index a nil value (global 'debug')")]
+    [InlineData("package.loaded.io.open('/etc/passwd')", "attempt to index a nil value (global 'package')")]
+    [InlineData("coroutine.create(print)", "attempt to index a nil value (global 'coroutine')")]
+    [InlineData("string.dump(print)", "attempt to call a nil value (field 'dump')")]
+    public void Forbidden_libraries_are_absent(string call, string expected) => AssertContained(call, expected);
+
+    [Fact]
+    public void Binary_chunks_cannot_be_loaded()
+    {
+        // A Lua binary chunk starts with ESC 'Lua'; load must refuse it whatever mode is asked for.
+        AssertContained("local f, err = load('\\27Lua\\x54\\0', 'x', 'b') error(err, 0)", "attempt to load a binary chunk (mode is 't')");
+    }
+
+    [Fact]
+    public void Text_chunks_still_load_and_see_the_sandbox()
+    {
+        using var s = Detecting("local f = load('return os.time() > 0 and io == nil') return { ok = f() }");
+        Assert.Equal(StrategySignal.Opportunity, Tick(s).Signal);
+        Assert.Equal(true, s.ContextScalars()["ok"]);
+    }
+
+    [Fact]
+    public void Os_keeps_time_clock_and_date()
+    {
+        using var s = Detecting("return { t = os.time() > 0, c = os.clock() >= 0, d = type(os.date('%Y')) == 'string' }");
+        Tick(s);
+        Assert.All(new[] { "t", "c", "d" }, k => Assert.Equal(true, s.ContextScalars()[k]));
+    }
+
+    [Theory]
+    [InlineData("setmetatable(indicators, {})", "cannot change a protected metatable")]
+    [InlineData("getmetatable(indicators).__index = {}", "attempt to index a string value")]
+    [InlineData("indicators.ema = function() return 1 end", "indicators is read-only (cannot set 'ema')")]
+    [InlineData("setmetatable({}, { __gc = function() while true do end end })", "__gc metamethods are not available")]
+    public void Indicators_table_cannot_be_tampered_with(string call, string expected) => AssertContained(call, expected);
+
+    [Fact]
+    public void Rawset_on_indicators_only_shadows_for_this_strategy()
+    {
+        using var s = Detecting("rawset(indicators, 'ema', function() return 42 end) return { v = indicators.ema(3) }");
+        Tick(s);
+        Assert.Equal(42L, s.ContextScalars()["v"]);
+        using var other = Detecting("return { v = indicators.ema(3) }");
+        Tick(other);
+        Assert.Equal(101.0, other.ContextScalars()["v"]);
+    }
+
+    [Fact]
+    public void Runaway_code_at_load_is_a_load_error()
+    {
+        var e = Assert.Throws<StrategyLoadException>(() => Detecting("", top: "while true do end"));
+        Assert.Contains("instruction budget", e.Diagnostics[0].Message);
+        Assert.Equal(1, e.Diagnostics[0].Line);
+    }
+
+    [Fact]
+    public void Budget_is_per_call_not_cumulative()
+    {
+        using var s = Detecting("for i = 1, 50000 do end", new LuaSandboxOptions { InstructionBudget = 200_000 });
+        for (var i = 0; i < 20; i++) Assert.Equal(StrategySignal.None, Tick(s).Signal);
+    }
+
+    [Fact]
+    public void Math_random_is_seeded_for_repeatable_runs()
+    {
+        using var a = Detecting("return { r = math.random(1, 1000000) }");
+        using var b = Detecting("return { r = math.random(1, 1000000) }");
+        Tick(a);
+        Tick(b);
+        Assert.Equal(a.ContextScalars()["r"], b.ContextScalars()["r"]);
+    }
+
+    [Fact]
+    public void Options_are_validated()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => LuaStrategy.FromCode("x", LuaStrategyTests.Empty, new LuaSandboxOptions { InstructionBudget = 10 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LuaStrategy.FromCode("x", LuaStrategyTests.Empty, new LuaSandboxOptions { MemoryLimitBytes = 1000 }));
+    }
+}
