@@ -49,9 +49,10 @@ public sealed partial class LuaStrategy : IDisposable
     private string? _symbolValue;
     private bool _disposed;
 
-    private LuaStrategy(string name, string code, string? path, LuaSandboxOptions options)
+    private LuaStrategy(string name, string code, string? path, LuaSandboxOptions options, Action<string>? log)
     {
         options.Validate();
+        Log = log;
         Name = name;
         Code = code;
         FilePath = path;
@@ -88,20 +89,24 @@ public sealed partial class LuaStrategy : IDisposable
 
     /// <summary>Loads a strategy from a .lua file; its name is the file stem.</summary>
     /// <exception cref="StrategyLoadException">Syntax error, error at load, or a missing entry point.</exception>
-    public static LuaStrategy FromFile(string path, LuaSandboxOptions? options = null)
+    public static LuaStrategy FromFile(string path, LuaSandboxOptions? options = null, Action<string>? log = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Strategy file '{path}' does not exist.", path);
-        return new LuaStrategy(Path.GetFileNameWithoutExtension(path), File.ReadAllText(path), Path.GetFullPath(path), options ?? LuaSandboxOptions.Default);
+        return new LuaStrategy(Path.GetFileNameWithoutExtension(path), File.ReadAllText(path), Path.GetFullPath(path), options ?? LuaSandboxOptions.Default, log);
     }
 
     /// <summary>Loads a strategy from source code.</summary>
     /// <exception cref="StrategyLoadException">Syntax error, error at load, or a missing entry point.</exception>
-    public static LuaStrategy FromCode(string name, string code, LuaSandboxOptions? options = null)
+    /// <param name="name">The name; errors show it as <c>name.lua</c>.</param>
+    /// <param name="code">The Lua source.</param>
+    /// <param name="options">Sandbox limits; <see cref="LuaSandboxOptions.Default"/> when null.</param>
+    /// <param name="log">Receives what the strategy prints, from its top-level code on.</param>
+    public static LuaStrategy FromCode(string name, string code, LuaSandboxOptions? options = null, Action<string>? log = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(code);
-        return new LuaStrategy(name, code, null, options ?? LuaSandboxOptions.Default);
+        return new LuaStrategy(name, code, null, options ?? LuaSandboxOptions.Default, log);
     }
 
     private string ChunkName => "@" + Name + ".lua";
