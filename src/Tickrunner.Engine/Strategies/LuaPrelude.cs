@@ -55,7 +55,8 @@ internal static class LuaPrelude
 
         -- The library set of the strategy contract: no io, os beyond time/clock/date, require, package,
         -- dofile, loadfile, debug; coroutine is left out because a new coroutine would escape the budget hook.
-        io, package, require, dofile, loadfile, debug, coroutine = nil, nil, nil, nil, nil, nil, nil
+        -- warn would write to the host's stderr; print is the way to the runner's log.
+        io, package, require, dofile, loadfile, debug, coroutine, warn = nil, nil, nil, nil, nil, nil, nil, nil
         os = { time = os.time, clock = os.clock, date = os.date }
         string.dump = nil
         load = function(chunk, name, _, ...)

@@ -170,6 +170,7 @@ public sealed partial class LuaStrategy : IDisposable
     private LuaStatus CallProtected(int arguments, int results)
     {
         LuaNative.SetHook(_lua.Handle, _budgetHook, LuaNative.MaskCount, _options.InstructionBudget);
+        _memory.TakeRefused(); // a refusal that the strategy's own pcall absorbed earlier must not colour this call
         _memory.Enforce = true;
         var status = _lua.PCall(arguments, results, 0);
         _memory.Enforce = false;

@@ -66,13 +66,13 @@ public sealed class StrategyCatalog(string shippedDirectory, IStrategyStore uplo
     /// <summary>True when a strategy has that name.</summary>
     public bool Exists(string name) => Find(name) is not null;
 
-    /// <summary>Loads the named strategy into a new Lua state.</summary>
+    /// <summary>Loads the named strategy into a new Lua state; <paramref name="log"/> receives what it prints.</summary>
     /// <exception cref="StrategyNotFoundException">No such strategy.</exception>
     /// <exception cref="StrategyLoadException">It does not load.</exception>
-    public LuaStrategy Load(string name)
+    public LuaStrategy Load(string name, Action<string>? log = null)
     {
         var found = Find(name) ?? throw new StrategyNotFoundException(name);
-        return LuaStrategy.FromCode(name, found.Code, Options);
+        return LuaStrategy.FromCode(name, found.Code, Options, log);
     }
 
     /// <summary>Validates code and, when it has no error, stores it as an uploaded strategy.</summary>

@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization;
+
 namespace Tickrunner.Engine.Trading;
 
 /// <summary>The three states of a runner's state machine; these names go on the wire.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TradingState>))]
 public enum TradingState
 {
     /// <summary>Waiting for an opportunity (initial state).</summary>
@@ -12,6 +15,7 @@ public enum TradingState
 }
 
 /// <summary>Direction of a position.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<PositionSide>))]
 public enum PositionSide
 {
     /// <summary>Bought; profits when the price rises.</summary>
@@ -21,4 +25,8 @@ public enum PositionSide
 }
 
 /// <summary>One recorded state change: from, to, why, and the bar time (Unix ms) it happened at.</summary>
-public readonly record struct Transition(TradingState From, TradingState To, string Reason, long Timestamp);
+public readonly record struct Transition(
+    [property: JsonPropertyName("from")] TradingState From,
+    [property: JsonPropertyName("to")] TradingState To,
+    [property: JsonPropertyName("reason")] string Reason,
+    [property: JsonPropertyName("timestamp")] long Timestamp);

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace Tickrunner.Engine.Events;
+
+/// <summary>
+/// Collects every runner's events, numbers them with one engine-wide <c>seq</c>, serializes each once, keeps
+/// the most recent ones, and hands them to every subscriber's own bounded queue.
+/// </summary>
+/// <remarks>
+/// Runners write into a lock-free unbounded channel (they never wait); one dispatcher task drains it. The
+/// dispatcher never waits for a subscriber: a full subscriber queue drops that subscriber's oldest event.
+/// Publishing and subscribing share one lock, so a subscriber starting from a seq gets the history and then
+/// the live events with nothing missing or repeated.
+/// </remarks>
+public sealed class EventHub : IEventSink, IAsyncDisposable
+{
+    private readonly Channel<RunnerEvent> _ingress = Channel.CreateUnbounded<RunnerEvent>(new UnboundedChannelOptions
+    {
+        SingleReader = true,
+        AllowSynchronousContinuations = false,
+    });
+    private readonly EventFrame?[] _history;
+    private readonly EventHubOptions _options;
+    private readonly Lock _gate = new();
+    private readonly Task _dispatcher;
+    private EventSubscription[] _subscribers = [];
+    private long _seq;
+
+    /// <summary>Creates the hub and starts its dispatcher.</summary>
+    public EventHub(EventHubOptions? options = null)
+    {
+        _options = options ?? new EventHubOptions();
+        if (_options.HistorySize < 1) throw new ArgumentOutOfRangeException(nameof(options), "HistorySize must be at least 1.");
+        if (_options.SubscriberQueueSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "SubscriberQueueSize must be at least 1.");
+        _history = new EventFrame?[_options.HistorySize];
+        _dispatcher = Task.Run(DispatchAsync);
+    }
+
+    /// <summary>The seq of the newest published event (0 before the first).</summary>
+    public long LastSeq => Interlocked.Read(ref _seq);
+
+    /// <summary>Events emitted but not yet published.</summary>
+    public int Backlog => _ingress.Reader.Count;
+
+    /// <summary>Current subscribers.</summary>
+    public int SubscriberCount => Volatile.Read(ref _subscribers).Length;
+
+    /// <inheritdoc />
+    public void Emit(in RunnerEvent runnerEvent) => _ingress.Writer.TryWrite(runnerEvent);
+
+    /// <summary>
+    /// Subscribes with its own queue. With <paramref name="sinceSeq"/>, events after that seq that the hub still
+    /// holds are queued first (a lag notice counts those it no longer holds).
+    /// </summary>
+    public EventSubscription Subscribe(EventFilter? filter = null, long? sinceSeq = null, int? queueSize = null)
+    {
+        var capacity = queueSize ?? _options.SubscriberQueueSize;
+        if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(queueSize), capacity, "queueSize must be at least 1.");
+        var subscription = new EventSubscription(capacity, filter ?? EventFilter.All, Unsubscribe);
+        lock (_gate)
+        {
+            if (sinceSeq is { } since)
+                foreach (var frame in HistoryAfter(since)) subscription.Offer(frame);
+            _subscribers = [.. _subscribers, subscription];
+        }
+        return subscription;
+    }
+
+    /// <summary>Events after <paramref name="sinceSeq"/> still held, oldest first, that pass <paramref name="filter"/>.</summary>
+    public IReadOnlyList<EventFrame> Recent(long sinceSeq, EventFilter? filter = null, int limit = int.MaxValue)
+    {
+        lock (_gate)
+        {
+            return HistoryAfter(sinceSeq).Where(f => filter?.Matches(f.Event) ?? true).Take(limit).ToList();
+        }
+    }
+
+    private IEnumerable<EventFrame> HistoryAfter(long sinceSeq)
+    {
+        var last = _seq;
+        var first = Math.Max(Math.Max(sinceSeq + 1, 1), last - _history.Length + 1);
+        for (var seq = first; seq <= last; seq++)
+            if (_history[seq % _history.Length] is { } frame && frame.Seq == seq) yield return frame;
+    }
+
+    private void Unsubscribe(EventSubscription subscription)
+    {
+        lock (_gate) _subscribers = _subscribers.Where(s => s != subscription).ToArray();
+    }
+
+    private async Task DispatchAsync()
+    {
+        var reader = _ingress.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var runnerEvent))
+            {
+                lock (_gate)
+                {
+                    var seq = _seq + 1;
+                    var frame = new EventFrame(seq, runnerEvent, EventJson.Serialize(runnerEvent, seq), Stopwatch.GetTimestamp());
+                    _history[seq % _history.Length] = frame;
+                    Volatile.Write(ref _seq, seq);
+                    foreach (var subscriber in _subscribers) subscriber.Offer(frame);
+                }
+            }
+        }
+        lock (_gate)
+            foreach (var subscriber in _subscribers) subscriber.Complete();
+    }
+
+    /// <summary>Publishes what is left, then ends every subscription.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _ingress.Writer.TryComplete();
+        await _dispatcher.ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,17 @@
+namespace Tickrunner.Engine.Runners;
+
+/// <summary>Knobs of the engine and its runners.</summary>
+public sealed class EngineOptions
+{
+    /// <summary>
+    /// Bars a runner's inbox holds. When a runner falls this far behind, its oldest waiting bar is dropped
+    /// (and counted in <c>ticks_dropped</c>): a slow runner works on fresh data and never holds up the feed.
+    /// </summary>
+    public int InboxCapacity { get; set; } = 1024;
+
+    /// <summary>Transitions included in a snapshot.</summary>
+    public int SnapshotTransitions { get; set; } = 20;
+
+    /// <summary>Closed trades a runner keeps in memory.</summary>
+    public int TradeHistorySize { get; set; } = 1000;
+}

@@ -1,0 +1,57 @@
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+
+namespace Tickrunner.Engine.Runners;
+
+/// <summary>Per-runner switches (spec §5).</summary>
+public sealed record RunnerConfig
+{
+    /// <summary>Stop the runner on the first strategy error (default false: skip the tick and count it).</summary>
+    [JsonPropertyName("stop_on_error")] public bool StopOnError { get; init; }
+    /// <summary>Log every executed action.</summary>
+    [JsonPropertyName("log_actions")] public bool LogActions { get; init; } = true;
+    /// <summary>Log every opened and closed position.</summary>
+    [JsonPropertyName("log_positions")] public bool LogPositions { get; init; }
+    /// <summary>Measure tick durations.</summary>
+    [JsonPropertyName("collect_metrics")] public bool CollectMetrics { get; init; } = true;
+}
+
+/// <summary>What a runner is: id, symbol, strategy, window size and config. This is what is persisted.</summary>
+public sealed partial record RunnerDefinition
+{
+    /// <summary>Default window size (spec §5).</summary>
+    public const int DefaultWindowSize = 100;
+
+    /// <summary>Largest window size accepted.</summary>
+    public const int MaxWindowSize = 100_000;
+
+    /// <summary>Unique id, <c>[A-Za-z0-9_.-]{1,64}</c>.</summary>
+    [JsonPropertyName("runner_id")] public required string RunnerId { get; init; }
+    /// <summary>The symbol it trades.</summary>
+    [JsonPropertyName("symbol")] public required string Symbol { get; init; }
+    /// <summary>The strategy's catalog name.</summary>
+    [JsonPropertyName("strategy_name")] public required string StrategyName { get; init; }
+    /// <summary>Bars kept in the window.</summary>
+    [JsonPropertyName("window_size")] public int WindowSize { get; init; } = DefaultWindowSize;
+    /// <summary>Switches.</summary>
+    [JsonPropertyName("config")] public RunnerConfig Config { get; init; } = new();
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    private static partial Regex IdPattern();
+
+    /// <summary>True when <paramref name="id"/> is a valid runner id.</summary>
+    public static bool IsValidId(string? id) => id is not null && IdPattern().IsMatch(id);
+
+    /// <summary>Every problem with this definition, keyed by field (empty when valid).</summary>
+    public Dictionary<string, string> Problems()
+    {
+        var problems = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!IsValidId(RunnerId))
+            problems["runner_id"] = $"'{RunnerId}' is not a valid runner id: use 1 to 64 characters of A-Z, a-z, 0-9, '_', '.' and '-'.";
+        if (string.IsNullOrWhiteSpace(Symbol)) problems["symbol"] = "symbol is required.";
+        if (string.IsNullOrWhiteSpace(StrategyName)) problems["strategy_name"] = "strategy_name is required.";
+        if (WindowSize is < 1 or > MaxWindowSize)
+            problems["window_size"] = $"window_size must be between 1 and {MaxWindowSize:N0}, got {WindowSize}.";
+        return problems;
+    }
+}

@@ -1,0 +1,305 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Tickrunner.Engine.Common;
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Strategies;
+using Tickrunner.Engine.Trading;
+
+namespace Tickrunner.Engine.Runners;
+
+/// <summary>
+/// One strategy on one symbol: an async loop over a bounded inbox of bars and a queue of commands.
+/// Per tick: TickReceived → window → strategy → state machine → stop/target → events.
+/// </summary>
+/// <remarks>
+/// All state is touched only by the loop, so commands (snapshot, history, pause, …) run on it too and
+/// need no locks. The inbox drops its oldest bar when full (counted as <c>ticks_dropped</c>), so a slow
+/// runner never holds up the feed or the other runners. Events are opt-in: without a sink none is built.
+/// </remarks>
+public sealed partial class SymbolRunner : IAsyncDisposable
+{
+    private readonly record struct InboxItem(MarketData Bar, long ReceivedAt)
+    {
+        public static InboxItem Wake => default;
+        public bool IsWake => Bar.Symbol is null;
+    }
+
+    private readonly Channel<InboxItem> _inbox;
+    private readonly ConcurrentQueue<RunnerCommand> _commands = new();
+    private readonly TickProcessor _processor;
+    private readonly IEventSink? _events;
+    private readonly ILogger _logger;
+    private readonly EngineOptions _options;
+    private readonly BoundedHistory<Position> _trades;
+    private readonly long _startedAt = Stopwatch.GetTimestamp();
+    private Task _loop = Task.CompletedTask;
+    private volatile RunnerStatus _status = RunnerStatus.Running;
+    private volatile bool _closed, _wakeLost;
+    private long _ticks, _executed, _rejected, _errors, _dropped;
+    private long _tickTicksTotal, _tickTicksMin = long.MaxValue, _tickTicksMax;
+
+    internal SymbolRunner(RunnerDefinition definition, LuaStrategy strategy, IEventSink? events, EngineOptions options, ILogger logger)
+    {
+        Definition = definition;
+        _events = events;
+        _options = options;
+        _logger = logger;
+        _processor = new TickProcessor(strategy, definition.WindowSize);
+        _trades = new BoundedHistory<Position>(options.TradeHistorySize);
+        _inbox = Channel.CreateBounded<InboxItem>(new BoundedChannelOptions(options.InboxCapacity)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        }, dropped =>
+        {
+            if (dropped.IsWake) _wakeLost = true;
+            else Interlocked.Increment(ref _dropped);
+        });
+    }
+
+    /// <summary>What this runner is.</summary>
+    public RunnerDefinition Definition { get; }
+
+    /// <summary>The runner's id.</summary>
+    public string Id => Definition.RunnerId;
+
+    /// <summary>The symbol it trades.</summary>
+    public string Symbol => Definition.Symbol;
+
+    /// <summary>Running, paused or stopped.</summary>
+    public RunnerStatus Status => _status;
+
+    /// <summary>Bars dropped because the inbox was full.</summary>
+    public long TicksDropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Bars waiting in the inbox.</summary>
+    public int InboxCount => _inbox.Reader.Count;
+
+    internal void Start() => _loop = Task.Run(RunAsync);
+
+    /// <summary>Queues a bar; never waits. False when the runner is stopped.</summary>
+    public bool Offer(in MarketData bar)
+    {
+        if (_status == RunnerStatus.Stopped) return false;
+        return _inbox.Writer.TryWrite(new InboxItem(bar, Stopwatch.GetTimestamp()));
+    }
+
+    /// <summary>The runner's state, taken on its loop.</summary>
+    public Task<RunnerSnapshot> GetSnapshotAsync(CancellationToken cancellationToken = default) =>
+        Send(static r => r.TakeSnapshot(), cancellationToken);
+
+    /// <summary>The newest <paramref name="count"/> bars of the window, oldest first.</summary>
+    public Task<MarketData[]> GetPriceHistoryAsync(int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        return Send(r => r._processor.Window.ToArray(count), cancellationToken);
+    }
+
+    /// <summary>The newest <paramref name="count"/> closed trades, oldest first.</summary>
+    public Task<Position[]> GetTradesAsync(int count = int.MaxValue, CancellationToken cancellationToken = default) =>
+        Send(r => r._trades.ToArray(count), cancellationToken);
+
+    /// <summary>Skips ticks (not stored) until resumed. No effect on a stopped runner.</summary>
+    public Task<RunnerStatus> PauseAsync(CancellationToken cancellationToken = default) =>
+        Send(static r => r._status == RunnerStatus.Running ? r._status = RunnerStatus.Paused : r._status, cancellationToken);
+
+    /// <summary>Processes ticks again. No effect on a stopped runner.</summary>
+    public Task<RunnerStatus> ResumeAsync(CancellationToken cancellationToken = default) =>
+        Send(static r => r._status == RunnerStatus.Paused ? r._status = RunnerStatus.Running : r._status, cancellationToken);
+
+    /// <summary>Ends tick processing (emits RunnerStopped once); the runner stays listed until removed.</summary>
+    public Task<RunnerStatus> StopAsync(string reason = "stopped by request", CancellationToken cancellationToken = default) =>
+        Send(r => r.Stop(reason), cancellationToken);
+
+    private Task<T> Send<T>(Func<SymbolRunner, T> execute, CancellationToken cancellationToken)
+    {
+        var command = new RunnerCommand<T>(execute);
+        _commands.Enqueue(command);
+        // The wake item makes the loop look at the queue; a full inbox drops a bar for it, as for any newer item.
+        _inbox.Writer.TryWrite(InboxItem.Wake);
+        if (_closed) FailPendingCommands(); // the loop is gone: nobody else will answer
+        return command.Reply.WaitAsync(cancellationToken);
+    }
+
+    // Commands run when their wake item comes up, so a command sees every bar queued before it; also whenever
+    // the inbox is empty, and at once if an overflowing inbox dropped a wake item.
+    private async Task RunAsync()
+    {
+        var reader = _inbox.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var item))
+                {
+                    if (item.IsWake || _wakeLost)
+                    {
+                        _wakeLost = false;
+                        RunCommands();
+                    }
+                    if (!item.IsWake && _status == RunnerStatus.Running) ProcessTickSafely(item.Bar, item.ReceivedAt);
+                }
+                RunCommands();
+            }
+        }
+        finally
+        {
+            RunCommands();
+        }
+    }
+
+    private void ProcessTickSafely(in MarketData bar, long receivedAt)
+    {
+        try
+        {
+            ProcessTick(bar, receivedAt);
+        }
+        catch (Exception e)
+        {
+            // A bug in the host, not the strategy: this runner stops, the others go on.
+            _errors++;
+            _events?.Emit(RunnerEvent.Error(Id, Symbol, $"internal error: {e.Message}", ErrorSeverity.Critical, receivedAt));
+            Stop($"internal error: {e.Message}");
+        }
+    }
+
+    private void RunCommands()
+    {
+        while (_commands.TryDequeue(out var command)) command.Execute(this);
+    }
+
+    private RunnerStatus Stop(string reason)
+    {
+        if (_status == RunnerStatus.Stopped) return _status;
+        _status = RunnerStatus.Stopped;
+        LogStopped(Id, reason);
+        _events?.Emit(RunnerEvent.RunnerStopped(Id, Symbol, reason));
+        return _status;
+    }
+
+    private void ProcessTick(in MarketData bar, long receivedAt)
+    {
+        var started = Definition.Config.CollectMetrics ? Stopwatch.GetTimestamp() : 0;
+        var sink = _events;
+        sink?.Emit(RunnerEvent.TickReceived(Id, bar, receivedAt));
+        var outcome = _processor.Process(bar);
+        _ticks++;
+
+        var strategyError = outcome.Strategy.Error;
+        if (strategyError is not null)
+        {
+            _errors++;
+            var severity = Definition.Config.StopOnError ? ErrorSeverity.Critical : ErrorSeverity.Error;
+            LogStrategyError(Id, strategyError);
+            sink?.Emit(RunnerEvent.Error(Id, Symbol, strategyError, severity, receivedAt));
+        }
+
+        var step = outcome.Action;
+        if (step.IsRejected)
+        {
+            _rejected++;
+            sink?.Emit(RunnerEvent.Error(Id, Symbol, $"{outcome.Strategy.Action.Name} rejected: {step.Rejection}", ErrorSeverity.Warning, receivedAt));
+        }
+        else if (step.Executed)
+        {
+            if (outcome.Strategy.Signal == StrategySignal.Action)
+            {
+                _executed++;
+                if (Definition.Config.LogActions) LogAction(Id, outcome.Strategy.Action.Name, bar.Close);
+                sink?.Emit(RunnerEvent.ActionExecuted(Id, Symbol, outcome.Strategy.Action, receivedAt));
+            }
+            Report(step, receivedAt);
+        }
+        Report(outcome.Exit, receivedAt);
+
+        if (sink is not null && _processor.Machine.Position is { } open)
+            sink.Emit(RunnerEvent.PositionUpdated(Id, Symbol, open.CurrentPrice, open.UnrealizedPnl, receivedAt));
+
+        if (started != 0)
+        {
+            var elapsed = Stopwatch.GetTimestamp() - started;
+            _tickTicksTotal += elapsed;
+            if (elapsed < _tickTicksMin) _tickTicksMin = elapsed;
+            if (elapsed > _tickTicksMax) _tickTicksMax = elapsed;
+        }
+        if (strategyError is not null && Definition.Config.StopOnError) Stop($"strategy error: {strategyError}");
+    }
+
+    // Events of one state-machine step, in the documented order: PositionOpened, StateTransition, PositionClosed.
+    private void Report(in ActionResult step, long receivedAt)
+    {
+        var sink = _events;
+        if (step.Opened is { } opened)
+        {
+            if (Definition.Config.LogPositions) LogOpened(Id, opened.Side, opened.Quantity, opened.EntryPrice);
+            sink?.Emit(RunnerEvent.PositionOpened(Id, Symbol, opened, receivedAt));
+        }
+        if (step.Transition is { } transition) sink?.Emit(RunnerEvent.StateTransition(Id, Symbol, transition, receivedAt));
+        if (step.Closed is { } closed)
+        {
+            _trades.Add(closed);
+            var reason = step.Transition?.Reason ?? "closed";
+            if (Definition.Config.LogPositions) LogClosed(Id, closed.ExitPrice ?? 0, closed.RealizedPnl ?? 0, reason);
+            sink?.Emit(RunnerEvent.PositionClosed(Id, Symbol, closed.ExitPrice!.Value, closed.RealizedPnl!.Value, reason, receivedAt));
+        }
+    }
+
+    private RunnerSnapshot TakeSnapshot()
+    {
+        var machine = _processor.Machine;
+        var toMicros = 1_000_000.0 / Stopwatch.Frequency;
+        var stats = new RunnerStats(
+            _ticks, _executed, _rejected, _errors,
+            _ticks == 0 ? 0 : (double)_errors / _ticks,
+            _ticks == 0 ? 0 : _tickTicksTotal * toMicros / _ticks,
+            _tickTicksMin == long.MaxValue ? 0 : _tickTicksMin * toMicros,
+            _tickTicksMax * toMicros,
+            TicksDropped);
+        return new RunnerSnapshot(
+            Id, Symbol, Definition.StrategyName, _status, machine.State, machine.Position?.Clone(),
+            _processor.Strategy.ContextScalars(), stats,
+            (long)Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds,
+            Definition.WindowSize, _processor.Window.Count,
+            machine.RecentTransitions(_options.SnapshotTransitions), Definition.Config);
+    }
+
+    /// <summary>Stops the runner (RunnerStopped "removed" if it was running), ends its loop and closes its Lua state.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_closed) return;
+        if (!_loop.IsCompleted) await StopAsync("removed").ConfigureAwait(false);
+        _inbox.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        _closed = true;
+        FailPendingCommands();
+        _processor.Strategy.Dispose();
+    }
+
+    private void FailPendingCommands()
+    {
+        while (_commands.TryDequeue(out var late))
+            late.Fail(new RunnerNotFoundException(Id));
+    }
+
+    internal void LogPrint(string line) => LogPrinted(Id, line);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: {Action} at {Price}")]
+    private partial void LogAction(string runnerId, string action, double price);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: opened {Side} {Quantity} at {Price}")]
+    private partial void LogOpened(string runnerId, PositionSide side, double quantity, double price);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: closed at {Price}, P&L {Pnl} ({Reason})")]
+    private partial void LogClosed(string runnerId, double price, double pnl, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{RunnerId}: strategy error: {Error}")]
+    private partial void LogStrategyError(string runnerId, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: stopped ({Reason})")]
+    private partial void LogStopped(string runnerId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId} print: {Line}")]
+    private partial void LogPrinted(string runnerId, string line);
+}

@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Feeds;
+using Tickrunner.Engine.Strategies;
+
+namespace Tickrunner.Engine.Runners;
+
+/// <summary>The engine's counters and runner counts.</summary>
+public sealed record EngineHealth(
+    int Runners, int Running, int Paused, int Stopped, int Symbols,
+    long BarsReceived, long BarsRejected, long TicksDropped, long UptimeMs);
+
+/// <summary>
+/// Many runners, many per symbol: routes each bar to the runners of its symbol, adds and removes runners at
+/// any time, and answers queries. A runner's inbox never blocks the others (see <see cref="EngineOptions.InboxCapacity"/>).
+/// </summary>
+public sealed class TradingEngine : IAsyncDisposable
+{
+    private readonly Func<RunnerDefinition, Action<string>, LuaStrategy> _loadStrategy;
+    private readonly IEventSink? _events;
+    private readonly EngineOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly ConcurrentDictionary<string, SymbolRunner> _runners = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly long _startedAt = Stopwatch.GetTimestamp();
+    private volatile Dictionary<string, SymbolRunner[]> _routes = new(StringComparer.Ordinal);
+    private long _barsReceived, _barsRejected;
+
+    /// <summary>
+    /// Creates an engine. <paramref name="loadStrategy"/> gives each new runner its own strategy instance
+    /// (the second argument receives what the strategy prints); <paramref name="events"/> is optional.
+    /// </summary>
+    public TradingEngine(Func<RunnerDefinition, Action<string>, LuaStrategy> loadStrategy, IEventSink? events = null,
+        EngineOptions? options = null, ILoggerFactory? loggers = null)
+    {
+        _loadStrategy = loadStrategy ?? throw new ArgumentNullException(nameof(loadStrategy));
+        _events = events;
+        _options = options ?? new EngineOptions();
+        if (_options.InboxCapacity < 1) throw new ArgumentOutOfRangeException(nameof(options), "InboxCapacity must be at least 1.");
+        _loggers = loggers ?? NullLoggerFactory.Instance;
+    }
+
+    /// <summary>An engine whose runners load their strategies from <paramref name="catalog"/>.</summary>
+    public TradingEngine(StrategyCatalog catalog, IEventSink? events = null, EngineOptions? options = null, ILoggerFactory? loggers = null)
+        : this((definition, log) => catalog.Load(definition.StrategyName, log), events, options, loggers)
+    {
+    }
+
+    /// <summary>Ids of every runner.</summary>
+    public IReadOnlyList<string> RunnerIds => _runners.Keys.Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Symbols that have at least one runner.</summary>
+    public IReadOnlyList<string> Symbols => _routes.Keys.Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Every runner, by id.</summary>
+    public IReadOnlyList<SymbolRunner> Runners => _runners.Values.OrderBy(r => r.Id, StringComparer.Ordinal).ToList();
+
+    /// <summary>The runners trading <paramref name="symbol"/>.</summary>
+    public IReadOnlyList<SymbolRunner> RunnersFor(string symbol) => _routes.TryGetValue(symbol, out var runners) ? runners : [];
+
+    /// <summary>The runner with that id.</summary>
+    /// <exception cref="RunnerNotFoundException">No such runner.</exception>
+    public SymbolRunner GetRunner(string runnerId) =>
+        _runners.TryGetValue(runnerId, out var runner) ? runner : throw new RunnerNotFoundException(runnerId);
+
+    /// <summary>True when a runner has that id.</summary>
+    public bool Contains(string runnerId) => _runners.ContainsKey(runnerId);
+
+    /// <summary>Loads the strategy, starts the runner and emits RunnerStarted.</summary>
+    /// <exception cref="InvalidRunnerDefinitionException">A field is invalid.</exception>
+    /// <exception cref="DuplicateRunnerException">The id is taken.</exception>
+    /// <exception cref="StrategyNotFoundException">No such strategy.</exception>
+    /// <exception cref="StrategyLoadException">The strategy does not load.</exception>
+    public SymbolRunner AddRunner(RunnerDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        if (definition.Problems() is { Count: > 0 } problems) throw new InvalidRunnerDefinitionException(problems);
+        if (_runners.ContainsKey(definition.RunnerId)) throw new DuplicateRunnerException(definition.RunnerId);
+
+        SymbolRunner? runner = null;
+        var strategy = _loadStrategy(definition, line => runner?.LogPrint(line));
+        runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>());
+        lock (_gate)
+        {
+            if (!_runners.TryAdd(definition.RunnerId, runner))
+            {
+                strategy.Dispose();
+                throw new DuplicateRunnerException(definition.RunnerId);
+            }
+            RebuildRoutes();
+            _events?.Emit(RunnerEvent.RunnerStarted(runner.Id, runner.Symbol));
+            runner.Start();
+        }
+        return runner;
+    }
+
+    /// <summary>Stops (RunnerStopped if it was running) and removes a runner.</summary>
+    /// <exception cref="RunnerNotFoundException">No such runner.</exception>
+    public async Task RemoveRunnerAsync(string runnerId)
+    {
+        SymbolRunner? runner;
+        lock (_gate)
+        {
+            if (!_runners.TryRemove(runnerId, out runner)) throw new RunnerNotFoundException(runnerId);
+            RebuildRoutes();
+        }
+        await runner.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void RebuildRoutes() =>
+        _routes = _runners.Values.GroupBy(r => r.Symbol, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.OrderBy(r => r.Id, StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);
+
+    /// <summary>
+    /// Hands a bar to every runner of its symbol without waiting. An invalid bar (spec §1) is counted and
+    /// dropped; the result says whether the bar was valid.
+    /// </summary>
+    public bool Publish(in MarketData bar)
+    {
+        Interlocked.Increment(ref _barsReceived);
+        if (bar.Validate() is not null)
+        {
+            Interlocked.Increment(ref _barsRejected);
+            return false;
+        }
+        if (_routes.TryGetValue(bar.Symbol, out var runners))
+            foreach (var runner in runners) runner.Offer(bar);
+        return true;
+    }
+
+    /// <summary>Publishes every bar of a feed subscription until it ends or is cancelled.</summary>
+    public async Task RunFeedAsync(IMarketDataFeed feed, IReadOnlyCollection<string> symbols, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        await foreach (var bar in feed.SubscribeAsync(symbols, cancellationToken).ConfigureAwait(false))
+            Publish(bar);
+    }
+
+    /// <summary>A runner's snapshot.</summary>
+    public Task<RunnerSnapshot> GetRunnerSnapshotAsync(string runnerId, CancellationToken cancellationToken = default) =>
+        GetRunner(runnerId).GetSnapshotAsync(cancellationToken);
+
+    /// <summary>A runner's newest <paramref name="count"/> bars, oldest first.</summary>
+    public Task<MarketData[]> GetPriceHistoryAsync(string runnerId, int count, CancellationToken cancellationToken = default) =>
+        GetRunner(runnerId).GetPriceHistoryAsync(count, cancellationToken);
+
+    /// <summary>Snapshots of every runner, by id (runners removed meanwhile are left out).</summary>
+    public async Task<IReadOnlyList<RunnerSnapshot>> GetAllSnapshotsAsync(CancellationToken cancellationToken = default)
+    {
+        var tasks = Runners.Select(r => r.GetSnapshotAsync(cancellationToken)).ToList();
+        var snapshots = new List<RunnerSnapshot>(tasks.Count);
+        foreach (var task in tasks)
+        {
+            try
+            {
+                snapshots.Add(await task.ConfigureAwait(false));
+            }
+            catch (RunnerNotFoundException)
+            {
+                // Removed while we asked.
+            }
+        }
+        return snapshots;
+    }
+
+    /// <summary>Pauses a runner.</summary>
+    public Task<RunnerStatus> PauseAsync(string runnerId, CancellationToken cancellationToken = default) => GetRunner(runnerId).PauseAsync(cancellationToken);
+
+    /// <summary>Resumes a runner.</summary>
+    public Task<RunnerStatus> ResumeAsync(string runnerId, CancellationToken cancellationToken = default) => GetRunner(runnerId).ResumeAsync(cancellationToken);
+
+    /// <summary>Stops a runner; it stays listed until removed.</summary>
+    public Task<RunnerStatus> StopAsync(string runnerId, string reason = "stopped by request", CancellationToken cancellationToken = default) =>
+        GetRunner(runnerId).StopAsync(reason, cancellationToken);
+
+    /// <summary>Counts for health reports.</summary>
+    public EngineHealth Health()
+    {
+        var runners = _runners.Values.ToList();
+        return new EngineHealth(
+            runners.Count,
+            runners.Count(r => r.Status == RunnerStatus.Running),
+            runners.Count(r => r.Status == RunnerStatus.Paused),
+            runners.Count(r => r.Status == RunnerStatus.Stopped),
+            _routes.Count,
+            Interlocked.Read(ref _barsReceived),
+            Interlocked.Read(ref _barsRejected),
+            runners.Sum(r => r.TicksDropped),
+            (long)Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds);
+    }
+
+    /// <summary>Graceful shutdown: every runner stops ("engine shutdown") and closes its Lua state.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<SymbolRunner> runners;
+        lock (_gate)
+        {
+            runners = _runners.Values.ToList();
+            _runners.Clear();
+            RebuildRoutes();
+        }
+        foreach (var runner in runners) await runner.StopAsync("engine shutdown").ConfigureAwait(false);
+        foreach (var runner in runners) await runner.DisposeAsync().ConfigureAwait(false);
+    }
+}

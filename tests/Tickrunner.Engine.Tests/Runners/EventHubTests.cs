@@ -1,0 +1,113 @@
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Runners;
+using static Tickrunner.Engine.Tests.EngineTestKit;
+
+namespace Tickrunner.Engine.Tests;
+
+public class EventHubTests
+{
+    private static RunnerEvent Started(string id, string symbol = "X") => RunnerEvent.RunnerStarted(id, symbol);
+
+    private static async Task<List<EventMessage>> Read(EventSubscription s, int count)
+    {
+        var messages = new List<EventMessage>();
+        using var timeout = new CancellationTokenSource(10_000);
+        await foreach (var m in s.ReadAllAsync(timeout.Token))
+        {
+            messages.Add(m);
+            if (messages.Count == count) break;
+        }
+        return messages;
+    }
+
+    [Fact]
+    public async Task Every_subscriber_gets_every_event_with_shared_json_and_increasing_seq()
+    {
+        await using var hub = new EventHub();
+        using var a = hub.Subscribe();
+        using var b = hub.Subscribe();
+        for (var i = 0; i < 100; i++) hub.Emit(Started($"r{i}"));
+        var fromA = await Read(a, 100);
+        var fromB = await Read(b, 100);
+        Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), fromA.Select(m => m.Frame!.Seq));
+        for (var i = 0; i < 100; i++) Assert.Same(fromA[i].Json, fromB[i].Json); // serialized once
+        Assert.Contains("\"seq\":1}", System.Text.Encoding.UTF8.GetString(fromA[0].Json));
+    }
+
+    [Fact]
+    public async Task Filters_select_by_runner_symbol_and_kind_and_can_change()
+    {
+        await using var hub = new EventHub();
+        using var byRunner = hub.Subscribe(new EventFilter(["a"], [], []));
+        using var bySymbol = hub.Subscribe(new EventFilter([], ["ETH"], []));
+        using var byKind = hub.Subscribe(new EventFilter([], [], [RunnerEventKind.RunnerStopped]));
+        hub.Emit(Started("a", "BTC"));
+        hub.Emit(Started("b", "ETH"));
+        hub.Emit(RunnerEvent.RunnerStopped("c", "BTC", "x"));
+        Assert.Equal("a", (await Read(byRunner, 1))[0].Frame!.Event.RunnerId);
+        Assert.Equal("b", (await Read(bySymbol, 1))[0].Frame!.Event.RunnerId);
+        Assert.Equal("c", (await Read(byKind, 1))[0].Frame!.Event.RunnerId);
+
+        byRunner.Filter = byRunner.Filter.Widen(["z"], [], []).Narrow(["a"], [], []);
+        hub.Emit(Started("a"));
+        hub.Emit(Started("z"));
+        Assert.Equal("z", (await Read(byRunner, 1))[0].Frame!.Event.RunnerId);
+    }
+
+    [Fact]
+    public async Task Since_replays_held_events_then_continues_live_without_gaps()
+    {
+        await using var hub = new EventHub(new EventHubOptions { HistorySize = 50 });
+        using var probe = hub.Subscribe();
+        for (var i = 0; i < 80; i++) hub.Emit(Started($"r{i}"));
+        await Read(probe, 80);
+        using var late = hub.Subscribe(sinceSeq: 70);
+        hub.Emit(Started("live"));
+        var messages = await Read(late, 11);
+        Assert.Equal(Enumerable.Range(71, 11).Select(i => (long)i), messages.Select(m => m.Frame!.Seq));
+        Assert.Equal(Enumerable.Range(32, 50).Select(i => (long)i), hub.Recent(0).Select(f => f.Seq)); // only 50 held
+        Assert.Equal(["r75"], hub.Recent(75, limit: 1).Select(f => f.Event.RunnerId));
+    }
+
+    [Fact]
+    public async Task A_subscriber_that_falls_behind_loses_its_oldest_events_and_is_told()
+    {
+        await using var hub = new EventHub();
+        using var slow = hub.Subscribe(queueSize: 10);
+        using var fast = hub.Subscribe();
+        for (var i = 0; i < 25; i++) hub.Emit(Started($"r{i}"));
+        await Read(fast, 25);
+        await Until(() => slow.Dropped == 15);
+        var messages = await Read(slow, 11);
+        Assert.True(messages[0].IsLagNotice);
+        Assert.Equal(15, messages[0].Dropped);
+        Assert.Contains("\"dropped\":15", System.Text.Encoding.UTF8.GetString(messages[0].Json));
+        Assert.Equal(Enumerable.Range(16, 10).Select(i => (long)i), messages.Skip(1).Select(m => m.Frame!.Seq));
+    }
+
+    [Fact]
+    public async Task Disposing_the_hub_ends_subscriptions_after_delivering_what_was_emitted()
+    {
+        var hub = new EventHub();
+        var s = hub.Subscribe();
+        hub.Emit(Started("a"));
+        await hub.DisposeAsync();
+        var all = new List<EventMessage>();
+        await foreach (var m in s.ReadAllAsync()) all.Add(m);
+        Assert.Single(all);
+        Assert.Equal(1, hub.LastSeq);
+    }
+
+    [Fact]
+    public async Task Unsubscribed_readers_stop_receiving()
+    {
+        await using var hub = new EventHub();
+        var s = hub.Subscribe();
+        Assert.Equal(1, hub.SubscriberCount);
+        s.Dispose();
+        Assert.Equal(0, hub.SubscriberCount);
+        hub.Emit(Started("a"));
+        await Until(() => hub.LastSeq == 1);
+        Assert.False(s.TryRead(out _));
+    }
+}

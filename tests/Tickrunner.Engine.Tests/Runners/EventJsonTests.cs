@@ -1,0 +1,88 @@
+using System.Text;
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Trading;
+
+namespace Tickrunner.Engine.Tests;
+
+/// <summary>Every event variant against hand-written JSON (DESIGN.md wire format).</summary>
+public class EventJsonTests
+{
+    private static string Json(RunnerEvent e, long seq = 7) => Encoding.UTF8.GetString(EventJson.Serialize(e, seq));
+
+    private static string At(RunnerEvent e) => $"\"timestamp\":{e.Timestamp},\"seq\":7}}}}";
+
+    [Fact]
+    public void Tick_received()
+    {
+        var e = RunnerEvent.TickReceived("btc_ema", new MarketData("BTCUSDT", 1700000000000, 50000, 50100.5, 49900, 50050, 12.5, 50049.5, 50050.5), 0);
+        Assert.Equal("""{"TickReceived":{"runner_id":"btc_ema","symbol":"BTCUSDT","data":{"symbol":"BTCUSDT","timestamp":1700000000000,"open":50000,"high":50100.5,"low":49900,"close":50050,"volume":12.5,"bid":50049.5,"ask":50050.5},""" + At(e), Json(e));
+    }
+
+    [Fact]
+    public void State_transition()
+    {
+        var e = RunnerEvent.StateTransition("r", "X", new Transition(TradingState.Analyzing, TradingState.InPosition, "Entered Long 0.1 at 50000", 1), 0);
+        Assert.Equal("""{"StateTransition":{"runner_id":"r","from":"Analyzing","to":"InPosition","reason":"Entered Long 0.1 at 50000",""" + At(e), Json(e));
+    }
+
+    [Fact]
+    public void Action_executed_for_each_action_shape()
+    {
+        var enter = RunnerEvent.ActionExecuted("r", "X", TradingAction.EnterLong(50000, 0.1, 49000, 52500), 0);
+        Assert.Equal("""{"ActionExecuted":{"runner_id":"r","action":{"type":"enter_long","price":50000,"quantity":0.1,"stop_loss":49000,"take_profit":52500},""" + At(enter), Json(enter));
+        var exit = RunnerEvent.ActionExecuted("r", "X", TradingAction.Exit(51000, "done"), 0);
+        Assert.Equal("""{"ActionExecuted":{"runner_id":"r","action":{"type":"exit","price":51000,"reason":"done"},""" + At(exit), Json(exit));
+        var stop = RunnerEvent.ActionExecuted("r", "X", TradingAction.UpdateStopLoss(49500), 0);
+        Assert.Equal("""{"ActionExecuted":{"runner_id":"r","action":{"type":"update_stop_loss","new_stop":49500},""" + At(stop), Json(stop));
+        var target = RunnerEvent.ActionExecuted("r", "X", TradingAction.UpdateTakeProfit(53000), 0);
+        Assert.Equal("""{"ActionExecuted":{"runner_id":"r","action":{"type":"update_take_profit","new_target":53000},""" + At(target), Json(target));
+        var cancel = RunnerEvent.ActionExecuted("r", "X", TradingAction.CancelAnalysis(), 0);
+        Assert.Equal("""{"ActionExecuted":{"runner_id":"r","action":{"type":"cancel_analysis"},""" + At(cancel), Json(cancel));
+    }
+
+    [Fact]
+    public void Position_opened()
+    {
+        var e = RunnerEvent.PositionOpened("r", "X", new Position(PositionSide.Short, 3000, 2, 1700000000000, takeProfit: 2800), 0);
+        Assert.Equal("""{"PositionOpened":{"runner_id":"r","position":{"side":"Short","entry_price":3000,"quantity":2,"entry_timestamp":1700000000000,"current_price":3000,"stop_loss":null,"take_profit":2800,"unrealized_pnl":0},""" + At(e), Json(e));
+    }
+
+    [Fact]
+    public void Position_updated_and_closed()
+    {
+        var updated = RunnerEvent.PositionUpdated("r", "X", 50150, 15, 0);
+        Assert.Equal("""{"PositionUpdated":{"runner_id":"r","current_price":50150,"unrealized_pnl":15,""" + At(updated), Json(updated));
+        var closed = RunnerEvent.PositionClosed("r", "X", 49000, -100, "Stop loss hit at 49000", 0);
+        Assert.Equal("""{"PositionClosed":{"runner_id":"r","exit_price":49000,"realized_pnl":-100,"reason":"Stop loss hit at 49000",""" + At(closed), Json(closed));
+    }
+
+    [Fact]
+    public void Error_with_each_severity()
+    {
+        foreach (var severity in Enum.GetValues<ErrorSeverity>())
+        {
+            var e = RunnerEvent.Error("r", "X", "bad \"quote\"", severity, 0);
+            Assert.Equal($$"""{"Error":{"runner_id":"r","error":"bad \u0022quote\u0022","severity":"{{severity}}",""" + At(e), Json(e));
+        }
+    }
+
+    [Fact]
+    public void Runner_started_and_stopped()
+    {
+        var started = RunnerEvent.RunnerStarted("r", "ETHUSDT");
+        Assert.Equal("""{"RunnerStarted":{"runner_id":"r","symbol":"ETHUSDT",""" + At(started), Json(started));
+        var stopped = RunnerEvent.RunnerStopped("r", "ETHUSDT", "removed");
+        Assert.Equal("""{"RunnerStopped":{"runner_id":"r","reason":"removed",""" + At(stopped), Json(stopped));
+    }
+
+    [Fact]
+    public void Lag_notice() =>
+        Assert.Equal("""{"Lagged":{"dropped":12,"timestamp":99}}""", Encoding.UTF8.GetString(EventJson.LagNotice(12, 99)));
+
+    [Fact]
+    public void Timestamps_are_wall_clock_milliseconds()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        Assert.InRange(RunnerEvent.RunnerStarted("r", "X").Timestamp, now - 1000, now + 1000);
+    }
+}
