@@ -1,5 +1,5 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 
 namespace Tickrunner.Engine.Events;
 
@@ -8,18 +8,18 @@ namespace Tickrunner.Engine.Events;
 /// the most recent ones, and hands them to every subscriber's own bounded queue.
 /// </summary>
 /// <remarks>
-/// Runners write into a lock-free unbounded channel (they never wait); one dispatcher task drains it. The
+/// Runners write into a lock-free queue (they never wait, and wake the dispatcher only when it sleeps); one
+/// dispatcher task drains it. The
 /// dispatcher never waits for a subscriber: a full subscriber queue drops that subscriber's oldest event.
 /// Publishing and subscribing share one lock, so a subscriber starting from a seq gets the history and then
 /// the live events with nothing missing or repeated.
 /// </remarks>
 public sealed class EventHub : IEventSink, IAsyncDisposable
 {
-    private readonly Channel<RunnerEvent> _ingress = Channel.CreateUnbounded<RunnerEvent>(new UnboundedChannelOptions
-    {
-        SingleReader = true,
-        AllowSynchronousContinuations = false,
-    });
+    private readonly ConcurrentQueue<RunnerEvent> _ingress = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private int _dispatcherSleeping;
+    private volatile bool _completing;
     private readonly EventFrame?[] _history;
     private readonly EventHubOptions _options;
     private readonly Lock _gate = new();
@@ -28,26 +28,45 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
     private long _seq;
 
     /// <summary>Creates the hub and starts its dispatcher.</summary>
-    public EventHub(EventHubOptions? options = null)
+    public EventHub(EventHubOptions? options = null) : this(options, startDispatcher: true)
+    {
+    }
+
+    /// <summary>Without a dispatcher, for measuring emission alone (see <see cref="DiscardBacklog"/>).</summary>
+    internal EventHub(EventHubOptions? options, bool startDispatcher)
     {
         _options = options ?? new EventHubOptions();
         if (_options.HistorySize < 1) throw new ArgumentOutOfRangeException(nameof(options), "HistorySize must be at least 1.");
         if (_options.SubscriberQueueSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "SubscriberQueueSize must be at least 1.");
         _history = new EventFrame?[_options.HistorySize];
-        _dispatcher = Task.Run(DispatchAsync);
+        _dispatcher = startDispatcher ? Task.Run(DispatchAsync) : Task.CompletedTask;
+    }
+
+    /// <summary>Drops whatever is waiting in the ingress (only for a hub without a dispatcher).</summary>
+    internal void DiscardBacklog()
+    {
+        while (_ingress.TryDequeue(out _))
+        {
+        }
     }
 
     /// <summary>The seq of the newest published event (0 before the first).</summary>
     public long LastSeq => Interlocked.Read(ref _seq);
 
     /// <summary>Events emitted but not yet published.</summary>
-    public int Backlog => _ingress.Reader.Count;
+    public int Backlog => _ingress.Count;
 
     /// <summary>Current subscribers.</summary>
     public int SubscriberCount => Volatile.Read(ref _subscribers).Length;
 
     /// <inheritdoc />
-    public void Emit(in RunnerEvent runnerEvent) => _ingress.Writer.TryWrite(runnerEvent);
+    public void Emit(in RunnerEvent runnerEvent)
+    {
+        if (_completing) return;
+        _ingress.Enqueue(runnerEvent);
+        if (Volatile.Read(ref _dispatcherSleeping) == 1 && Interlocked.Exchange(ref _dispatcherSleeping, 0) == 1)
+            _wake.Release();
+    }
 
     /// <summary>
     /// Subscribes with its own queue. With <paramref name="sinceSeq"/>, events after that seq that the hub still
@@ -91,29 +110,42 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
 
     private async Task DispatchAsync()
     {
-        var reader = _ingress.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
-            while (reader.TryRead(out var runnerEvent))
+            while (_ingress.TryDequeue(out var runnerEvent)) Publish(runnerEvent);
+            if (_completing && _ingress.IsEmpty) break;
+            // Announce the sleep, then look once more: an event enqueued before the announcement is seen here,
+            // one enqueued after it finds the flag set and releases the semaphore.
+            Interlocked.Exchange(ref _dispatcherSleeping, 1);
+            if (!_ingress.IsEmpty || _completing)
             {
-                lock (_gate)
-                {
-                    var seq = _seq + 1;
-                    var frame = new EventFrame(seq, runnerEvent, EventJson.Serialize(runnerEvent, seq), Stopwatch.GetTimestamp());
-                    _history[seq % _history.Length] = frame;
-                    Volatile.Write(ref _seq, seq);
-                    foreach (var subscriber in _subscribers) subscriber.Offer(frame);
-                }
+                if (Interlocked.Exchange(ref _dispatcherSleeping, 0) == 1) continue;
+                // A producer took the flag and is releasing: consume that release.
             }
+            await _wake.WaitAsync().ConfigureAwait(false);
         }
         lock (_gate)
             foreach (var subscriber in _subscribers) subscriber.Complete();
     }
 
+    private void Publish(in RunnerEvent runnerEvent)
+    {
+        lock (_gate)
+        {
+            var seq = _seq + 1;
+            var frame = new EventFrame(seq, runnerEvent, EventJson.Serialize(runnerEvent, seq), Stopwatch.GetTimestamp());
+            _history[seq % _history.Length] = frame;
+            Volatile.Write(ref _seq, seq);
+            foreach (var subscriber in _subscribers) subscriber.Offer(frame);
+        }
+    }
+
     /// <summary>Publishes what is left, then ends every subscription.</summary>
     public async ValueTask DisposeAsync()
     {
-        _ingress.Writer.TryComplete();
+        _completing = true;
+        if (Interlocked.Exchange(ref _dispatcherSleeping, 0) == 1) _wake.Release();
         await _dispatcher.ConfigureAwait(false);
+        _wake.Dispose();
     }
 }

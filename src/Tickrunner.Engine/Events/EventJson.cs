@@ -1,173 +1,221 @@
-using System.Text.Json;
 using Tickrunner.Engine.Trading;
 
 namespace Tickrunner.Engine.Events;
 
 /// <summary>
 /// Writes events in the wire format of DESIGN.md: externally tagged, snake_case, enums by name, every payload
-/// with <c>timestamp</c> and <c>seq</c>. Hand-written with <see cref="Utf8JsonWriter"/>: no reflection, one pass.
+/// with <c>timestamp</c> and <c>seq</c>. Hand-written over pre-encoded fragments: no reflection, one pass.
 /// </summary>
 public static class EventJson
 {
-    [ThreadStatic] private static ArrayBufferWriterHolder? _holder;
-
-    private sealed class ArrayBufferWriterHolder
-    {
-        public readonly System.Buffers.ArrayBufferWriter<byte> Buffer = new(512);
-        public readonly Utf8JsonWriter Writer;
-        public ArrayBufferWriterHolder() => Writer = new Utf8JsonWriter(Buffer, new JsonWriterOptions { SkipValidation = true });
-    }
+    [ThreadStatic] private static JsonBuffer? _buffer;
 
     /// <summary>The event's JSON as a new UTF-8 array.</summary>
     public static byte[] Serialize(in RunnerEvent e, long seq)
     {
-        var holder = _holder ??= new ArrayBufferWriterHolder();
-        holder.Buffer.ResetWrittenCount();
-        holder.Writer.Reset();
-        Write(holder.Writer, e, seq);
-        holder.Writer.Flush();
-        return holder.Buffer.WrittenSpan.ToArray();
+        var b = _buffer ??= new JsonBuffer();
+        b.Clear();
+        Write(b, e, seq);
+        return b.ToArray();
     }
 
-    /// <summary>Writes <c>{"Kind": {…}}</c>.</summary>
-    public static void Write(Utf8JsonWriter w, in RunnerEvent e, long seq)
+    private static void Write(JsonBuffer b, in RunnerEvent e, long seq)
     {
-        w.WriteStartObject();
-        w.WriteStartObject(KindName(e.Kind));
-        w.WriteString("runner_id"u8, e.RunnerId);
+        b.Raw(Open(e.Kind));
+        b.String(e.RunnerId);
         switch (e.Kind)
         {
             case RunnerEventKind.TickReceived:
-                w.WriteString("symbol"u8, e.Symbol);
-                w.WritePropertyName("data"u8);
-                WriteMarketData(w, e.Data);
+                b.Raw(",\"symbol\":"u8);
+                b.String(e.Symbol);
+                b.Raw(",\"data\":"u8);
+                WriteMarketData(b, e.Data);
                 break;
             case RunnerEventKind.StateTransition:
-                w.WriteString("from"u8, StateName(e.From));
-                w.WriteString("to"u8, StateName(e.To));
-                w.WriteString("reason"u8, e.Text);
+                b.Raw(",\"from\":"u8);
+                b.Raw(StateLiteral(e.From));
+                b.Raw(",\"to\":"u8);
+                b.Raw(StateLiteral(e.To));
+                b.Raw(",\"reason\":"u8);
+                b.String(e.Text);
                 break;
             case RunnerEventKind.ActionExecuted:
-                w.WritePropertyName("action"u8);
-                WriteAction(w, e.Action);
+                b.Raw(",\"action\":"u8);
+                WriteAction(b, e.Action);
                 break;
             case RunnerEventKind.PositionOpened:
-                w.WritePropertyName("position"u8);
-                WritePosition(w, e.Position!);
+                b.Raw(",\"position\":"u8);
+                WritePosition(b, e.Position!);
                 break;
             case RunnerEventKind.PositionUpdated:
-                w.WriteNumber("current_price"u8, e.Price);
-                w.WriteNumber("unrealized_pnl"u8, e.Pnl);
+                b.Raw(",\"current_price\":"u8);
+                b.Number(e.Price);
+                b.Raw(",\"unrealized_pnl\":"u8);
+                b.Number(e.Pnl);
                 break;
             case RunnerEventKind.PositionClosed:
-                w.WriteNumber("exit_price"u8, e.Price);
-                w.WriteNumber("realized_pnl"u8, e.Pnl);
-                w.WriteString("reason"u8, e.Text);
+                b.Raw(",\"exit_price\":"u8);
+                b.Number(e.Price);
+                b.Raw(",\"realized_pnl\":"u8);
+                b.Number(e.Pnl);
+                b.Raw(",\"reason\":"u8);
+                b.String(e.Text);
                 break;
             case RunnerEventKind.Error:
-                w.WriteString("error"u8, e.Text);
-                w.WriteString("severity"u8, e.Severity switch
+                b.Raw(",\"error\":"u8);
+                b.String(e.Text);
+                b.Raw(e.Severity switch
                 {
-                    ErrorSeverity.Warning => "Warning",
-                    ErrorSeverity.Error => "Error",
-                    _ => "Critical",
+                    ErrorSeverity.Warning => ",\"severity\":\"Warning\""u8,
+                    ErrorSeverity.Error => ",\"severity\":\"Error\""u8,
+                    _ => ",\"severity\":\"Critical\""u8,
                 });
                 break;
             case RunnerEventKind.RunnerStarted:
-                w.WriteString("symbol"u8, e.Symbol);
+                b.Raw(",\"symbol\":"u8);
+                b.String(e.Symbol);
                 break;
             case RunnerEventKind.RunnerStopped:
-                w.WriteString("reason"u8, e.Text);
+                b.Raw(",\"reason\":"u8);
+                b.String(e.Text);
                 break;
         }
-        w.WriteNumber("timestamp"u8, e.Timestamp);
-        w.WriteNumber("seq"u8, seq);
-        w.WriteEndObject();
-        w.WriteEndObject();
+        b.Raw(",\"timestamp\":"u8);
+        b.Number(e.Timestamp);
+        b.Raw(",\"seq\":"u8);
+        b.Number(seq);
+        b.Raw("}}"u8);
     }
+
+    private static ReadOnlySpan<byte> Open(RunnerEventKind kind) => kind switch
+    {
+        RunnerEventKind.TickReceived => "{\"TickReceived\":{\"runner_id\":"u8,
+        RunnerEventKind.StateTransition => "{\"StateTransition\":{\"runner_id\":"u8,
+        RunnerEventKind.ActionExecuted => "{\"ActionExecuted\":{\"runner_id\":"u8,
+        RunnerEventKind.PositionOpened => "{\"PositionOpened\":{\"runner_id\":"u8,
+        RunnerEventKind.PositionUpdated => "{\"PositionUpdated\":{\"runner_id\":"u8,
+        RunnerEventKind.PositionClosed => "{\"PositionClosed\":{\"runner_id\":"u8,
+        RunnerEventKind.Error => "{\"Error\":{\"runner_id\":"u8,
+        RunnerEventKind.RunnerStarted => "{\"RunnerStarted\":{\"runner_id\":"u8,
+        _ => "{\"RunnerStopped\":{\"runner_id\":"u8,
+    };
+
+    private static ReadOnlySpan<byte> StateLiteral(TradingState state) => state switch
+    {
+        TradingState.Idle => "\"Idle\""u8,
+        TradingState.Analyzing => "\"Analyzing\""u8,
+        _ => "\"InPosition\""u8,
+    };
 
     /// <summary>A lag notice for a subscriber that lost <paramref name="dropped"/> events: <c>{"Lagged": {"dropped": n, "timestamp": ms}}</c>.</summary>
-    public static byte[] LagNotice(long dropped, long timestamp) =>
-        System.Text.Encoding.UTF8.GetBytes(
-            "{\"Lagged\":{\"dropped\":" + dropped.ToString(System.Globalization.CultureInfo.InvariantCulture)
-            + ",\"timestamp\":" + timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}");
-
-    /// <summary>A bar as the wire shows it (the field order of spec §1).</summary>
-    public static void WriteMarketData(Utf8JsonWriter w, in MarketData bar)
+    public static byte[] LagNotice(long dropped, long timestamp)
     {
-        w.WriteStartObject();
-        w.WriteString("symbol"u8, bar.Symbol);
-        w.WriteNumber("timestamp"u8, bar.Timestamp);
-        w.WriteNumber("open"u8, bar.Open);
-        w.WriteNumber("high"u8, bar.High);
-        w.WriteNumber("low"u8, bar.Low);
-        w.WriteNumber("close"u8, bar.Close);
-        w.WriteNumber("volume"u8, bar.Volume);
-        w.WriteNumber("bid"u8, bar.Bid);
-        w.WriteNumber("ask"u8, bar.Ask);
-        w.WriteEndObject();
+        var b = new JsonBuffer();
+        b.Raw("{\"Lagged\":{\"dropped\":"u8);
+        b.Number(dropped);
+        b.Raw(",\"timestamp\":"u8);
+        b.Number(timestamp);
+        b.Raw("}}"u8);
+        return b.ToArray();
     }
 
-    /// <summary>An action in the shape a strategy returns it: <c>{"type": "enter_long", "price": …, …}</c>.</summary>
-    public static void WriteAction(Utf8JsonWriter w, in TradingAction a)
+    // A bar in the field order of spec §1.
+    private static void WriteMarketData(JsonBuffer b, in MarketData bar)
     {
-        w.WriteStartObject();
-        w.WriteString("type"u8, a.Name);
+        b.Raw("{\"symbol\":"u8);
+        b.String(bar.Symbol);
+        b.Raw(",\"timestamp\":"u8);
+        b.Number(bar.Timestamp);
+        b.Raw(",\"open\":"u8);
+        b.Number(bar.Open);
+        b.Raw(",\"high\":"u8);
+        b.Number(bar.High);
+        b.Raw(",\"low\":"u8);
+        b.Number(bar.Low);
+        b.Raw(",\"close\":"u8);
+        b.Number(bar.Close);
+        b.Raw(",\"volume\":"u8);
+        b.Number(bar.Volume);
+        b.Raw(",\"bid\":"u8);
+        b.Number(bar.Bid);
+        b.Raw(",\"ask\":"u8);
+        b.Number(bar.Ask);
+        b.Raw("}"u8);
+    }
+
+    // An action in the shape a strategy returns it: {"type": "enter_long", "price": …, …}.
+    private static void WriteAction(JsonBuffer b, in TradingAction a)
+    {
+        b.Raw("{\"type\":"u8);
+        b.String(a.Name);
         switch (a.Kind)
         {
             case ActionKind.EnterLong or ActionKind.EnterShort:
-                w.WriteNumber("price"u8, a.Price);
-                w.WriteNumber("quantity"u8, a.Quantity);
-                if (a.StopLoss is { } stop) w.WriteNumber("stop_loss"u8, stop);
-                if (a.TakeProfit is { } target) w.WriteNumber("take_profit"u8, target);
+                b.Raw(",\"price\":"u8);
+                b.Number(a.Price);
+                b.Raw(",\"quantity\":"u8);
+                b.Number(a.Quantity);
+                if (a.StopLoss is { } stop)
+                {
+                    b.Raw(",\"stop_loss\":"u8);
+                    b.Number(stop);
+                }
+                if (a.TakeProfit is { } target)
+                {
+                    b.Raw(",\"take_profit\":"u8);
+                    b.Number(target);
+                }
                 break;
             case ActionKind.Exit:
-                w.WriteNumber("price"u8, a.Price);
+                b.Raw(",\"price\":"u8);
+                b.Number(a.Price);
                 break;
             case ActionKind.UpdateStopLoss:
-                w.WriteNumber("new_stop"u8, a.StopLoss ?? 0);
+                b.Raw(",\"new_stop\":"u8);
+                b.NullableNumber(a.StopLoss);
                 break;
             case ActionKind.UpdateTakeProfit:
-                w.WriteNumber("new_target"u8, a.TakeProfit ?? 0);
+                b.Raw(",\"new_target\":"u8);
+                b.NullableNumber(a.TakeProfit);
                 break;
         }
-        if (a.Reason is { } reason) w.WriteString("reason"u8, reason);
-        w.WriteEndObject();
+        if (a.Reason is { } reason)
+        {
+            b.Raw(",\"reason\":"u8);
+            b.String(reason);
+        }
+        b.Raw("}"u8);
     }
 
-    /// <summary>A position: side, prices, quantity, stop/target (null when unset), P&amp;L; exit fields once closed.</summary>
-    public static void WritePosition(Utf8JsonWriter w, Position p)
+    // A position: side, prices, quantity, stop/target (null when unset), P&L; exit fields once closed.
+    private static void WritePosition(JsonBuffer b, Position p)
     {
-        w.WriteStartObject();
-        w.WriteString("side"u8, p.Side == PositionSide.Long ? "Long" : "Short");
-        w.WriteNumber("entry_price"u8, p.EntryPrice);
-        w.WriteNumber("quantity"u8, p.Quantity);
-        w.WriteNumber("entry_timestamp"u8, p.EntryTimestamp);
-        w.WriteNumber("current_price"u8, p.CurrentPrice);
-        WriteNullable(w, "stop_loss"u8, p.StopLoss);
-        WriteNullable(w, "take_profit"u8, p.TakeProfit);
-        w.WriteNumber("unrealized_pnl"u8, p.IsClosed ? 0 : p.UnrealizedPnl);
+        b.Raw(p.Side == PositionSide.Long ? "{\"side\":\"Long\""u8 : "{\"side\":\"Short\""u8);
+        b.Raw(",\"entry_price\":"u8);
+        b.Number(p.EntryPrice);
+        b.Raw(",\"quantity\":"u8);
+        b.Number(p.Quantity);
+        b.Raw(",\"entry_timestamp\":"u8);
+        b.Number(p.EntryTimestamp);
+        b.Raw(",\"current_price\":"u8);
+        b.Number(p.CurrentPrice);
+        b.Raw(",\"stop_loss\":"u8);
+        b.NullableNumber(p.StopLoss);
+        b.Raw(",\"take_profit\":"u8);
+        b.NullableNumber(p.TakeProfit);
+        b.Raw(",\"unrealized_pnl\":"u8);
+        b.Number(p.IsClosed ? 0 : p.UnrealizedPnl);
         if (p.IsClosed)
         {
-            w.WriteNumber("exit_price"u8, p.ExitPrice!.Value);
-            w.WriteNumber("exit_timestamp"u8, p.ExitTimestamp!.Value);
-            w.WriteNumber("realized_pnl"u8, p.RealizedPnl!.Value);
+            b.Raw(",\"exit_price\":"u8);
+            b.Number(p.ExitPrice!.Value);
+            b.Raw(",\"exit_timestamp\":"u8);
+            b.Number(p.ExitTimestamp!.Value);
+            b.Raw(",\"realized_pnl\":"u8);
+            b.Number(p.RealizedPnl!.Value);
         }
-        w.WriteEndObject();
+        b.Raw("}"u8);
     }
-
-    private static void WriteNullable(Utf8JsonWriter w, ReadOnlySpan<byte> name, double? value)
-    {
-        if (value is { } v) w.WriteNumber(name, v); else w.WriteNull(name);
-    }
-
-    /// <summary>The wire name of a state.</summary>
-    public static string StateName(TradingState s) => s switch
-    {
-        TradingState.Idle => "Idle",
-        TradingState.Analyzing => "Analyzing",
-        _ => "InPosition",
-    };
 
     /// <summary>The wire tag of a kind.</summary>
     public static string KindName(RunnerEventKind kind) => KindNames[(int)kind];

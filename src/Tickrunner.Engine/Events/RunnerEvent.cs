@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using Tickrunner.Engine.Common;
 using Tickrunner.Engine.Trading;
 
 namespace Tickrunner.Engine.Events;
 
 /// <summary>The variants of <see cref="RunnerEvent"/>; their names are the wire tags.</summary>
-public enum RunnerEventKind
+public enum RunnerEventKind : byte
 {
     /// <summary>A bar reached the runner.</summary>
     TickReceived,
@@ -28,7 +29,7 @@ public enum RunnerEventKind
 
 /// <summary>How serious an <see cref="RunnerEventKind.Error"/> event is.</summary>
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ErrorSeverity>))]
-public enum ErrorSeverity
+public enum ErrorSeverity : byte
 {
     /// <summary>An action was rejected; the runner goes on.</summary>
     Warning,
@@ -45,72 +46,91 @@ public enum ErrorSeverity
 /// <remarks>Which fields are meaningful depends on <see cref="Kind"/>; the factory methods set exactly those.</remarks>
 public readonly struct RunnerEvent
 {
-    /// <summary>The variant.</summary>
-    public RunnerEventKind Kind { get; private init; }
-    /// <summary>The runner it happened in.</summary>
-    public string RunnerId { get; private init; }
-    /// <summary>The runner's symbol (all variants carry it, for filtering; only some put it on the wire).</summary>
-    public string Symbol { get; private init; }
-    /// <summary>When it happened (Unix ms, wall clock).</summary>
-    public long Timestamp { get; private init; }
-    /// <summary>When the bar that caused it reached the engine (Stopwatch ticks), for latency measurements.</summary>
-    public long ReceivedAt { get; private init; }
-    /// <summary>TickReceived: the bar.</summary>
-    public MarketData Data { get; private init; }
-    /// <summary>StateTransition: the state left.</summary>
-    public TradingState From { get; private init; }
-    /// <summary>StateTransition: the state entered.</summary>
-    public TradingState To { get; private init; }
-    /// <summary>StateTransition/PositionClosed/RunnerStopped: the reason; Error: the message.</summary>
-    public string? Text { get; private init; }
-    /// <summary>ActionExecuted: the action.</summary>
-    public TradingAction Action { get; private init; }
-    /// <summary>PositionOpened: a detached copy of the position.</summary>
-    public Position? Position { get; private init; }
-    /// <summary>PositionUpdated: current price; PositionClosed: exit price.</summary>
-    public double Price { get; private init; }
-    /// <summary>PositionUpdated: unrealized P&amp;L; PositionClosed: realized P&amp;L.</summary>
-    public double Pnl { get; private init; }
-    /// <summary>Error: how serious.</summary>
-    public ErrorSeverity Severity { get; private init; }
+    // Kept small and with few references: copying a struct with references costs a GC write barrier per
+    // reference. The symbol lives in Data (only TickReceived fills the rest of it), and the reason/message,
+    // the boxed action and the position share one field; each kind uses at most one of them.
+    private readonly object? _payload;
 
-    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private RunnerEvent(RunnerEventKind kind, string runnerId, string symbol, long receivedAt, in MarketData data = default,
+        TradingState from = default, TradingState to = default, object? payload = null,
+        double price = 0, double pnl = 0, ErrorSeverity severity = default)
+    {
+        Kind = kind;
+        RunnerId = runnerId;
+        ReceivedAt = receivedAt;
+        Data = kind == RunnerEventKind.TickReceived ? data : new MarketData { Symbol = symbol };
+        From = from;
+        To = to;
+        _payload = payload;
+        Price = price;
+        Pnl = pnl;
+        Severity = severity;
+    }
+
+    /// <summary>The variant.</summary>
+    public RunnerEventKind Kind { get; }
+    /// <summary>The runner it happened in.</summary>
+    public string RunnerId { get; }
+    /// <summary>The runner's symbol (all variants carry it, for filtering; only some put it on the wire).</summary>
+    public string Symbol => Data.Symbol;
+    /// <summary>When it happened (Unix ms): for events caused by a bar, when that bar reached the engine.</summary>
+    public long Timestamp => WallClock.UnixMs(ReceivedAt);
+    /// <summary>When the bar that caused it reached the engine (Stopwatch ticks), for latency measurements.</summary>
+    public long ReceivedAt { get; }
+    /// <summary>TickReceived: the bar.</summary>
+    public MarketData Data { get; }
+    /// <summary>StateTransition: the state left.</summary>
+    public TradingState From { get; }
+    /// <summary>StateTransition: the state entered.</summary>
+    public TradingState To { get; }
+    /// <summary>StateTransition/PositionClosed/RunnerStopped: the reason; Error: the message.</summary>
+    public string? Text => _payload as string;
+    /// <summary>ActionExecuted: the action.</summary>
+    public TradingAction Action => _payload is TradingAction action ? action : default;
+    /// <summary>PositionOpened: a detached copy of the position.</summary>
+    public Position? Position => _payload as Position;
+    /// <summary>PositionUpdated: current price; PositionClosed: exit price.</summary>
+    public double Price { get; }
+    /// <summary>PositionUpdated: unrealized P&amp;L; PositionClosed: realized P&amp;L.</summary>
+    public double Pnl { get; }
+    /// <summary>Error: how serious.</summary>
+    public ErrorSeverity Severity { get; }
 
     /// <summary>TickReceived.</summary>
     public static RunnerEvent TickReceived(string runnerId, in MarketData bar, long receivedAt) =>
-        new() { Kind = RunnerEventKind.TickReceived, RunnerId = runnerId, Symbol = bar.Symbol, Data = bar, Timestamp = Now(), ReceivedAt = receivedAt };
+        new(RunnerEventKind.TickReceived, runnerId, bar.Symbol, receivedAt, bar);
 
     /// <summary>StateTransition.</summary>
     public static RunnerEvent StateTransition(string runnerId, string symbol, in Transition t, long receivedAt) =>
-        new() { Kind = RunnerEventKind.StateTransition, RunnerId = runnerId, Symbol = symbol, From = t.From, To = t.To, Text = t.Reason, Timestamp = Now(), ReceivedAt = receivedAt };
+        new(RunnerEventKind.StateTransition, runnerId, symbol, receivedAt, from: t.From, to: t.To, payload: t.Reason);
 
     /// <summary>ActionExecuted.</summary>
     public static RunnerEvent ActionExecuted(string runnerId, string symbol, in TradingAction action, long receivedAt) =>
-        new() { Kind = RunnerEventKind.ActionExecuted, RunnerId = runnerId, Symbol = symbol, Action = action, Timestamp = Now(), ReceivedAt = receivedAt };
+        new(RunnerEventKind.ActionExecuted, runnerId, symbol, receivedAt, payload: action);
 
     /// <summary>PositionOpened (the position is copied).</summary>
     public static RunnerEvent PositionOpened(string runnerId, string symbol, Position position, long receivedAt) =>
-        new() { Kind = RunnerEventKind.PositionOpened, RunnerId = runnerId, Symbol = symbol, Position = position.Clone(), Timestamp = Now(), ReceivedAt = receivedAt };
+        new(RunnerEventKind.PositionOpened, runnerId, symbol, receivedAt, payload: position.Clone());
 
     /// <summary>PositionUpdated.</summary>
     public static RunnerEvent PositionUpdated(string runnerId, string symbol, double currentPrice, double unrealizedPnl, long receivedAt) =>
-        new() { Kind = RunnerEventKind.PositionUpdated, RunnerId = runnerId, Symbol = symbol, Price = currentPrice, Pnl = unrealizedPnl, Timestamp = Now(), ReceivedAt = receivedAt };
+        new(RunnerEventKind.PositionUpdated, runnerId, symbol, receivedAt, price: currentPrice, pnl: unrealizedPnl);
 
     /// <summary>PositionClosed.</summary>
     public static RunnerEvent PositionClosed(string runnerId, string symbol, double exitPrice, double realizedPnl, string reason, long receivedAt) =>
-        new() { Kind = RunnerEventKind.PositionClosed, RunnerId = runnerId, Symbol = symbol, Price = exitPrice, Pnl = realizedPnl, Text = reason, Timestamp = Now(), ReceivedAt = receivedAt };
+        new(RunnerEventKind.PositionClosed, runnerId, symbol, receivedAt, payload: reason, price: exitPrice, pnl: realizedPnl);
 
     /// <summary>Error.</summary>
     public static RunnerEvent Error(string runnerId, string symbol, string error, ErrorSeverity severity, long receivedAt) =>
-        new() { Kind = RunnerEventKind.Error, RunnerId = runnerId, Symbol = symbol, Text = error, Severity = severity, Timestamp = Now(), ReceivedAt = receivedAt };
+        new(RunnerEventKind.Error, runnerId, symbol, receivedAt, payload: error, severity: severity);
 
     /// <summary>RunnerStarted.</summary>
     public static RunnerEvent RunnerStarted(string runnerId, string symbol) =>
-        new() { Kind = RunnerEventKind.RunnerStarted, RunnerId = runnerId, Symbol = symbol, Timestamp = Now(), ReceivedAt = Stopwatch.GetTimestamp() };
+        new(RunnerEventKind.RunnerStarted, runnerId, symbol, Stopwatch.GetTimestamp());
 
     /// <summary>RunnerStopped.</summary>
     public static RunnerEvent RunnerStopped(string runnerId, string symbol, string reason) =>
-        new() { Kind = RunnerEventKind.RunnerStopped, RunnerId = runnerId, Symbol = symbol, Text = reason, Timestamp = Now(), ReceivedAt = Stopwatch.GetTimestamp() };
+        new(RunnerEventKind.RunnerStopped, runnerId, symbol, Stopwatch.GetTimestamp(), payload: reason);
 }
 
 /// <summary>Where a runner sends its events (the <see cref="EventHub"/>, or a test's collector).</summary>

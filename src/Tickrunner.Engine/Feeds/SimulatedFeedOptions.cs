@@ -52,6 +52,9 @@ public sealed class SimulatedSymbol
     /// <summary>Time between bars; null takes the feed's <see cref="SimulatedFeedOptions.TickInterval"/>.</summary>
     public TimeSpan? TickInterval { get; set; }
 
+    /// <summary>Decimals prices are rounded to, like an exchange's tick size; null picks about 6 significant digits.</summary>
+    public int? PriceDecimals { get; set; }
+
     /// <summary>Seed of this symbol's series; null derives one from the feed seed and the symbol.</summary>
     public long? Seed { get; set; }
 }

@@ -12,6 +12,8 @@ public sealed class SimulatedSeries
     private const int SubSteps = 4;
     private readonly SimulatedSymbol _symbol;
     private readonly long _intervalMs;
+    private readonly int _decimals;
+    private readonly double _tick;
     private ulong _state;
     private double _close;
     private long _timestamp;
@@ -34,6 +36,10 @@ public sealed class SimulatedSeries
         _close = symbol.StartPrice;
         _timestamp = startTimestamp;
         _intervalMs = Math.Max(1, (long)interval.TotalMilliseconds);
+        _decimals = symbol.PriceDecimals ?? Math.Clamp(6 - (int)Math.Floor(Math.Log10(symbol.StartPrice)), 0, 8);
+        if (_decimals is < 0 or > 8)
+            throw new ArgumentOutOfRangeException(nameof(symbol), _decimals, $"{symbol.Symbol}: PriceDecimals must be between 0 and 8.");
+        _tick = Math.Pow(10, -_decimals);
     }
 
     /// <summary>The symbol this series simulates.</summary>
@@ -60,13 +66,22 @@ public sealed class SimulatedSeries
             if (price > high) high = price;
             if (price < low) low = price;
         }
-        _close = price;
-        var volume = _symbol.BaseVolume * Math.Exp(0.5 * NextGaussian() - 0.125);
-        var half = price * _symbol.Spread / 2;
-        var bar = new MarketData(_symbol.Symbol, _timestamp, open, high, low, price, volume, price - half, price + half);
+        // Rounded to the tick like exchange prices; rounding is monotonic, so OHLC stays consistent. The walk
+        // itself continues from the rounded close, and never below one tick.
+        var close = Math.Max(Round(price), _tick);
+        _close = close;
+        high = Math.Max(Round(high), Math.Max(open, close));
+        low = Math.Max(Math.Min(Round(low), Math.Min(open, close)), _tick);
+        var volume = Math.Round(_symbol.BaseVolume * Math.Exp(0.5 * NextGaussian() - 0.125), 4);
+        var half = close * _symbol.Spread / 2;
+        var bid = Math.Max(Math.Round(close - half, _decimals, MidpointRounding.ToNegativeInfinity), _tick);
+        var ask = Math.Max(Math.Round(close + half, _decimals, MidpointRounding.ToPositiveInfinity), bid + _tick);
+        var bar = new MarketData(_symbol.Symbol, _timestamp, open, high, low, close, volume, bid, Math.Round(ask, _decimals));
         _timestamp += _intervalMs;
         return bar;
     }
+
+    private double Round(double price) => Math.Round(price, _decimals);
 
     private ulong NextUInt64()
     {

@@ -4,7 +4,7 @@ namespace Tickrunner.Engine.Trading;
 
 /// <summary>The three states of a runner's state machine; these names go on the wire.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<TradingState>))]
-public enum TradingState
+public enum TradingState : byte
 {
     /// <summary>Waiting for an opportunity (initial state).</summary>
     Idle,

@@ -66,6 +66,22 @@ public class SimulatedFeedTests
     }
 
     [Fact]
+    public void Prices_are_rounded_to_the_tick_like_an_exchange()
+    {
+        var series = new SimulatedFeed(Options()).CreateSeries("BTCUSDT", 0); // 50,000 → 2 decimals
+        for (var i = 0; i < 1000; i++)
+        {
+            var bar = series.Next();
+            foreach (var price in new[] { bar.Open, bar.High, bar.Low, bar.Close, bar.Bid, bar.Ask })
+                Assert.Equal(Math.Round(price, 2), price);
+            Assert.Equal(Math.Round(bar.Volume, 4), bar.Volume);
+        }
+        var doge = new SimulatedFeed(Options()).CreateSeries("DOGEUSDT", 0).Next(); // 0.1 → 7 decimals
+        Assert.Equal(Math.Round(doge.Close, 7), doge.Close);
+        Assert.True(doge.Close > 0);
+    }
+
+    [Fact]
     public void Volatility_setting_shapes_the_returns()
     {
         var series = new SimulatedFeed(Options()).CreateSeries("ETHUSDT", 0);

@@ -86,3 +86,44 @@ public class EventJsonTests
         Assert.InRange(RunnerEvent.RunnerStarted("r", "X").Timestamp, now - 1000, now + 1000);
     }
 }
+
+public class JsonNumberTests
+{
+    [Theory]
+    [InlineData(50000.0, "50000")]
+    [InlineData(50050.25, "50050.25")]
+    [InlineData(0.1, "0.1")]
+    [InlineData(-3.0, "-3")]
+    [InlineData(0.00000001, "0.00000001")]
+    [InlineData(123456789.12345678, "123456789.12345678")]
+    public void Exchange_numbers_are_written_as_plain_decimals(double value, string expected)
+    {
+        Span<byte> buffer = stackalloc byte[32];
+        Assert.True(Tickrunner.Engine.Events.JsonNumber.TryFormat(value, buffer, out var n));
+        Assert.Equal(expected, System.Text.Encoding.ASCII.GetString(buffer[..n]));
+    }
+
+    [Fact]
+    public void Every_written_number_parses_back_to_the_same_double()
+    {
+        var rng = new Random(3);
+        for (var i = 0; i < 100_000; i++)
+        {
+            var value = i % 2 == 0
+                ? Math.Round(rng.NextDouble() * Math.Pow(10, rng.Next(0, 9)), rng.Next(0, 9))
+                : (rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-12, 14));
+            var e = Tickrunner.Engine.Events.RunnerEvent.PositionUpdated("r", "X", value, -value, 0);
+            var json = System.Text.Json.JsonDocument.Parse(Tickrunner.Engine.Events.EventJson.Serialize(e, 1));
+            var payload = json.RootElement.GetProperty("PositionUpdated");
+            Assert.Equal(value, payload.GetProperty("current_price").GetDouble());
+            Assert.Equal(-value, payload.GetProperty("unrealized_pnl").GetDouble());
+        }
+    }
+
+    [Fact]
+    public void Non_finite_numbers_become_null()
+    {
+        var e = Tickrunner.Engine.Events.RunnerEvent.PositionUpdated("r", "X", double.NaN, double.PositiveInfinity, 0);
+        Assert.Contains("\"current_price\":null,\"unrealized_pnl\":null", System.Text.Encoding.UTF8.GetString(Tickrunner.Engine.Events.EventJson.Serialize(e, 1)));
+    }
+}
