@@ -1,4 +1,9 @@
 using BenchmarkDotNet.Running;
+using Tickrunner.Benchmarks;
 
-// dotnet run -c Release --project bench/Tickrunner.Benchmarks -- --filter '*'   (see docs/guides/benchmarks.md)
+// BenchmarkDotNet micro-benchmarks:  dotnet run -c Release --project bench/Tickrunner.Benchmarks -- --filter '*'
+// Engine load harness:              dotnet run -c Release --project bench/Tickrunner.Benchmarks -- engine [--runners 100] [--symbols 10] [--seconds 10] [--rate 250000]
+// (see docs/guides/benchmarks.md)
+if (args.Length > 0 && args[0] == "engine") return await EngineThroughputHarness.RunAsync(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

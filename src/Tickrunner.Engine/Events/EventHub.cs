@@ -4,12 +4,12 @@ using System.Diagnostics;
 namespace Tickrunner.Engine.Events;
 
 /// <summary>
-/// Collects every runner's events, numbers them with one engine-wide <c>seq</c>, serializes each once, keeps
-/// the most recent ones, and hands them to every subscriber's own bounded queue.
+/// Collects every runner's events, numbers them with one engine-wide <c>seq</c>, keeps the most recent ones,
+/// and hands them to every subscriber's own bounded queue; each event's JSON is made once, on first use.
 /// </summary>
 /// <remarks>
 /// Runners write into a lock-free queue (they never wait, and wake the dispatcher only when it sleeps); one
-/// dispatcher task drains it. The
+/// dispatcher thread drains it. The
 /// dispatcher never waits for a subscriber: a full subscriber queue drops that subscriber's oldest event.
 /// Publishing and subscribing share one lock, so a subscriber starting from a seq gets the history and then
 /// the live events with nothing missing or repeated.
@@ -39,7 +39,10 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
         if (_options.HistorySize < 1) throw new ArgumentOutOfRangeException(nameof(options), "HistorySize must be at least 1.");
         if (_options.SubscriberQueueSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "SubscriberQueueSize must be at least 1.");
         _history = new EventFrame?[_options.HistorySize];
-        _dispatcher = startDispatcher ? Task.Run(DispatchAsync) : Task.CompletedTask;
+        // A thread of its own: woken through the thread pool it would queue behind every runner's work.
+        _dispatcher = startDispatcher
+            ? Task.Factory.StartNew(Dispatch, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : Task.CompletedTask;
     }
 
     /// <summary>Drops whatever is waiting in the ingress (only for a hub without a dispatcher).</summary>
@@ -108,11 +111,12 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
         lock (_gate) _subscribers = _subscribers.Where(s => s != subscription).ToArray();
     }
 
-    private async Task DispatchAsync()
+    private void Dispatch()
     {
+        var batch = new RunnerEvent[256];
         while (true)
         {
-            while (_ingress.TryDequeue(out var runnerEvent)) Publish(runnerEvent);
+            PublishBatches(batch);
             if (_completing && _ingress.IsEmpty) break;
             // Announce the sleep, then look once more: an event enqueued before the announcement is seen here,
             // one enqueued after it finds the flag set and releases the semaphore.
@@ -122,21 +126,33 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
                 if (Interlocked.Exchange(ref _dispatcherSleeping, 0) == 1) continue;
                 // A producer took the flag and is releasing: consume that release.
             }
-            await _wake.WaitAsync().ConfigureAwait(false);
+            _wake.Wait();
         }
         lock (_gate)
             foreach (var subscriber in _subscribers) subscriber.Complete();
     }
 
-    private void Publish(in RunnerEvent runnerEvent)
+    // Takes the lock once per batch: subscribers and the history see whole batches, in seq order.
+    private void PublishBatches(RunnerEvent[] batch)
     {
-        lock (_gate)
+        while (true)
         {
-            var seq = _seq + 1;
-            var frame = new EventFrame(seq, runnerEvent, EventJson.Serialize(runnerEvent, seq), Stopwatch.GetTimestamp());
-            _history[seq % _history.Length] = frame;
-            Volatile.Write(ref _seq, seq);
-            foreach (var subscriber in _subscribers) subscriber.Offer(frame);
+            var count = 0;
+            while (count < batch.Length && _ingress.TryDequeue(out batch[count])) count++;
+            if (count == 0) return;
+            var now = Stopwatch.GetTimestamp();
+            lock (_gate)
+            {
+                var subscribers = _subscribers;
+                for (var i = 0; i < count; i++)
+                {
+                    var seq = _seq + 1;
+                    var frame = new EventFrame(seq, batch[i], now);
+                    _history[seq % _history.Length] = frame;
+                    Volatile.Write(ref _seq, seq);
+                    foreach (var subscriber in subscribers) subscriber.Offer(frame);
+                }
+            }
         }
     }
 
