@@ -84,11 +84,11 @@ public readonly struct RunnerEvent
     /// <summary>StateTransition: the state entered.</summary>
     public TradingState To { get; }
     /// <summary>StateTransition/PositionClosed/RunnerStopped: the reason; Error: the message.</summary>
-    public string? Text => _payload as string;
+    public string? Text => _payload as string ?? (_payload as ClosedTrade)?.Reason;
     /// <summary>ActionExecuted: the action.</summary>
     public TradingAction Action => _payload is TradingAction action ? action : default;
-    /// <summary>PositionOpened: a detached copy of the position.</summary>
-    public Position? Position => _payload as Position;
+    /// <summary>PositionOpened: a detached copy of the position; PositionClosed: the closed position.</summary>
+    public Position? Position => _payload as Position ?? (_payload as ClosedTrade)?.Position;
     /// <summary>PositionUpdated: current price; PositionClosed: exit price.</summary>
     public double Price { get; }
     /// <summary>PositionUpdated: unrealized P&amp;L; PositionClosed: realized P&amp;L.</summary>
@@ -116,9 +116,10 @@ public readonly struct RunnerEvent
     public static RunnerEvent PositionUpdated(string runnerId, string symbol, double currentPrice, double unrealizedPnl, long receivedAt) =>
         new(RunnerEventKind.PositionUpdated, runnerId, symbol, receivedAt, price: currentPrice, pnl: unrealizedPnl);
 
-    /// <summary>PositionClosed.</summary>
-    public static RunnerEvent PositionClosed(string runnerId, string symbol, double exitPrice, double realizedPnl, string reason, long receivedAt) =>
-        new(RunnerEventKind.PositionClosed, runnerId, symbol, receivedAt, payload: reason, price: exitPrice, pnl: realizedPnl);
+    /// <summary>PositionClosed; <paramref name="closed"/> must have its exit fields set (it is not copied: closed positions no longer change).</summary>
+    public static RunnerEvent PositionClosed(string runnerId, string symbol, Position closed, string reason, long receivedAt) =>
+        new(RunnerEventKind.PositionClosed, runnerId, symbol, receivedAt, payload: new ClosedTrade(closed, reason),
+            price: closed.ExitPrice ?? closed.CurrentPrice, pnl: closed.RealizedPnl ?? 0);
 
     /// <summary>Error.</summary>
     public static RunnerEvent Error(string runnerId, string symbol, string error, ErrorSeverity severity, long receivedAt) =>
@@ -132,6 +133,9 @@ public readonly struct RunnerEvent
     public static RunnerEvent RunnerStopped(string runnerId, string symbol, string reason) =>
         new(RunnerEventKind.RunnerStopped, runnerId, symbol, Stopwatch.GetTimestamp(), payload: reason);
 }
+
+/// <summary>A closed position and why it was closed (the payload of PositionClosed).</summary>
+public sealed record ClosedTrade(Position Position, string Reason);
 
 /// <summary>Where a runner sends its events (the <see cref="EventHub"/>, or a test's collector).</summary>
 public interface IEventSink

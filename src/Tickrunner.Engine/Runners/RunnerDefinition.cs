@@ -55,3 +55,10 @@ public sealed partial record RunnerDefinition
         return problems;
     }
 }
+
+/// <summary>What a runner resumes with after a restart: its status, state, open position and context scalars.</summary>
+public sealed record RunnerRestore(
+    RunnerStatus Status,
+    Trading.TradingState State,
+    Trading.Position? Position,
+    IReadOnlyDictionary<string, object> Context);

@@ -40,7 +40,8 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     private long _ticks, _executed, _rejected, _errors, _dropped;
     private long _tickTicksTotal, _tickTicksMin = long.MaxValue, _tickTicksMax;
 
-    internal SymbolRunner(RunnerDefinition definition, LuaStrategy strategy, IEventSink? events, EngineOptions options, ILogger logger)
+    internal SymbolRunner(RunnerDefinition definition, LuaStrategy strategy, IEventSink? events, EngineOptions options, ILogger logger,
+        RunnerRestore? restore = null)
     {
         Definition = definition;
         _events = events;
@@ -57,6 +58,13 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             if (dropped.IsWake) _wakeLost = true;
             else Interlocked.Increment(ref _dropped);
         });
+        if (restore is not null)
+        {
+            // Before the loop starts, so nothing else touches the state yet.
+            _processor.Machine.Restore(restore.State, restore.Position);
+            strategy.SetContext(restore.Context);
+            _status = restore.Status;
+        }
     }
 
     /// <summary>What this runner is.</summary>
@@ -242,7 +250,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             _trades.Add(closed);
             var reason = step.Transition?.Reason ?? "closed";
             if (Definition.Config.LogPositions) LogClosed(Id, closed.ExitPrice ?? 0, closed.RealizedPnl ?? 0, reason);
-            sink?.Emit(RunnerEvent.PositionClosed(Id, Symbol, closed.ExitPrice!.Value, closed.RealizedPnl!.Value, reason, receivedAt));
+            sink?.Emit(RunnerEvent.PositionClosed(Id, Symbol, closed, reason, receivedAt));
         }
     }
 

@@ -69,12 +69,12 @@ public sealed class TradingEngine : IAsyncDisposable
     /// <summary>True when a runner has that id.</summary>
     public bool Contains(string runnerId) => _runners.ContainsKey(runnerId);
 
-    /// <summary>Loads the strategy, starts the runner and emits RunnerStarted.</summary>
+    /// <summary>Loads the strategy, starts the runner and emits RunnerStarted; <paramref name="restore"/> resumes a runner after a restart.</summary>
     /// <exception cref="InvalidRunnerDefinitionException">A field is invalid.</exception>
     /// <exception cref="DuplicateRunnerException">The id is taken.</exception>
     /// <exception cref="StrategyNotFoundException">No such strategy.</exception>
     /// <exception cref="StrategyLoadException">The strategy does not load.</exception>
-    public SymbolRunner AddRunner(RunnerDefinition definition)
+    public SymbolRunner AddRunner(RunnerDefinition definition, RunnerRestore? restore = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         if (definition.Problems() is { Count: > 0 } problems) throw new InvalidRunnerDefinitionException(problems);
@@ -82,7 +82,15 @@ public sealed class TradingEngine : IAsyncDisposable
 
         SymbolRunner? runner = null;
         var strategy = _loadStrategy(definition, line => runner?.LogPrint(line));
-        runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>());
+        try
+        {
+            runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>(), restore);
+        }
+        catch
+        {
+            strategy.Dispose();
+            throw;
+        }
         lock (_gate)
         {
             if (!_runners.TryAdd(definition.RunnerId, runner))
@@ -91,7 +99,7 @@ public sealed class TradingEngine : IAsyncDisposable
                 throw new DuplicateRunnerException(definition.RunnerId);
             }
             RebuildRoutes();
-            _events?.Emit(RunnerEvent.RunnerStarted(runner.Id, runner.Symbol));
+            if (runner.Status != RunnerStatus.Stopped) _events?.Emit(RunnerEvent.RunnerStarted(runner.Id, runner.Symbol));
             runner.Start();
         }
         return runner;

@@ -52,7 +52,10 @@ public class EventJsonTests
     {
         var updated = RunnerEvent.PositionUpdated("r", "X", 50150, 15, 0);
         Assert.Equal("""{"PositionUpdated":{"runner_id":"r","current_price":50150,"unrealized_pnl":15,""" + At(updated), Json(updated));
-        var closed = RunnerEvent.PositionClosed("r", "X", 49000, -100, "Stop loss hit at 49000", 0);
+        var machine = new StateMachine();
+        machine.Apply(TradingAction.EnterLong(50000, 0.1, 49000), 0);
+        var position = machine.MarkToMarket(49000, 5).Closed!;
+        var closed = RunnerEvent.PositionClosed("r", "X", position, "Stop loss hit at 49000", 0);
         Assert.Equal("""{"PositionClosed":{"runner_id":"r","exit_price":49000,"realized_pnl":-100,"reason":"Stop loss hit at 49000",""" + At(closed), Json(closed));
     }
 

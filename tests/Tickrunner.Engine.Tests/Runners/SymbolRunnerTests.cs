@@ -189,3 +189,31 @@ public class SymbolRunnerTests
         await Assert.ThrowsAsync<RunnerNotFoundException>(() => engine.RemoveRunnerAsync("a"));
     }
 }
+
+public class RunnerRestoreTests
+{
+    [Fact]
+    public async Task A_restored_runner_resumes_its_state_position_context_and_status()
+    {
+        var strategies = new Dictionary<string, string> { ["s"] = LuaStrategyTests.Empty.Replace(
+            "function manage_position(market_data, context, indicators) return nil end",
+            "function manage_position(market_data, context, indicators) context.seen = (context.seen or 0) + 1 end", StringComparison.Ordinal) };
+        var sink = new CollectingSink();
+        await using var engine = EngineTestKit.NewEngine(sink, strategies);
+        var position = new Tickrunner.Engine.Trading.Position(Tickrunner.Engine.Trading.PositionSide.Short, 100, 2, 1, stopLoss: 110);
+        var runner = engine.AddRunner(EngineTestKit.Definition("r", strategy: "s"),
+            new RunnerRestore(RunnerStatus.Running, Tickrunner.Engine.Trading.TradingState.InPosition, position,
+                new Dictionary<string, object> { ["seen"] = 41L, ["note"] = "kept" }));
+        engine.Publish(EngineTestKit.Bar("BTCUSDT", 2, 95));
+        var s = await runner.GetSnapshotAsync();
+        Assert.Equal(Tickrunner.Engine.Trading.TradingState.InPosition, s.State);
+        Assert.Equal(10, s.Position!.UnrealizedPnl);
+        Assert.Equal(42L, s.Context["seen"]);
+        Assert.Equal("kept", s.Context["note"]);
+
+        var stopped = engine.AddRunner(EngineTestKit.Definition("q", strategy: "s"),
+            new RunnerRestore(RunnerStatus.Stopped, Tickrunner.Engine.Trading.TradingState.Idle, null, new Dictionary<string, object>()));
+        Assert.Equal(RunnerStatus.Stopped, stopped.Status);
+        Assert.DoesNotContain(sink.For("q"), e => e.Kind == Tickrunner.Engine.Events.RunnerEventKind.RunnerStarted);
+    }
+}
