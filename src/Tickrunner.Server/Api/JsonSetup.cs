@@ -1,0 +1,20 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Tickrunner.Server.Api;
+
+/// <summary>The wire conventions of DESIGN.md: snake_case, enums by name.</summary>
+internal static class JsonSetup
+{
+    public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DictionaryKeyPolicy = null; // context keys are the strategy's own
+        options.Converters.Add(new JsonStringEnumConverter());
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip;
+        return options;
+    }
+}

@@ -1,0 +1,201 @@
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Tickrunner.Engine;
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Runners;
+using Tickrunner.Engine.Strategies;
+using Tickrunner.Server.Hosting;
+using Tickrunner.Server.Storage;
+
+namespace Tickrunner.Server.Api;
+
+/// <summary>The body of <c>POST /api/runners</c> (the seed's create-runner example).</summary>
+public sealed record CreateRunnerRequest(string? RunnerId, string? Symbol, string? StrategyName, int? WindowSize, RunnerConfig? Config);
+
+/// <summary>The answer to pause, resume and stop.</summary>
+public sealed record RunnerStatusResponse(string RunnerId, RunnerStatus Status);
+
+/// <summary><c>/api/runners</c>: create, list, inspect, steer and remove runners.</summary>
+public static class RunnersApi
+{
+    /// <summary>Maps the runner endpoints.</summary>
+    public static RouteGroupBuilder MapRunnersApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/runners").WithTags("Runners");
+        group.MapGet("/", List).WithSummary("All runners with their state, position and stats");
+        group.MapPost("/", Create).Accepts<CreateRunnerRequest>("application/json").WithSummary("Create and start a runner");
+        group.MapGet("/{id}", Get).WithSummary("One runner (its full snapshot)");
+        group.MapGet("/{id}/snapshot", Get).WithSummary("Full state snapshot: state, position, context, stats, transitions");
+        group.MapGet("/{id}/history", History).WithSummary("The newest bars of the runner's window, oldest first");
+        group.MapGet("/{id}/trades", Trades).WithSummary("Closed positions, oldest first");
+        group.MapGet("/{id}/events", Events).Produces<object[]>(contentType: "application/json")
+            .WithSummary("Recent events of the runner after a seq (what the hub still holds)");
+        group.MapDelete("/{id}", Delete).WithSummary("Stop and remove a runner and its trades");
+        group.MapPost("/{id}/pause", Pause).WithSummary("Skip ticks until resumed");
+        group.MapPost("/{id}/resume", Resume).WithSummary("Process ticks again");
+        group.MapPost("/{id}/stop", Stop).WithSummary("End tick processing; the runner stays listed until removed");
+        return group;
+    }
+
+    private static async Task<Ok<IReadOnlyList<RunnerSnapshot>>> List(TickrunnerRuntime runtime, CancellationToken ct) =>
+        TypedResults.Ok(await runtime.Engine.GetAllSnapshotsAsync(ct));
+
+    private static async Task<Results<Created<RunnerSnapshot>, ProblemHttpResult>> Create(HttpRequest request, TickrunnerRuntime runtime, CancellationToken ct)
+    {
+        var (body, problem) = await RequestBody.ReadAsync<CreateRunnerRequest>(request);
+        if (problem is not null) return problem;
+        var definition = new RunnerDefinition
+        {
+            RunnerId = body!.RunnerId ?? "",
+            Symbol = body.Symbol ?? "",
+            StrategyName = body.StrategyName ?? "",
+            WindowSize = body.WindowSize ?? RunnerDefinition.DefaultWindowSize,
+            Config = body.Config ?? new RunnerConfig(),
+        };
+        var errors = definition.Problems();
+        if (body.RunnerId is null) errors["runner_id"] = "runner_id is required.";
+        if (!errors.ContainsKey("symbol") && !runtime.Feed.Symbols.Contains(definition.Symbol))
+            errors["symbol"] = $"'{definition.Symbol}' is not a symbol of the {runtime.Feed.Kind} feed; it offers: {string.Join(", ", runtime.Feed.Symbols)}.";
+        if (!errors.ContainsKey("strategy_name") && !runtime.Catalog.Exists(definition.StrategyName))
+            errors["strategy_name"] = $"There is no strategy named '{definition.StrategyName}'; GET /api/strategies lists them.";
+        if (errors.Count > 0) return Problems.Invalid(errors);
+        if (runtime.Engine.Contains(definition.RunnerId))
+            return Problems.Conflict($"A runner with id '{definition.RunnerId}' already exists; remove it first or choose another id.");
+
+        SymbolRunner runner;
+        try
+        {
+            runner = runtime.Engine.AddRunner(definition);
+        }
+        catch (DuplicateRunnerException e)
+        {
+            return Problems.Conflict(e.Message);
+        }
+        catch (StrategyLoadException e)
+        {
+            return Problems.InvalidStrategy(definition.StrategyName, e.Diagnostics);
+        }
+        catch (StrategyNotFoundException e)
+        {
+            return Problems.Invalid(new Dictionary<string, string> { ["strategy_name"] = e.Message });
+        }
+        try
+        {
+            runtime.Runners.Insert(definition);
+        }
+        catch
+        {
+            await runtime.Engine.RemoveRunnerAsync(definition.RunnerId); // nothing half-made survives
+            throw;
+        }
+        return TypedResults.Created($"/api/runners/{definition.RunnerId}", await runner.GetSnapshotAsync(ct));
+    }
+
+    private static async Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Get(string id, TickrunnerRuntime runtime, CancellationToken ct)
+    {
+        if (Find(runtime, id) is not { } runner) return RunnerNotFound(id);
+        try
+        {
+            return TypedResults.Ok(await runner.GetSnapshotAsync(ct));
+        }
+        catch (RunnerNotFoundException)
+        {
+            return RunnerNotFound(id);
+        }
+    }
+
+    private static async Task<Results<Ok<MarketData[]>, ProblemHttpResult>> History(string id, int? count, TickrunnerRuntime runtime, CancellationToken ct)
+    {
+        var n = count ?? 100;
+        if (n is < 1 or > RunnerDefinition.MaxWindowSize)
+            return Problems.Invalid(new Dictionary<string, string> { ["count"] = $"count must be between 1 and {RunnerDefinition.MaxWindowSize:N0}, got {n}." });
+        if (Find(runtime, id) is not { } runner) return RunnerNotFound(id);
+        return TypedResults.Ok(await runner.GetPriceHistoryAsync(n, ct));
+    }
+
+    private static Results<Ok<IReadOnlyList<TradeRecord>>, ProblemHttpResult> Trades(string id, int? limit, TickrunnerRuntime runtime)
+    {
+        var n = limit ?? 1000;
+        if (n is < 1 or > 100_000)
+            return Problems.Invalid(new Dictionary<string, string> { ["limit"] = $"limit must be between 1 and 100,000, got {n}." });
+        if (Find(runtime, id) is null) return RunnerNotFound(id);
+        return TypedResults.Ok(runtime.Runners.Trades(id, n));
+    }
+
+    private static IResult Events(string id, long? since, int? limit, TickrunnerRuntime runtime)
+    {
+        var n = limit ?? 1000;
+        if (n is < 1 or > 10_000)
+            return Problems.Invalid(new Dictionary<string, string> { ["limit"] = $"limit must be between 1 and 10,000, got {n}." });
+        if (since is < 0)
+            return Problems.Invalid(new Dictionary<string, string> { ["since"] = $"since must be a seq ≥ 0, got {since}." });
+        if (Find(runtime, id) is null) return RunnerNotFound(id);
+        var frames = runtime.Hub.Recent(since ?? 0, new EventFilter([id], [], []), n);
+        var body = new MemoryStream();
+        body.WriteByte((byte)'[');
+        for (var i = 0; i < frames.Count; i++)
+        {
+            if (i > 0) body.WriteByte((byte)',');
+            body.Write(frames[i].Json);
+        }
+        body.WriteByte((byte)']');
+        return TypedResults.Bytes(body.ToArray(), "application/json");
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, TickrunnerRuntime runtime)
+    {
+        try
+        {
+            await runtime.Engine.RemoveRunnerAsync(id);
+        }
+        catch (RunnerNotFoundException)
+        {
+            return RunnerNotFound(id);
+        }
+        runtime.Runners.Delete(id);
+        return TypedResults.NoContent();
+    }
+
+    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Pause(string id, TickrunnerRuntime runtime, CancellationToken ct) =>
+        Steer(id, runtime, r => r.PauseAsync(ct));
+
+    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Resume(string id, TickrunnerRuntime runtime, CancellationToken ct) =>
+        Steer(id, runtime, r => r.ResumeAsync(ct));
+
+    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Stop(string id, TickrunnerRuntime runtime, CancellationToken ct) =>
+        Steer(id, runtime, r => r.StopAsync("stopped by request", ct));
+
+    private static async Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Steer(string id, TickrunnerRuntime runtime,
+        Func<SymbolRunner, Task<RunnerStatus>> command)
+    {
+        if (Find(runtime, id) is not { } runner) return RunnerNotFound(id);
+        try
+        {
+            var status = await command(runner);
+            runtime.Runners.SetStatus(id, status);
+            return TypedResults.Ok(new RunnerStatusResponse(id, status));
+        }
+        catch (RunnerNotFoundException)
+        {
+            return RunnerNotFound(id);
+        }
+    }
+
+    private static SymbolRunner? Find(TickrunnerRuntime runtime, string id) =>
+        runtime.Engine.Contains(id) ? TryGet(runtime, id) : null;
+
+    private static SymbolRunner? TryGet(TickrunnerRuntime runtime, string id)
+    {
+        try
+        {
+            return runtime.Engine.GetRunner(id);
+        }
+        catch (RunnerNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static ProblemHttpResult RunnerNotFound(string id) =>
+        Problems.NotFound($"There is no runner with id '{id}'; GET /api/runners lists them.");
+}

@@ -1,0 +1,185 @@
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Runners;
+using Tickrunner.Engine.Trading;
+
+namespace Tickrunner.Server.Hosting;
+
+/// <summary>
+/// Brings the engine up and down with the server: restores the stored runners, creates the demo runners on a
+/// fresh data directory, pumps the feed, journals state changes and closed trades, checkpoints context.
+/// </summary>
+public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogger<EngineHostedService> logger) : BackgroundService
+{
+    private const string DemoSeededKey = "demo_runners_created";
+
+    /// <summary>The demo runners: one per shipped strategy on the default symbols.</summary>
+    public static IReadOnlyList<RunnerDefinition> DemoRunners { get; } =
+    [
+        new() { RunnerId = "btc_ema", Symbol = "BTCUSDT", StrategyName = "ema_crossover" },
+        new() { RunnerId = "eth_rsi", Symbol = "ETHUSDT", StrategyName = "rsi_mean_reversion" },
+        new() { RunnerId = "sol_breakout", Symbol = "SOLUSDT", StrategyName = "range_breakout" },
+        new() { RunnerId = "bnb_ema", Symbol = "BNBUSDT", StrategyName = "ema_crossover" },
+    ];
+
+    /// <inheritdoc />
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        RestoreRunners();
+        CreateDemoRunners();
+        return base.StartAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var journal = Task.Run(() => JournalAsync(stoppingToken), CancellationToken.None);
+        var checkpoints = Task.Run(() => CheckpointLoopAsync(stoppingToken), CancellationToken.None);
+        try
+        {
+            await runtime.Engine.RunFeedAsync(runtime.Feed, runtime.Feed.Symbols, stoppingToken);
+            LogFeedEnded(runtime.Feed.Kind);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            LogFeedFailed(e, runtime.Feed.Kind);
+        }
+        await Task.WhenAll(journal, checkpoints);
+    }
+
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await CheckpointAsync(CancellationToken.None); // the last word before the runners stop
+        await runtime.DisposeAsync();
+    }
+
+    private void RestoreRunners()
+    {
+        foreach (var stored in runtime.Runners.List())
+        {
+            try
+            {
+                runtime.Engine.AddRunner(stored.Definition, stored.Restore);
+            }
+            catch (Exception e)
+            {
+                // Kept in the database: it comes back once its strategy loads again.
+                LogRestoreFailed(e, stored.Definition.RunnerId);
+            }
+        }
+    }
+
+    private void CreateDemoRunners()
+    {
+        if (!runtime.Options.Demo.Enabled || runtime.Database.GetSetting(DemoSeededKey) is not null) return;
+        foreach (var definition in DemoRunners)
+        {
+            if (!runtime.Feed.Symbols.Contains(definition.Symbol) || !runtime.Catalog.Exists(definition.StrategyName)
+                || runtime.Engine.Contains(definition.RunnerId)) continue;
+            try
+            {
+                runtime.Engine.AddRunner(definition);
+                runtime.Runners.Insert(definition);
+            }
+            catch (Exception e)
+            {
+                LogRestoreFailed(e, definition.RunnerId);
+            }
+        }
+        runtime.Database.SetSetting(DemoSeededKey, DateTimeOffset.UtcNow.ToString("O"));
+    }
+
+    // Positions and trades are written as they happen, in event order, by this one subscriber.
+    private async Task JournalAsync(CancellationToken stoppingToken)
+    {
+        using var subscription = runtime.Hub.Subscribe(
+            new EventFilter([], [], [RunnerEventKind.PositionOpened, RunnerEventKind.PositionClosed, RunnerEventKind.StateTransition]),
+            queueSize: 1 << 16);
+        try
+        {
+            await foreach (var message in subscription.ReadAllAsync(stoppingToken))
+            {
+                try
+                {
+                    Journal(message);
+                }
+                catch (Exception e)
+                {
+                    LogJournalFailed(e);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Journal(EventMessage message)
+    {
+        if (message.Frame is not { } frame)
+        {
+            LogJournalLagged(message.Dropped);
+            return;
+        }
+        var e = frame.Event;
+        switch (e.Kind)
+        {
+            case RunnerEventKind.PositionOpened:
+                runtime.Runners.SetState(e.RunnerId, TradingState.InPosition, e.Position);
+                break;
+            case RunnerEventKind.PositionClosed when e.Position is { } closed:
+                runtime.Runners.RecordTrade(e.RunnerId, e.Symbol, closed, e.Text ?? "closed");
+                break;
+            case RunnerEventKind.StateTransition when e.To != TradingState.InPosition:
+                runtime.Runners.SetState(e.RunnerId, e.To, null);
+                break;
+        }
+    }
+
+    private async Task CheckpointLoopAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, runtime.Options.Engine.CheckpointSeconds)));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken)) await CheckpointAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task CheckpointAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var snapshot in await runtime.Engine.GetAllSnapshotsAsync(cancellationToken))
+                runtime.Runners.Checkpoint(snapshot);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            LogJournalFailed(e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Runner {RunnerId} could not be restored or created")]
+    private partial void LogRestoreFailed(Exception e, string runnerId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The {Kind} feed ended")]
+    private partial void LogFeedEnded(string kind);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The {Kind} feed failed; runners receive no more bars")]
+    private partial void LogFeedFailed(Exception e, string kind);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing runner state to the database failed")]
+    private partial void LogJournalFailed(Exception e);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The journal fell behind and missed {Dropped} events; the next checkpoint repairs state")]
+    private partial void LogJournalLagged(long dropped);
+}

@@ -1,0 +1,220 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Tickrunner.Engine.Runners;
+using Tickrunner.Engine.Trading;
+
+namespace Tickrunner.Server.Storage;
+
+/// <summary>A runner as stored: its definition and what it resumes with.</summary>
+public sealed record StoredRunner(RunnerDefinition Definition, RunnerRestore Restore);
+
+/// <summary>Runner definitions, their durable state (status, state, open position, context) and the trade journal.</summary>
+public sealed class RunnerRepository(TickrunnerDatabase database)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Stores a new runner.</summary>
+    public void Insert(RunnerDefinition definition)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO runners (runner_id, symbol, strategy_name, window_size, config, created_at, updated_at)
+            VALUES ($id, $symbol, $strategy, $window, $config, $now, $now);
+            """;
+        command.Parameters.AddWithValue("$id", definition.RunnerId);
+        command.Parameters.AddWithValue("$symbol", definition.Symbol);
+        command.Parameters.AddWithValue("$strategy", definition.StrategyName);
+        command.Parameters.AddWithValue("$window", definition.WindowSize);
+        command.Parameters.AddWithValue("$config", JsonSerializer.Serialize(definition.Config));
+        command.Parameters.AddWithValue("$now", now);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Removes a runner and its trades, in one transaction.</summary>
+    public void Delete(string runnerId)
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        foreach (var sql in new[] { "DELETE FROM trades WHERE runner_id = $id;", "DELETE FROM runners WHERE runner_id = $id;" })
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$id", runnerId);
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>Every stored runner, oldest first.</summary>
+    public IReadOnlyList<StoredRunner> List()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT runner_id, symbol, strategy_name, window_size, config, status, state, position, context
+            FROM runners ORDER BY created_at, runner_id;
+            """;
+        using var reader = command.ExecuteReader();
+        var runners = new List<StoredRunner>();
+        while (reader.Read())
+        {
+            var definition = new RunnerDefinition
+            {
+                RunnerId = reader.GetString(0),
+                Symbol = reader.GetString(1),
+                StrategyName = reader.GetString(2),
+                WindowSize = reader.GetInt32(3),
+                Config = JsonSerializer.Deserialize<RunnerConfig>(reader.GetString(4)) ?? new RunnerConfig(),
+            };
+            var status = reader.GetString(5) switch { "paused" => RunnerStatus.Paused, "stopped" => RunnerStatus.Stopped, _ => RunnerStatus.Running };
+            var state = Enum.TryParse<TradingState>(reader.GetString(6), out var s) ? s : TradingState.Idle;
+            var position = reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<StoredPosition>(reader.GetString(7), Json)?.ToPosition();
+            if (position is null && state == TradingState.InPosition) state = TradingState.Idle;
+            if (position is not null && state != TradingState.InPosition) position = null;
+            runners.Add(new StoredRunner(definition, new RunnerRestore(status, state, position, ReadContext(reader.GetString(8)))));
+        }
+        return runners;
+    }
+
+    /// <summary>Records the status a runner was put in.</summary>
+    public void SetStatus(string runnerId, RunnerStatus status) =>
+        Update(runnerId, "status = $status", ("$status", StatusName(status)));
+
+    /// <summary>Records the state and open position after a transition.</summary>
+    public void SetState(string runnerId, TradingState state, Position? position) =>
+        Update(runnerId, "state = $state, position = $position",
+            ("$state", state.ToString()), ("$position", position is null ? DBNull.Value : JsonSerializer.Serialize(StoredPosition.From(position), Json)));
+
+    /// <summary>Checkpoints a runner from its snapshot: status, state, position and context scalars.</summary>
+    public void Checkpoint(RunnerSnapshot snapshot) =>
+        Update(snapshot.RunnerId, "status = $status, state = $state, position = $position, context = $context",
+            ("$status", StatusName(snapshot.Status)),
+            ("$state", snapshot.State.ToString()),
+            ("$position", snapshot.Position is null ? DBNull.Value : JsonSerializer.Serialize(StoredPosition.From(snapshot.Position), Json)),
+            ("$context", JsonSerializer.Serialize(snapshot.Context)));
+
+    /// <summary>Appends a closed trade and clears the runner's open position, in one transaction.</summary>
+    public void RecordTrade(string runnerId, string symbol, Position closed, string reason)
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = transaction;
+            insert.CommandText = """
+                INSERT INTO trades (runner_id, symbol, side, quantity, entry_price, entry_timestamp, exit_price, exit_timestamp, realized_pnl, reason)
+                SELECT $id, $symbol, $side, $quantity, $entry, $entry_ts, $exit, $exit_ts, $pnl, $reason
+                WHERE EXISTS (SELECT 1 FROM runners WHERE runner_id = $id);
+                """;
+            insert.Parameters.AddWithValue("$id", runnerId);
+            insert.Parameters.AddWithValue("$symbol", symbol);
+            insert.Parameters.AddWithValue("$side", closed.Side.ToString());
+            insert.Parameters.AddWithValue("$quantity", closed.Quantity);
+            insert.Parameters.AddWithValue("$entry", closed.EntryPrice);
+            insert.Parameters.AddWithValue("$entry_ts", closed.EntryTimestamp);
+            insert.Parameters.AddWithValue("$exit", closed.ExitPrice ?? closed.CurrentPrice);
+            insert.Parameters.AddWithValue("$exit_ts", closed.ExitTimestamp ?? 0);
+            insert.Parameters.AddWithValue("$pnl", closed.RealizedPnl ?? 0);
+            insert.Parameters.AddWithValue("$reason", reason);
+            insert.ExecuteNonQuery();
+        }
+        using (var update = connection.CreateCommand())
+        {
+            update.Transaction = transaction;
+            update.CommandText = "UPDATE runners SET state = 'Idle', position = NULL, updated_at = $now WHERE runner_id = $id;";
+            update.Parameters.AddWithValue("$id", runnerId);
+            update.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            update.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>A runner's closed trades, oldest first (at most <paramref name="limit"/>, the newest ones).</summary>
+    public IReadOnlyList<TradeRecord> Trades(string runnerId, int limit)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, runner_id, symbol, side, quantity, entry_price, entry_timestamp, exit_price, exit_timestamp, realized_pnl, reason
+            FROM (SELECT * FROM trades WHERE runner_id = $id ORDER BY id DESC LIMIT $limit) ORDER BY id;
+            """;
+        command.Parameters.AddWithValue("$id", runnerId);
+        command.Parameters.AddWithValue("$limit", limit);
+        using var reader = command.ExecuteReader();
+        var trades = new List<TradeRecord>();
+        while (reader.Read())
+            trades.Add(new TradeRecord(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetDouble(4),
+                reader.GetDouble(5), reader.GetInt64(6), reader.GetDouble(7), reader.GetInt64(8), reader.GetDouble(9), reader.GetString(10)));
+        return trades;
+    }
+
+    /// <summary>Runner ids that use a strategy.</summary>
+    public IReadOnlyList<string> RunnersUsing(string strategyName)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT runner_id FROM runners WHERE strategy_name = $name ORDER BY runner_id;";
+        command.Parameters.AddWithValue("$name", strategyName);
+        using var reader = command.ExecuteReader();
+        var ids = new List<string>();
+        while (reader.Read()) ids.Add(reader.GetString(0));
+        return ids;
+    }
+
+    private void Update(string runnerId, string assignments, params (string Name, object Value)[] values)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE runners SET {assignments}, updated_at = $now WHERE runner_id = $id;";
+        command.Parameters.AddWithValue("$id", runnerId);
+        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        foreach (var (name, value) in values) command.Parameters.AddWithValue(name, value);
+        command.ExecuteNonQuery();
+    }
+
+    private static string StatusName(RunnerStatus status) => status switch
+    {
+        RunnerStatus.Paused => "paused",
+        RunnerStatus.Stopped => "stopped",
+        _ => "running",
+    };
+
+    private static Dictionary<string, object> ReadContext(string json)
+    {
+        var result = new Dictionary<string, object>(StringComparer.Ordinal);
+        using var document = JsonDocument.Parse(json);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            object? value = property.Value.ValueKind switch
+            {
+                JsonValueKind.String => property.Value.GetString(),
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                JsonValueKind.Number when property.Value.TryGetInt64(out var l) && !property.Value.GetRawText().Contains('.') => l,
+                JsonValueKind.Number => property.Value.GetDouble(),
+                _ => null,
+            };
+            if (value is not null) result[property.Name] = value;
+        }
+        return result;
+    }
+}
+
+/// <summary>A closed trade from the journal.</summary>
+public sealed record TradeRecord(long Id, string RunnerId, string Symbol, string Side, double Quantity, double EntryPrice,
+    long EntryTimestamp, double ExitPrice, long ExitTimestamp, double RealizedPnl, string Reason);
+
+/// <summary>An open position as stored in the runners table.</summary>
+internal sealed record StoredPosition(string Side, double EntryPrice, double Quantity, long EntryTimestamp, double CurrentPrice,
+    double? StopLoss, double? TakeProfit)
+{
+    public static StoredPosition From(Position p) =>
+        new(p.Side.ToString(), p.EntryPrice, p.Quantity, p.EntryTimestamp, p.CurrentPrice, p.StopLoss, p.TakeProfit);
+
+    public Position? ToPosition() => Enum.TryParse<PositionSide>(Side, out var side)
+        ? new Position(side, EntryPrice, Quantity, EntryTimestamp, StopLoss, TakeProfit)
+        : null;
+}

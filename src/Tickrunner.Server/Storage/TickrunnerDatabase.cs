@@ -1,0 +1,158 @@
+using Microsoft.Data.Sqlite;
+
+namespace Tickrunner.Server.Storage;
+
+/// <summary>The SQLite file: opens connections in WAL mode and creates or migrates the schema at start.</summary>
+/// <remarks>
+/// WAL with synchronous=NORMAL: a killed process loses no committed transaction and never corrupts the
+/// file (only an OS crash may lose the last commits). Each write is one transaction.
+/// </remarks>
+public sealed class TickrunnerDatabase
+{
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE strategies (
+            name TEXT PRIMARY KEY,
+            code TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE runners (
+            runner_id TEXT PRIMARY KEY,
+            symbol TEXT NOT NULL,
+            strategy_name TEXT NOT NULL,
+            window_size INTEGER NOT NULL,
+            config TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'running',
+            state TEXT NOT NULL DEFAULT 'Idle',
+            position TEXT NULL,
+            context TEXT NOT NULL DEFAULT '{}',
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE trades (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            runner_id TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            side TEXT NOT NULL,
+            quantity REAL NOT NULL,
+            entry_price REAL NOT NULL,
+            entry_timestamp INTEGER NOT NULL,
+            exit_price REAL NOT NULL,
+            exit_timestamp INTEGER NOT NULL,
+            realized_pnl REAL NOT NULL,
+            reason TEXT NOT NULL
+        );
+        CREATE INDEX trades_by_runner ON trades (runner_id, id);
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    ];
+
+    private readonly string _connectionString;
+
+    /// <summary>Uses <c>tickrunner.db</c> in <paramref name="dataDirectory"/> (created if missing).</summary>
+    public TickrunnerDatabase(string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        FilePath = Path.GetFullPath(Path.Combine(dataDirectory, "tickrunner.db"));
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <summary>The database file.</summary>
+    public string FilePath { get; }
+
+    /// <summary>The schema version after <see cref="Migrate"/>.</summary>
+    public int SchemaVersion { get; private set; }
+
+    /// <summary>An open connection.</summary>
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>Switches to WAL and applies the migrations the file has not seen (tracked in user_version).</summary>
+    public void Migrate()
+    {
+        using var connection = Open();
+        Execute(connection, "PRAGMA journal_mode = WAL;");
+        var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > Migrations.Length)
+            throw new InvalidOperationException($"{FilePath} has schema version {version}, newer than this server knows ({Migrations.Length}).");
+        for (var i = version; i < Migrations.Length; i++)
+        {
+            using var transaction = connection.BeginTransaction();
+            Execute(connection, Migrations[i], transaction);
+            Execute(connection, $"PRAGMA user_version = {i + 1};", transaction);
+            transaction.Commit();
+        }
+        SchemaVersion = Migrations.Length;
+    }
+
+    /// <summary>True when the file answers a query.</summary>
+    public bool IsHealthy(out string? problem)
+    {
+        try
+        {
+            using var connection = Open();
+            Scalar(connection, "SELECT 1;");
+            problem = null;
+            return true;
+        }
+        catch (Exception e)
+        {
+            problem = e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>A setting, or null.</summary>
+    public string? GetSetting(string key)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM settings WHERE key = $key;";
+        command.Parameters.AddWithValue("$key", key);
+        return command.ExecuteScalar() as string;
+    }
+
+    /// <summary>Writes a setting.</summary>
+    public void SetSetting(string key, string value)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO settings (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
+        command.Parameters.AddWithValue("$key", key);
+        command.Parameters.AddWithValue("$value", value);
+        command.ExecuteNonQuery();
+    }
+
+    internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}

@@ -1,0 +1,244 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Primitives;
+using Tickrunner.Engine.Common;
+using Tickrunner.Engine.Events;
+using Tickrunner.Server.Api;
+using Tickrunner.Server.Hosting;
+
+namespace Tickrunner.Server.Streaming;
+
+/// <summary>
+/// <c>WS /ws</c>: one runner event per text frame, filtered on the server. The protocol is in
+/// docs/guides/web-app-api.md: query-string filters, <c>since</c> replay, subscribe/unsubscribe/filter messages,
+/// heartbeats, lag notices, and a connection limit.
+/// </summary>
+public static partial class EventStreamEndpoint
+{
+    /// <summary>Maps <c>/ws</c>.</summary>
+    public static void MapEventStream(this IEndpointRouteBuilder app) =>
+        app.Map("/ws", Handle).WithTags("Events").WithSummary("WebSocket stream of runner events (see the API guide)");
+
+    private static async Task Handle(HttpContext context, TickrunnerRuntime runtime, ILoggerFactory loggers)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await Problems.BadRequest("This endpoint speaks WebSocket: connect with ws://host/ws (an HTTP Upgrade request).").ExecuteAsync(context);
+            return;
+        }
+        var query = context.Request.Query;
+        var filter = ParseFilter(query["runner_id"], query["symbol"], query["type"], out var error);
+        long? since = null;
+        if (error is null && query.TryGetValue("since", out var sinceText))
+        {
+            if (long.TryParse(sinceText, out var s) && s >= 0) since = s;
+            else error = $"since must be a seq ≥ 0, got '{sinceText}'.";
+        }
+        if (error is not null)
+        {
+            await Problems.BadRequest(error).ExecuteAsync(context);
+            return;
+        }
+        if (!runtime.TryAcquireWebSocketSlot())
+        {
+            await Problems.Unavailable($"The server already has {runtime.Options.WebSockets.MaxConnections} WebSocket clients (Tickrunner:WebSockets:MaxConnections); try again later.")
+                .ExecuteAsync(context);
+            return;
+        }
+        try
+        {
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            using var subscription = runtime.Hub.Subscribe(filter, since, runtime.Options.WebSockets.QueueSize);
+            var session = new Session(socket, subscription, runtime, loggers.CreateLogger(typeof(EventStreamEndpoint)));
+            await session.RunAsync(context.RequestAborted);
+        }
+        finally
+        {
+            runtime.ReleaseWebSocketSlot();
+        }
+    }
+
+    /// <summary>Builds a filter from query or message values; unknown event types are an error naming them.</summary>
+    internal static EventFilter ParseFilter(IEnumerable<string?> runnerIds, IEnumerable<string?> symbols, IEnumerable<string?> types, out string? error)
+    {
+        var kinds = new List<RunnerEventKind>();
+        var unknown = new List<string>();
+        foreach (var type in types.SelectMany(Split))
+        {
+            if (EventJson.TryParseKind(type, out var kind)) kinds.Add(kind);
+            else unknown.Add(type);
+        }
+        error = unknown.Count == 0 ? null
+            : $"Unknown event type(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}; known: {string.Join(", ", Enum.GetNames<RunnerEventKind>())}.";
+        return new EventFilter(runnerIds.SelectMany(Split), symbols.SelectMany(Split), kinds);
+    }
+
+    // Repeated parameters (?type=a&type=b) and comma lists (?type=a,b) both work.
+    private static IEnumerable<string> Split(string? value) =>
+        (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private sealed partial class Session(WebSocket socket, EventSubscription subscription, TickrunnerRuntime runtime, ILogger logger)
+    {
+        private readonly SemaphoreSlim _send = new(1, 1);
+
+        public async Task RunAsync(CancellationToken aborted)
+        {
+            using var done = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+            var pump = PumpEventsAsync(done.Token);
+            var heartbeat = HeartbeatAsync(done.Token);
+            try
+            {
+                await ReceiveAsync(done.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+            {
+            }
+            finally
+            {
+                await done.CancelAsync();
+                await Task.WhenAll(Quietly(pump), Quietly(heartbeat));
+                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                {
+                    try
+                    {
+                        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                    }
+                    catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+                    {
+                    }
+                }
+            }
+        }
+
+        private async Task PumpEventsAsync(CancellationToken ct)
+        {
+            while (await subscription.WaitToReadAsync(ct))
+                while (subscription.TryRead(out var message))
+                    await SendAsync(message.Json, ct);
+        }
+
+        private async Task HeartbeatAsync(CancellationToken ct)
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, runtime.Options.WebSockets.HeartbeatSeconds)));
+            while (await timer.WaitForNextTickAsync(ct))
+                await SendAsync(Encoding.UTF8.GetBytes($"{{\"Heartbeat\":{{\"timestamp\":{WallClock.NowUnixMs()},\"last_seq\":{runtime.Hub.LastSeq}}}}}"), ct);
+        }
+
+        private async Task ReceiveAsync(CancellationToken ct)
+        {
+            var buffer = new ArrayBufferWriter<byte>(1024);
+            while (socket.State == WebSocketState.Open)
+            {
+                buffer.ResetWrittenCount();
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    result = await socket.ReceiveAsync(buffer.GetMemory(1024), ct);
+                    buffer.Advance(result.Count);
+                    if (buffer.WrittenCount > 64 * 1024)
+                    {
+                        await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, "messages are limited to 64 KiB", ct);
+                        return;
+                    }
+                }
+                while (!result.EndOfMessage);
+                if (result.MessageType == WebSocketMessageType.Close) return;
+                await SendAsync(HandleMessage(buffer.WrittenSpan), ct);
+            }
+        }
+
+        // {"subscribe": {...}} adds values, {"unsubscribe": {...}} removes them, {"filter": {...}} replaces the
+        // filter; each takes runner_id, symbol and type arrays. An empty dimension matches everything.
+        private byte[] HandleMessage(ReadOnlySpan<byte> utf8)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(utf8.ToArray());
+                var root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object)
+                    return ProtocolError("Send a JSON object: {\"subscribe\"|\"unsubscribe\"|\"filter\": {\"runner_id\": [...], \"symbol\": [...], \"type\": [...]}}.");
+                foreach (var (verb, apply) in new (string, Func<EventFilter, EventFilter, EventFilter>)[]
+                {
+                    ("subscribe", (old, add) => old.Widen(add.RunnerIds, add.Symbols, add.Kinds)),
+                    ("unsubscribe", (old, remove) => old.Narrow(remove.RunnerIds, remove.Symbols, remove.Kinds)),
+                    ("filter", (_, replacement) => replacement),
+                })
+                {
+                    if (!root.TryGetProperty(verb, out var body)) continue;
+                    if (body.ValueKind != JsonValueKind.Object)
+                        return ProtocolError($"'{verb}' must be an object with runner_id, symbol and type arrays.");
+                    var parsed = ParseFilter(Strings(body, "runner_id"), Strings(body, "symbol"), Strings(body, "type"), out var error);
+                    if (error is not null) return ProtocolError(error);
+                    subscription.Filter = apply(subscription.Filter, parsed);
+                    return Subscribed(subscription.Filter);
+                }
+                return ProtocolError("Unknown message; send {\"subscribe\": {...}}, {\"unsubscribe\": {...}} or {\"filter\": {...}}.");
+            }
+            catch (JsonException e)
+            {
+                return ProtocolError($"The message is not valid JSON: {e.Message}");
+            }
+            catch (InvalidOperationException e)
+            {
+                return ProtocolError(e.Message);
+            }
+        }
+
+        private static IEnumerable<string?> Strings(JsonElement body, string name)
+        {
+            if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return [];
+            if (value.ValueKind == JsonValueKind.String) return [value.GetString()];
+            if (value.ValueKind != JsonValueKind.Array) throw new InvalidOperationException($"'{name}' must be an array of strings.");
+            return value.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.String
+                ? v.GetString()
+                : throw new InvalidOperationException($"'{name}' must be an array of strings.")).ToList();
+        }
+
+        private byte[] Subscribed(EventFilter filter) => JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["Subscribed"] = new
+            {
+                runner_id = filter.RunnerIds.Order(),
+                symbol = filter.Symbols.Order(),
+                type = filter.Kinds.Select(EventJson.KindName).Order(),
+                last_seq = runtime.Hub.LastSeq,
+            },
+        });
+
+        private static byte[] ProtocolError(string error) =>
+            JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["ProtocolError"] = new { error } });
+
+        private async Task SendAsync(ReadOnlyMemory<byte> utf8, CancellationToken ct)
+        {
+            await _send.WaitAsync(ct);
+            try
+            {
+                await socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, ct);
+            }
+            finally
+            {
+                _send.Release();
+            }
+        }
+
+        private async Task Quietly(Task task)
+        {
+            try
+            {
+                await task;
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
+            {
+            }
+            catch (Exception e)
+            {
+                LogSessionFailed(e);
+            }
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "A WebSocket session ended with an error")]
+        private partial void LogSessionFailed(Exception e);
+    }
+}

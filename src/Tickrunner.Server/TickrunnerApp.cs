@@ -1,0 +1,86 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.FileProviders;
+using Tickrunner.Server.Api;
+using Tickrunner.Server.Hosting;
+using Tickrunner.Server.Streaming;
+
+namespace Tickrunner.Server;
+
+/// <summary>Composes the server: options, engine runtime, JSON, problem details, CORS, OpenAPI, endpoints, dashboard.</summary>
+public static class TickrunnerApp
+{
+    private const string CorsPolicy = "configured-origins";
+
+    /// <summary>Builds the application; <paramref name="configure"/> lets tests adjust the builder (URLs, settings).</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+            builder.WebHost.UseUrls("http://localhost:8080"); // the seed's address
+        configure?.Invoke(builder);
+
+        var settings = builder.Configuration.GetSection(TickrunnerOptions.Section).Get<TickrunnerOptions>() ?? new TickrunnerOptions();
+        builder.Services.Configure<TickrunnerOptions>(builder.Configuration.GetSection(TickrunnerOptions.Section));
+        builder.Services.AddSingleton<TickrunnerRuntime>();
+        builder.Services.AddHostedService<EngineHostedService>();
+        builder.Services.ConfigureHttpJsonOptions(o => JsonSetup.Configure(o.SerializerOptions));
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
+            c.ProblemDetails.Detail ??= DefaultDetail(c.HttpContext, c.ProblemDetails.Status);
+        });
+        builder.Services.AddCors(o => o.AddPolicy(CorsPolicy, p => p
+            .WithOrigins([.. settings.Cors.EffectiveOrigins])
+            .AllowAnyHeader()
+            .AllowAnyMethod()));
+        builder.Services.AddOpenApi();
+        builder.Services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = settings.MaxRequestBodyBytes);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes);
+
+        var app = builder.Build();
+        app.UseExceptionHandler(handler => handler.Run(WriteUnexpectedError));
+        app.UseStatusCodePages(); // bodyless 404/405/… become problem+json too
+        app.UseCors(CorsPolicy);
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+
+        var wwwroot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        if (Directory.Exists(wwwroot))
+        {
+            var files = new PhysicalFileProvider(wwwroot);
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+        }
+
+        app.MapOpenApi();
+        app.MapHealthApi();
+        app.MapRunnersApi();
+        app.MapStrategiesApi();
+        app.MapSymbolsApi();
+        app.MapEventStream();
+        return app;
+    }
+
+    // Problems the framework answers itself (routing, content negotiation) get a detail a person can act on.
+    private static string? DefaultDetail(HttpContext context, int? status) => status switch
+    {
+        StatusCodes.Status404NotFound => $"Nothing is served at {context.Request.Method} {context.Request.Path}; /openapi/v1.json lists the API.",
+        StatusCodes.Status405MethodNotAllowed => $"{context.Request.Method} is not allowed on {context.Request.Path}; /openapi/v1.json lists the methods.",
+        StatusCodes.Status415UnsupportedMediaType =>
+            $"Send the body as JSON with 'Content-Type: application/json' (got '{context.Request.ContentType ?? "no content type"}').",
+        StatusCodes.Status413PayloadTooLarge => "The request body is larger than Tickrunner:MaxRequestBodyBytes allows.",
+        _ => null,
+    };
+
+    private static async Task WriteUnexpectedError(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var (status, title, detail) = error switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
+            _ => (StatusCodes.Status500InternalServerError, "Internal server error",
+                "The server failed to handle the request; the engine and the other runners are unaffected. The server log has the details."),
+        };
+        await TypedResults.Problem(detail, context.Request.Path, status, title).ExecuteAsync(context);
+    }
+}
