@@ -34,7 +34,8 @@ internal sealed class RunningServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a server; the feed ticks every 20 ms and no demo runners are made unless asked.</summary>
-    public static async Task<RunningServer> StartAsync(Dictionary<string, string?>? settings = null, string? dataDirectory = null)
+    public static async Task<RunningServer> StartAsync(Dictionary<string, string?>? settings = null, string? dataDirectory = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var ownsData = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("tickrunner-server-").FullName;
@@ -52,6 +53,7 @@ internal sealed class RunningServer : IAsyncDisposable
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Configuration.AddInMemoryCollection(values);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            configure?.Invoke(builder);
         });
         await app.StartAsync();
         return new RunningServer(app, dataDirectory, ownsData);
