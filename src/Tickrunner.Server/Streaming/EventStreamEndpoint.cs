@@ -23,7 +23,7 @@ public static partial class EventStreamEndpoint
 
     private static async Task Handle(HttpContext context, TickrunnerRuntime runtime, ILoggerFactory loggers)
     {
-        if (!context.WebSockets.IsWebSocketRequest)
+        if (!WebSocketHandshake.IsWebSocketRequest(context))
         {
             await Problems.BadRequest("This endpoint speaks WebSocket: connect with ws://host/ws (an HTTP Upgrade request).").ExecuteAsync(context);
             return;
@@ -49,10 +49,13 @@ public static partial class EventStreamEndpoint
         }
         try
         {
-            using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            using var subscription = runtime.Hub.Subscribe(filter, since, runtime.Options.WebSockets.QueueSize);
-            var session = new Session(socket, subscription, runtime, loggers.CreateLogger(typeof(EventStreamEndpoint)));
-            await session.RunAsync(context.RequestAborted);
+            if (await WebSocketHandshake.AcceptAsync(context, TimeSpan.FromSeconds(30)) is not var (socket, stream)) return;
+            using (socket)
+            {
+                using var subscription = runtime.Hub.Subscribe(filter, since, runtime.Options.WebSockets.QueueSize);
+                var session = new Session(socket, stream, subscription, runtime, loggers.CreateLogger(typeof(EventStreamEndpoint)));
+                await session.RunAsync(context.RequestAborted);
+            }
         }
         finally
         {
@@ -79,7 +82,7 @@ public static partial class EventStreamEndpoint
     private static IEnumerable<string> Split(string? value) =>
         (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private sealed partial class Session(WebSocket socket, EventSubscription subscription, TickrunnerRuntime runtime, ILogger logger)
+    private sealed partial class Session(WebSocket socket, BatchingStream stream, EventSubscription subscription, TickrunnerRuntime runtime, ILogger logger)
     {
         private readonly SemaphoreSlim _send = new(1, 1);
 
@@ -112,11 +115,24 @@ public static partial class EventStreamEndpoint
             }
         }
 
+        // Everything queued for this client goes out as one write of consecutive frames (up to 256 at a time).
         private async Task PumpEventsAsync(CancellationToken ct)
         {
             while (await subscription.WaitToReadAsync(ct))
-                while (subscription.TryRead(out var message))
-                    await SendAsync(message.Json, ct);
+            {
+                await _send.WaitAsync(ct);
+                try
+                {
+                    stream.BeginBatch();
+                    for (var n = 0; n < 256 && subscription.TryRead(out var message); n++)
+                        await socket.SendAsync(message.Json, WebSocketMessageType.Text, endOfMessage: true, ct);
+                    await stream.EndBatchAsync(ct);
+                }
+                finally
+                {
+                    _send.Release();
+                }
+            }
         }
 
         private async Task HeartbeatAsync(CancellationToken ct)

@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tickrunner.Engine.Events;
+using Tickrunner.Server;
+using Tickrunner.Server.Hosting;
+
+// The server under load on loopback: runners on a fast simulated feed, N WebSocket clients subscribed to
+// TickReceived, delivered messages/s, drops, and tick → client latency (the bar's arrival at the runner to
+// the client's receive, both read from the same Stopwatch because the harness hosts the server in process).
+//   dotnet run -c Release --project bench/Tickrunner.LoadHarness -- [--seconds 10] [--scenario all|snapshot|100x1000|1000x100]
+var seconds = IntArg("--seconds", 10);
+var scenario = StringArg("--scenario", "all");
+Console.WriteLine($"Tickrunner load harness: {Environment.ProcessorCount} cores, {seconds} s per scenario, loopback");
+
+if (scenario is "all" or "snapshot")
+{
+    await using var idle = await Harness.StartAsync(symbols: 10, tickIntervalMs: 1000);
+    var (p50, p99) = await idle.SnapshotLatencyAsync(5_000);
+    Console.WriteLine($"snapshot over HTTP, idle (10 runners, 1 bar/s each): p50 {p50:F0} µs, p99 {p99:F0} µs   [targets p50 ≤ 200 µs, p99 ≤ 1 ms]");
+}
+if (scenario is "all" or "100x1000")
+    await RunStreaming(clients: 100, symbols: 10, tickIntervalMs: 10, "[targets p50 ≤ 1.5 ms, p99 ≤ 5 ms]");
+if (scenario is "all" or "1000x100")
+    await RunStreaming(clients: 1000, symbols: 10, tickIntervalMs: 100, "[target p99 ≤ 50 ms, no drops]");
+return 0;
+
+async Task RunStreaming(int clients, int symbols, int tickIntervalMs, string targets)
+{
+    await using var harness = await Harness.StartAsync(symbols, tickIntervalMs);
+    var result = await harness.StreamAsync(clients, TimeSpan.FromSeconds(seconds));
+    var (snapshotP50, snapshotP99) = await harness.SnapshotLatencyAsync(500);
+    Console.WriteLine($"{clients} clients × {result.EventsPerSecond:N0} events/s: delivered {result.MessagesPerSecond:N0} msgs/s, " +
+                      $"dropped {result.Dropped:N0}, tick → client p50 {result.P50:F2} ms, p99 {result.P99:F2} ms, p99.9 {result.P999:F2} ms, max {result.Max:F1} ms  {targets}");
+    Console.WriteLine($"    snapshot over HTTP under that load: p50 {snapshotP50:F0} µs, p99 {snapshotP99:F0} µs   [target ≤ 5 ms]");
+}
+
+int IntArg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+}
+
+string StringArg(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
+internal sealed record StreamResult(double EventsPerSecond, double MessagesPerSecond, long Dropped, double P50, double P99, double P999, double Max);
+
+internal sealed class Harness : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _data;
+    private readonly Uri _base;
+    private readonly HttpClient _http;
+    private readonly int _symbols;
+
+    private Harness(WebApplication app, string data, int symbols)
+    {
+        _app = app;
+        _data = data;
+        _symbols = symbols;
+        _base = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        _http = new HttpClient { BaseAddress = _base };
+    }
+
+    public static async Task<Harness> StartAsync(int symbols, int tickIntervalMs)
+    {
+        var data = Directory.CreateTempSubdirectory("tickrunner-load-").FullName;
+        var settings = new Dictionary<string, string?>
+        {
+            ["Tickrunner:DataDirectory"] = data,
+            ["Tickrunner:StrategiesDirectory"] = Path.Combine(AppContext.BaseDirectory, "strategies"),
+            ["Tickrunner:Feed:TickIntervalMs"] = tickIntervalMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Tickrunner:Demo:Enabled"] = "false",
+            ["Tickrunner:WebSockets:MaxConnections"] = "5000",
+        };
+        for (var i = 0; i < symbols; i++) settings[$"Tickrunner:Feed:Symbols:{i}"] = $"SYM{i:D2}";
+        var app = TickrunnerApp.Build([], builder =>
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        });
+        await app.StartAsync();
+        var harness = new Harness(app, data, symbols);
+        for (var i = 0; i < symbols; i++)
+        {
+            var response = await harness._http.PostAsync("/api/runners", new StringContent(
+                $$"""{"runner_id":"r{{i:D2}}","symbol":"SYM{{i:D2}}","strategy_name":"ema_crossover"}""", Encoding.UTF8, "application/json"));
+            response.EnsureSuccessStatusCode();
+        }
+        await Task.Delay(1000); // windows fill, JIT settles
+        return harness;
+    }
+
+    public async Task<(double P50, double P99)> SnapshotLatencyAsync(int requests)
+    {
+        var samples = new List<double>(requests);
+        for (var i = 0; i < requests; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await _http.GetAsync($"/api/runners/r{i % _symbols:D2}/snapshot");
+            await response.Content.ReadAsByteArrayAsync();
+            response.EnsureSuccessStatusCode();
+            samples.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+        }
+        samples.Sort();
+        return (At(samples, 0.50), At(samples, 0.99));
+    }
+
+    public async Task<StreamResult> StreamAsync(int clients, TimeSpan duration)
+    {
+        var runtime = _app.Services.GetRequiredService<TickrunnerRuntime>();
+        // seq → when the bar reached the runner (Stopwatch ticks), recorded by an in-process hub subscriber.
+        var arrivals = new long[50_000_000];
+        using var recorder = runtime.Hub.Subscribe(new EventFilter([], [], [RunnerEventKind.TickReceived]), queueSize: 1 << 20);
+        using var stop = new CancellationTokenSource();
+        var recording = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                while (recorder.WaitToReadAsync(stop.Token).AsTask().GetAwaiter().GetResult())
+                    while (recorder.TryRead(out var m))
+                        if (m.Frame is { } f && f.Seq < arrivals.Length) Volatile.Write(ref arrivals[f.Seq], f.Event.ReceivedAt);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }, TaskCreationOptions.LongRunning);
+
+        var sockets = new List<ClientWebSocket>();
+        for (var i = 0; i < clients; i++)
+        {
+            var socket = new ClientWebSocket();
+            await socket.ConnectAsync(new Uri($"ws://{_base.Authority}/ws?type=TickReceived"), CancellationToken.None);
+            sockets.Add(socket);
+        }
+        var latencies = new List<double>[clients];
+        var counts = new long[clients];
+        long dropped = 0;
+        var measuring = 0;
+        var readers = sockets.Select((socket, index) => Task.Run(async () =>
+        {
+            var mine = latencies[index] = new List<double>(200_000);
+            var buffer = new byte[16 * 1024];
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var result = await socket.ReceiveAsync(buffer.AsMemory(), stop.Token);
+                    var now = Stopwatch.GetTimestamp();
+                    if (result.MessageType == WebSocketMessageType.Close) return;
+                    if (Volatile.Read(ref measuring) == 0) continue;
+                    var text = buffer.AsSpan(0, result.Count);
+                    if (text.StartsWith("{\"Lagged\""u8))
+                    {
+                        Interlocked.Add(ref dropped, ReadNumber(text, "\"dropped\":"u8));
+                        continue;
+                    }
+                    var seq = ReadNumber(text, "\"seq\":"u8);
+                    counts[index]++;
+                    if (seq <= 0 || seq >= arrivals.Length) continue;
+                    var arrived = 0L;
+                    for (var spin = 0; spin < 1000 && (arrived = Volatile.Read(ref arrivals[seq])) == 0; spin++) Thread.Yield();
+                    if (arrived != 0) mine.Add((now - arrived) * 1000.0 / Stopwatch.Frequency);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+            {
+            }
+        })).ToArray();
+
+        await Task.Delay(1000); // connections settle
+        var startSeq = runtime.Hub.LastSeq;
+        var clock = Stopwatch.StartNew();
+        Volatile.Write(ref measuring, 1);
+        await Task.Delay(duration);
+        Volatile.Write(ref measuring, 0);
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var events = runtime.Hub.LastSeq - startSeq;
+        await stop.CancelAsync();
+        await Task.WhenAll(readers);
+        foreach (var socket in sockets) socket.Abort();
+        await recording;
+
+        var all = latencies.Where(l => l is not null).SelectMany(l => l).ToList();
+        all.Sort();
+        return new StreamResult(events / elapsed, counts.Sum() / elapsed, dropped, At(all, 0.50), At(all, 0.99), At(all, 0.999), all.Count > 0 ? all[^1] : double.NaN);
+    }
+
+    private static long ReadNumber(ReadOnlySpan<byte> json, ReadOnlySpan<byte> key)
+    {
+        var at = json.IndexOf(key);
+        if (at < 0) return -1;
+        long value = 0;
+        for (var i = at + key.Length; i < json.Length && json[i] is >= (byte)'0' and <= (byte)'9'; i++) value = value * 10 + (json[i] - '0');
+        return value;
+    }
+
+    private static double At(List<double> sorted, double p) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,81 @@
+namespace Tickrunner.Server.Streaming;
+
+/// <summary>
+/// Wraps the upgraded connection so a batch of WebSocket frames goes out in one write: between
+/// <see cref="BeginBatch"/> and <see cref="EndBatchAsync"/> writes are collected in memory; outside a batch
+/// (pings, pongs, close frames) they pass straight through.
+/// </summary>
+/// <remarks>
+/// Every event must be its own frame, but nothing says each frame needs its own system call: when a client's
+/// queue holds several events, one write carries all of them, which is what keeps 100k messages/s affordable.
+/// </remarks>
+internal sealed class BatchingStream(Stream inner) : Stream
+{
+    private readonly MemoryStream _batch = new();
+    private bool _batching;
+
+    public void BeginBatch() => _batching = true;
+
+    /// <summary>Writes what the batch collected in one call and leaves batch mode.</summary>
+    public async ValueTask EndBatchAsync(CancellationToken cancellationToken)
+    {
+        _batching = false;
+        if (_batch.Length == 0) return;
+        try
+        {
+            await inner.WriteAsync(_batch.GetBuffer().AsMemory(0, (int)_batch.Length), cancellationToken);
+            await inner.FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            _batch.SetLength(0);
+        }
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (!_batching) return inner.WriteAsync(buffer, cancellationToken);
+        _batch.Write(buffer.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) =>
+        _batching ? Task.CompletedTask : inner.FlushAsync(cancellationToken);
+
+    public override void Flush()
+    {
+        if (!_batching) inner.Flush();
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) inner.Dispose();
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync();
+        await base.DisposeAsync();
+    }
+}
