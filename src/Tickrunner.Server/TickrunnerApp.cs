@@ -15,7 +15,9 @@ public static class TickrunnerApp
     /// <summary>Builds the application; <paramref name="configure"/> lets tests adjust the builder (URLs, settings).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Content root next to the binary: appsettings.json and the dashboard are found from any working
+        // directory; relative data paths still resolve against the working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
             builder.WebHost.UseUrls("http://localhost:8080"); // the seed's address
         configure?.Invoke(builder);
@@ -42,6 +44,7 @@ public static class TickrunnerApp
         app.UseExceptionHandler(handler => handler.Run(WriteUnexpectedError));
         app.UseStatusCodePages(); // bodyless 404/405/… become problem+json too
         app.UseCors(CorsPolicy);
+        app.Use(RejectForeignOrigins(settings.Cors.EffectiveOrigins));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
         var wwwroot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
@@ -60,6 +63,24 @@ public static class TickrunnerApp
         app.MapEventStream();
         return app;
     }
+
+    // Browsers send Origin on cross-site form posts and WebSocket handshakes, which CORS does not stop: a page on
+    // another site could otherwise stop runners or read the event stream. Requests without Origin (curl,
+    // programs) and same-origin requests pass.
+    private static Func<HttpContext, RequestDelegate, Task> RejectForeignOrigins(IReadOnlyList<string> allowed) => (context, next) =>
+    {
+        var request = context.Request;
+        var unsafeMethod = !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method));
+        var isWebSocket = request.Path.StartsWithSegments("/ws");
+        var origin = request.Headers.Origin.ToString();
+        if ((unsafeMethod || isWebSocket) && origin.Length > 0 && origin != $"{request.Scheme}://{request.Host}"
+            && !allowed.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        {
+            return TypedResults.Problem($"Requests from {origin} are not allowed; add it to Tickrunner:Cors:Origins to permit it.",
+                request.Path, StatusCodes.Status403Forbidden, "Forbidden origin").ExecuteAsync(context);
+        }
+        return next(context);
+    };
 
     // Problems the framework answers itself (routing, content negotiation) get a detail a person can act on.
     private static string? DefaultDetail(HttpContext context, int? status) => status switch

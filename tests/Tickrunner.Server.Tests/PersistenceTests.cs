@@ -23,7 +23,11 @@ public sealed class PersistenceTests : IDisposable
           ctx.calls = ctx.calls + 1
           return { action = "enter_long", price = md.close, quantity = 0.5, stop_loss = md.close * 0.1, take_profit = md.close * 10 }
         end
-        function manage_position(md, ctx, ind) ctx.calls = ctx.calls + 1 end
+        function manage_position(md, ctx, ind)
+          ctx.calls = ctx.calls + 1
+          if ctx.ratio == nil then ctx.ratio = 2.0 end
+          ctx.ratio_type = math.type(ctx.ratio) -- stays "float" across a restart
+        end
         """;
 
     internal const string Flipper = """
@@ -56,6 +60,9 @@ public sealed class PersistenceTests : IDisposable
         Assert.Equal(before.GetProperty("position").GetProperty("entry_price").GetDouble(), h.GetProperty("position").GetProperty("entry_price").GetDouble());
         Assert.Equal(0.5, h.GetProperty("position").GetProperty("quantity").GetDouble());
         Assert.True(h.GetProperty("context").GetProperty("calls").GetInt64() >= 2, "context came back");
+        var ticks = h.GetProperty("stats").GetProperty("ticks_processed").GetInt64();
+        await Wait.Until(async () => (await get("/api/runners/h")).GetProperty("stats").GetProperty("ticks_processed").GetInt64() > ticks + 2, what: "ticks after restart");
+        Assert.Equal("float", (await get("/api/runners/h")).GetProperty("context").GetProperty("ratio_type").GetString());
         Assert.Equal("paused", (await get("/api/runners/p")).GetProperty("status").GetString());
         Assert.True((await get("/api/runners/f/trades")).GetArrayLength() >= tradesBefore);
     }
@@ -97,6 +104,30 @@ public sealed class PersistenceTests : IDisposable
         }
         using var second = await ServerProcess.StartAsync(_data);
         await Verify(second.GetJsonAsync, before, trades);
+    }
+
+    [Fact]
+    public async Task A_runner_whose_strategy_no_longer_loads_stays_stored_and_can_be_removed()
+    {
+        await using (var first = await RunningServer.StartAsync(dataDirectory: _data))
+        {
+            await first.UploadStrategyAsync("temp", Flipper);
+            await first.CreateRunnerAsync("orphan", "ETHUSDT", "temp");
+        }
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_data, "tickrunner.db")}"))
+        {
+            connection.Open();
+            using var delete = connection.CreateCommand();
+            delete.CommandText = "DELETE FROM strategies WHERE name = 'temp';";
+            delete.ExecuteNonQuery();
+        }
+        SqliteConnection.ClearAllPools();
+        await using var second = await RunningServer.StartAsync(dataDirectory: _data);
+        Assert.Equal(0, (await second.GetJsonAsync("/api/runners")).GetArrayLength());
+        const string body = """{"runner_id":"orphan","symbol":"ETHUSDT","strategy_name":"ema_crossover"}""";
+        Assert.Equal(HttpStatusCode.Conflict, (await second.PostJsonAsync("/api/runners", body)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await second.Http.DeleteAsync("/api/runners/orphan")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await second.PostJsonAsync("/api/runners", body)).StatusCode);
     }
 
     /// <summary>The server as its own process (the built Tickrunner.Server.dll), so it can be killed for real.</summary>

@@ -61,6 +61,25 @@ public sealed class ServerBasicsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Requests_from_foreign_origins_cannot_steer_runners_or_open_the_stream()
+    {
+        var post = new HttpRequestMessage(HttpMethod.Post, "/api/runners/btc_ema/stop");
+        post.Headers.Add("Origin", "http://evil.example");
+        var refused = await _server.Http.SendAsync(post);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("Tickrunner:Cors:Origins", await refused.Content.ReadAsStringAsync());
+        Assert.Equal("running", (await _server.GetJsonAsync("/api/runners/btc_ema")).GetProperty("status").GetString());
+
+        var allowed = new HttpRequestMessage(HttpMethod.Post, "/api/runners/btc_ema/pause");
+        allowed.Headers.Add("Origin", "http://localhost:3000");
+        Assert.Equal(HttpStatusCode.OK, (await _server.Http.SendAsync(allowed)).StatusCode);
+
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.SetRequestHeader("Origin", "http://evil.example");
+        await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => socket.ConnectAsync(_server.WebSocketUri(), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Method_not_allowed_is_a_problem_with_a_detail()
     {
         var response = await _server.Http.PutAsync("/api/runners", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));

@@ -83,7 +83,11 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
         lock (_gate)
         {
             if (sinceSeq is { } since)
+            {
+                var oldestHeld = Math.Max(1, _seq - _history.Length + 1);
+                subscription.ReportMissed(Math.Min(_seq, oldestHeld - 1) - since);
                 foreach (var frame in HistoryAfter(since)) subscription.Offer(frame);
+            }
             _subscribers = [.. _subscribers, subscription];
         }
         return subscription;

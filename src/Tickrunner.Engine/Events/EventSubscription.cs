@@ -52,6 +52,14 @@ public sealed class EventSubscription : IDisposable
     /// <summary>Events waiting to be read.</summary>
     public int Pending => _queue.Reader.Count;
 
+    // Events a since-seq subscription asked for that the hub no longer holds: told like any other loss.
+    internal void ReportMissed(long count)
+    {
+        if (count <= 0) return;
+        Interlocked.Add(ref _dropped, count);
+        Interlocked.Add(ref _pendingDropped, count);
+    }
+
     internal void Offer(EventFrame frame)
     {
         if (_filter.Matches(frame.Event)) _queue.Writer.TryWrite(frame);

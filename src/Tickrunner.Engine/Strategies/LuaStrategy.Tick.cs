@@ -204,7 +204,7 @@ public sealed partial class LuaStrategy
         return StrategyResult.Failed($"{Name}.lua:{line}: {KeyNames[(int)entry]} {problem}");
     }
 
-    /// <summary>The scalar values (string, number, boolean) of the context table, as snapshots show them.</summary>
+    /// <summary>The scalar values (string, finite number, boolean) of the context table, as snapshots show them.</summary>
     public IReadOnlyDictionary<string, object> ContextScalars()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -219,7 +219,7 @@ public sealed partial class LuaStrategy
                 {
                     LuaType.Boolean => lua.ToBoolean(-1),
                     LuaType.Number when lua.IsInteger(-1) => lua.ToInteger(-1),
-                    LuaType.Number => lua.ToNumber(-1),
+                    LuaType.Number when double.IsFinite(lua.ToNumber(-1)) => lua.ToNumber(-1),
                     LuaType.String => lua.ToString(-1, false),
                     _ => null,
                 };

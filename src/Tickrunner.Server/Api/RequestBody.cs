@@ -25,6 +25,11 @@ internal static class RequestBody
                 ? (null, Problems.BadRequest("The request body is empty or null; send a JSON object."))
                 : (value, null);
         }
+        catch (JsonException e) when (e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) && e.Message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            var field = path[2..];
+            return (null, Problems.Invalid(new Dictionary<string, string> { [field] = $"{field} has the wrong type: {FirstSentence(e.Message)}" }));
+        }
         catch (JsonException e)
         {
             var where = e.LineNumber is { } line ? $" at line {line + 1}, byte {e.BytePositionInLine + 1}" + (string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" ({e.Path})") : "";

@@ -59,34 +59,32 @@ public static class RunnersApi
         if (!errors.ContainsKey("strategy_name") && !runtime.Catalog.Exists(definition.StrategyName))
             errors["strategy_name"] = $"There is no strategy named '{definition.StrategyName}'; GET /api/strategies lists them.";
         if (errors.Count > 0) return Problems.Invalid(errors);
-        if (runtime.Engine.Contains(definition.RunnerId))
+        if (runtime.Engine.Contains(definition.RunnerId) || runtime.Runners.Exists(definition.RunnerId))
             return Problems.Conflict($"A runner with id '{definition.RunnerId}' already exists; remove it first or choose another id.");
 
+        // Stored first, so the journal's writes for its first events find the row.
+        try
+        {
+            runtime.Runners.Insert(definition);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19) // constraint: a concurrent create won
+        {
+            return Problems.Conflict($"A runner with id '{definition.RunnerId}' already exists; remove it first or choose another id.");
+        }
         SymbolRunner runner;
         try
         {
             runner = runtime.Engine.AddRunner(definition);
         }
-        catch (DuplicateRunnerException e)
+        catch (Exception e) when (e is DuplicateRunnerException or StrategyLoadException or StrategyNotFoundException)
         {
-            return Problems.Conflict(e.Message);
-        }
-        catch (StrategyLoadException e)
-        {
-            return Problems.InvalidStrategy(definition.StrategyName, e.Diagnostics);
-        }
-        catch (StrategyNotFoundException e)
-        {
-            return Problems.Invalid(new Dictionary<string, string> { ["strategy_name"] = e.Message });
-        }
-        try
-        {
-            runtime.Runners.Insert(definition);
-        }
-        catch
-        {
-            await runtime.Engine.RemoveRunnerAsync(definition.RunnerId); // nothing half-made survives
-            throw;
+            runtime.Runners.Delete(definition.RunnerId); // nothing half-made survives
+            return e switch
+            {
+                StrategyLoadException load => Problems.InvalidStrategy(definition.StrategyName, load.Diagnostics),
+                StrategyNotFoundException => Problems.Invalid(new Dictionary<string, string> { ["strategy_name"] = e.Message }),
+                _ => Problems.Conflict(e.Message),
+            };
         }
         return TypedResults.Created($"/api/runners/{definition.RunnerId}", await runner.GetSnapshotAsync(ct));
     }
@@ -150,7 +148,8 @@ public static class RunnersApi
         }
         catch (RunnerNotFoundException)
         {
-            return RunnerNotFound(id);
+            // Stored but not running (its strategy failed to load at start-up): removing it must still work.
+            if (!runtime.Runners.Exists(id)) return RunnerNotFound(id);
         }
         runtime.Runners.Delete(id);
         return TypedResults.NoContent();

@@ -105,7 +105,7 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
             {
                 try
                 {
-                    Journal(message);
+                    await JournalMessageAsync(message, stoppingToken);
                 }
                 catch (Exception e)
                 {
@@ -118,13 +118,34 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
         }
     }
 
-    private void Journal(EventMessage message)
+    private async Task JournalMessageAsync(EventMessage message, CancellationToken ct)
     {
-        if (message.Frame is not { } frame)
+        if (message.Frame is not null)
         {
-            LogJournalLagged(message.Dropped);
+            Journal(message);
             return;
         }
+        // Events were lost: rebuild state, positions and trades from the runners themselves.
+        LogJournalLagged(message.Dropped);
+        foreach (var runner in runtime.Engine.Runners)
+        {
+            try
+            {
+                var snapshot = await runner.GetSnapshotAsync(ct);
+                runtime.Runners.SetState(runner.Id, snapshot.State, snapshot.Position);
+                foreach (var trade in await runner.GetTradesAsync(cancellationToken: ct))
+                    runtime.Runners.RecordTrade(runner.Id, runner.Symbol, trade, "recovered after the journal fell behind", clearPosition: false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogJournalFailed(e);
+            }
+        }
+    }
+
+    private void Journal(EventMessage message)
+    {
+        var frame = message.Frame!;
         var e = frame.Event;
         switch (e.Kind)
         {
@@ -157,7 +178,16 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
         try
         {
             foreach (var snapshot in await runtime.Engine.GetAllSnapshotsAsync(cancellationToken))
-                runtime.Runners.Checkpoint(snapshot);
+            {
+                try
+                {
+                    runtime.Runners.Checkpoint(snapshot);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogJournalFailed(e); // one runner's failure does not stop the others' checkpoints
+                }
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -88,16 +88,27 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         Update(runnerId, "state = $state, position = $position",
             ("$state", state.ToString()), ("$position", position is null ? DBNull.Value : JsonSerializer.Serialize(StoredPosition.From(position), Json)));
 
-    /// <summary>Checkpoints a runner from its snapshot: status, state, position and context scalars.</summary>
+    /// <summary>
+    /// Checkpoints a runner's status and context scalars. State and position are not written here: the journal
+    /// writes them in event order, and a snapshot taken a moment earlier must not overwrite a newer close.
+    /// </summary>
     public void Checkpoint(RunnerSnapshot snapshot) =>
-        Update(snapshot.RunnerId, "status = $status, state = $state, position = $position, context = $context",
+        Update(snapshot.RunnerId, "status = $status, context = $context",
             ("$status", StatusName(snapshot.Status)),
-            ("$state", snapshot.State.ToString()),
-            ("$position", snapshot.Position is null ? DBNull.Value : JsonSerializer.Serialize(StoredPosition.From(snapshot.Position), Json)),
-            ("$context", JsonSerializer.Serialize(snapshot.Context)));
+            ("$context", WriteContext(snapshot.Context)));
 
-    /// <summary>Appends a closed trade and clears the runner's open position, in one transaction.</summary>
-    public void RecordTrade(string runnerId, string symbol, Position closed, string reason)
+    /// <summary>True when a runner with that id is stored (restored or not).</summary>
+    public bool Exists(string runnerId)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM runners WHERE runner_id = $id;";
+        command.Parameters.AddWithValue("$id", runnerId);
+        return command.ExecuteScalar() is not null;
+    }
+
+    /// <summary>Appends a closed trade (once) and, unless told otherwise, clears the runner's open position, in one transaction.</summary>
+    public void RecordTrade(string runnerId, string symbol, Position closed, string reason, bool clearPosition = true)
     {
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
@@ -105,7 +116,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         {
             insert.Transaction = transaction;
             insert.CommandText = """
-                INSERT INTO trades (runner_id, symbol, side, quantity, entry_price, entry_timestamp, exit_price, exit_timestamp, realized_pnl, reason)
+                INSERT OR IGNORE INTO trades (runner_id, symbol, side, quantity, entry_price, entry_timestamp, exit_price, exit_timestamp, realized_pnl, reason)
                 SELECT $id, $symbol, $side, $quantity, $entry, $entry_ts, $exit, $exit_ts, $pnl, $reason
                 WHERE EXISTS (SELECT 1 FROM runners WHERE runner_id = $id);
                 """;
@@ -121,8 +132,9 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
             insert.Parameters.AddWithValue("$reason", reason);
             insert.ExecuteNonQuery();
         }
-        using (var update = connection.CreateCommand())
+        if (clearPosition)
         {
+            using var update = connection.CreateCommand();
             update.Transaction = transaction;
             update.CommandText = "UPDATE runners SET state = 'Idle', position = NULL, updated_at = $now WHERE runner_id = $id;";
             update.Parameters.AddWithValue("$id", runnerId);
@@ -182,12 +194,36 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         _ => "running",
     };
 
+    // Context values keep their Lua type across a restart: ["i", 2] is an integer, ["f", 2.0] a float,
+    // ["s", …] a string, ["b", …] a boolean.
+    private static string WriteContext(IReadOnlyDictionary<string, object> context) =>
+        JsonSerializer.Serialize(context.ToDictionary(e => e.Key, e => e.Value switch
+        {
+            long or int => new object[] { "i", e.Value },
+            double d => new object[] { "f", d },
+            bool b => new object[] { "b", b },
+            _ => new object[] { "s", e.Value.ToString() ?? "" },
+        }));
+
     private static Dictionary<string, object> ReadContext(string json)
     {
         var result = new Dictionary<string, object>(StringComparer.Ordinal);
         using var document = JsonDocument.Parse(json);
         foreach (var property in document.RootElement.EnumerateObject())
         {
+            if (property.Value is { ValueKind: JsonValueKind.Array } typed && typed.GetArrayLength() == 2)
+            {
+                object? typedValue = (typed[0].GetString(), typed[1]) switch
+                {
+                    ("i", { ValueKind: JsonValueKind.Number } n) when n.TryGetInt64(out var l) => l,
+                    ("f", { ValueKind: JsonValueKind.Number } n) => n.GetDouble(),
+                    ("b", { ValueKind: JsonValueKind.True or JsonValueKind.False } b) => b.GetBoolean(),
+                    ("s", { ValueKind: JsonValueKind.String } t) => t.GetString(),
+                    _ => null,
+                };
+                if (typedValue is not null) result[property.Name] = typedValue;
+                continue;
+            }
             object? value = property.Value.ValueKind switch
             {
                 JsonValueKind.String => property.Value.GetString(),

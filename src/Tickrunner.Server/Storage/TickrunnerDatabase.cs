@@ -49,6 +49,10 @@ public sealed class TickrunnerDatabase
             value TEXT NOT NULL
         );
         """,
+        // A trade is recorded once, even when a lagging journal re-syncs from the runner's memory.
+        """
+        CREATE UNIQUE INDEX trades_unique ON trades (runner_id, entry_timestamp, exit_timestamp, entry_price, exit_price);
+        """,
     ];
 
     private readonly string _connectionString;

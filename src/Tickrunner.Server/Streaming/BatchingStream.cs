@@ -12,31 +12,43 @@ namespace Tickrunner.Server.Streaming;
 internal sealed class BatchingStream(Stream inner) : Stream
 {
     private readonly MemoryStream _batch = new();
-    private bool _batching;
+    // The WebSocket's own keep-alive pings, pongs and close frames may be written while a batch is flushed:
+    // every write to the connection and to the batch goes through this gate.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile bool _batching;
 
     public void BeginBatch() => _batching = true;
 
     /// <summary>Writes what the batch collected in one call and leaves batch mode.</summary>
     public async ValueTask EndBatchAsync(CancellationToken cancellationToken)
     {
-        _batching = false;
-        if (_batch.Length == 0) return;
+        await _gate.WaitAsync(cancellationToken);
         try
         {
+            _batching = false;
+            if (_batch.Length == 0) return;
             await inner.WriteAsync(_batch.GetBuffer().AsMemory(0, (int)_batch.Length), cancellationToken);
             await inner.FlushAsync(cancellationToken);
         }
         finally
         {
             _batch.SetLength(0);
+            _gate.Release();
         }
     }
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (!_batching) return inner.WriteAsync(buffer, cancellationToken);
-        _batch.Write(buffer.Span);
-        return ValueTask.CompletedTask;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_batching) _batch.Write(buffer.Span);
+            else await inner.WriteAsync(buffer, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -44,13 +56,20 @@ internal sealed class BatchingStream(Stream inner) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-    public override Task FlushAsync(CancellationToken cancellationToken) =>
-        _batching ? Task.CompletedTask : inner.FlushAsync(cancellationToken);
-
-    public override void Flush()
+    public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        if (!_batching) inner.Flush();
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_batching) await inner.FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
+
+    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
 

@@ -70,6 +70,19 @@ public class EventHubTests
     }
 
     [Fact]
+    public async Task Since_further_back_than_the_history_is_told_as_a_lag()
+    {
+        await using var hub = new EventHub(new EventHubOptions { HistorySize = 10 });
+        for (var i = 0; i < 30; i++) hub.Emit(Started($"r{i}"));
+        await Until(() => hub.LastSeq == 30);
+        using var late = hub.Subscribe(sinceSeq: 5);
+        var messages = await Read(late, 11);
+        Assert.True(messages[0].IsLagNotice);
+        Assert.Equal(15, messages[0].Dropped); // seqs 6..20 are gone; 21..30 are replayed
+        Assert.Equal(21, messages[1].Frame!.Seq);
+    }
+
+    [Fact]
     public async Task A_subscriber_that_falls_behind_loses_its_oldest_events_and_is_told()
     {
         await using var hub = new EventHub();

@@ -89,7 +89,7 @@ public class LuaStrategyTests
     [Fact]
     public void Context_snapshot_shows_only_scalars()
     {
-        using var s = With(detect: "context.list = {1,2}; context.f = print; context.i = 3; context[1] = 'x'");
+        using var s = With(detect: "context.list = {1,2}; context.f = print; context.i = 3; context[1] = 'x'; context.nan = 0/0; context.inf = 1/0");
         Tick(s, TradingState.Idle);
         Assert.Equal(["i"], s.ContextScalars().Keys);
     }

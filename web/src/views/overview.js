@@ -1,0 +1,195 @@
+import { api } from "../api.js";
+import { stream } from "../stream.js";
+import { h, price, pnl, pnlClass, toast } from "../format.js";
+
+const COLUMNS = ["Runner", "Symbol", "Strategy", "Status", "State", "Position", "Unrealized P&L", "Ticks", "Errors", ""];
+
+/** The runners table (live) and the create-runner form. */
+export async function renderOverview(app) {
+  const rows = new Map(); // runner_id → { data, element }
+  const tbody = h("tbody");
+  const empty = h("tr", { className: "empty" }, h("td", { colspan: COLUMNS.length }, "No runners yet: create one above."));
+  const table = h("table", { className: "runners", "data-testid": "runners-table" },
+    h("thead", {}, h("tr", {}, COLUMNS.map((c) => h("th", {}, c)))), tbody);
+  const form = await createForm(async (created) => {
+    upsert(created);
+    location.hash = `#/runners/${encodeURIComponent(created.runner_id)}`;
+  });
+  app.append(
+    h("section", { className: "card" }, h("h2", {}, "New runner"), form),
+    h("section", { className: "card" }, h("h2", {}, "Runners"), h("div", { className: "table-wrap" }, table)),
+  );
+
+  let dirty = new Set();
+  let frame = 0;
+  function scheduleRender(id) {
+    dirty.add(id);
+    frame ||= requestAnimationFrame(() => {
+      frame = 0;
+      for (const key of dirty) renderRow(key);
+      dirty = new Set();
+    });
+  }
+
+  function upsert(snapshot) {
+    const existing = rows.get(snapshot.runner_id);
+    if (existing) existing.data = snapshot;
+    else rows.set(snapshot.runner_id, { data: snapshot, element: h("tr", { dataset: { runner: snapshot.runner_id } }) });
+    renderRow(snapshot.runner_id);
+  }
+
+  function renderRow(id) {
+    const row = rows.get(id);
+    if (!row) return;
+    const r = row.data;
+    const p = r.position;
+    const unrealized = p ? p.unrealized_pnl : null;
+    const link = h("a", { href: `#/runners/${encodeURIComponent(r.runner_id)}` }, r.runner_id);
+    const buttons = h("div", { className: "actions" },
+      r.status === "running" ? button("Pause", () => steer(r.runner_id, "pause")) : null,
+      r.status === "paused" ? button("Resume", () => steer(r.runner_id, "resume")) : null,
+      r.status !== "stopped" ? button("Stop", () => steer(r.runner_id, "stop")) : null,
+      button("Remove", () => remove(r.runner_id), "danger"));
+    row.element.replaceChildren(
+      h("td", {}, link),
+      h("td", {}, r.symbol),
+      h("td", {}, r.strategy_name),
+      h("td", {}, h("span", { className: `badge status-${r.status}` }, r.status)),
+      h("td", {}, h("span", { className: `badge state-${r.state}`, "data-testid": "state" }, r.state)),
+      h("td", {}, p ? `${p.side} ${p.quantity} @ ${price(p.entry_price)}` : "–"),
+      h("td", { className: pnlClass(unrealized) }, pnl(unrealized)),
+      h("td", { className: "num", "data-testid": "ticks" }, r.stats.ticks_processed),
+      h("td", { className: "num" }, r.stats.errors),
+      h("td", {}, buttons));
+    const ordered = [...rows.keys()].sort();
+    const index = ordered.indexOf(id);
+    const next = rows.get(ordered[index + 1])?.element;
+    if (row.element.parentNode !== tbody || row.element.nextSibling !== (next ?? null)) tbody.insertBefore(row.element, next ?? null);
+    empty.remove();
+  }
+
+  async function steer(id, verb) {
+    try {
+      const { status } = await api.steer(id, verb);
+      const row = rows.get(id);
+      if (row) {
+        row.data = { ...row.data, status };
+        renderRow(id);
+      }
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  }
+
+  async function remove(id) {
+    if (!confirm(`Remove runner ${id}? It stops and its trades are deleted.`)) return;
+    try {
+      await api.removeRunner(id);
+      rows.get(id)?.element.remove();
+      rows.delete(id);
+      if (rows.size === 0) tbody.append(empty);
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  }
+
+  // Live updates: every event of every runner, applied to its row.
+  const off = stream.on((tag, e) => {
+    const row = rows.get(e.runner_id);
+    switch (tag) {
+      case "RunnerStarted":
+        if (!row) api.runner(e.runner_id).then(upsert).catch(() => {});
+        return;
+      case "RunnerStopped":
+        if (!row) return;
+        if (e.reason === "removed") {
+          row.element.remove();
+          rows.delete(e.runner_id);
+          if (rows.size === 0) tbody.append(empty);
+        } else {
+          row.data = { ...row.data, status: "stopped" };
+          scheduleRender(e.runner_id);
+        }
+        return;
+    }
+    if (!row) return;
+    const r = row.data;
+    switch (tag) {
+      case "TickReceived": r.stats.ticks_processed += 1; break;
+      case "StateTransition": r.state = e.to; break;
+      case "PositionOpened": r.position = e.position; break;
+      case "PositionUpdated": if (r.position) r.position = { ...r.position, current_price: e.current_price, unrealized_pnl: e.unrealized_pnl }; break;
+      case "PositionClosed": r.position = null; break;
+      case "Error": if (e.severity !== "Warning") r.stats.errors += 1; break;
+      default: return;
+    }
+    scheduleRender(e.runner_id);
+  });
+  stream.setFilter({}); // the overview shows every runner
+
+  try {
+    const snapshots = await api.runners();
+    if (snapshots.length === 0) tbody.append(empty);
+    snapshots.forEach(upsert);
+  } catch (e) {
+    toast(e.message, "error");
+  }
+  return { dispose: () => { off(); cancelAnimationFrame(frame); } };
+}
+
+function button(label, onclick, kind = "") {
+  return h("button", { type: "button", className: `small ${kind}`, onclick }, label);
+}
+
+/** The create-runner form; server validation errors appear next to their fields. */
+export async function createForm(onCreated, preset = {}) {
+  const [symbols, strategies] = await Promise.all([api.symbols().catch(() => []), api.strategies().catch(() => [])]);
+  const field = (name, label, input, hint) => h("label", { className: "field", dataset: { field: name } },
+    h("span", {}, label), input, hint ? h("small", { className: "hint" }, hint) : null, h("small", { className: "error" }));
+  const id = h("input", { name: "runner_id", required: true, placeholder: "btc_ema_1", pattern: "[A-Za-z0-9_.\\-]{1,64}", value: preset.runner_id ?? "" });
+  const symbol = h("select", { name: "symbol" }, symbols.map((s) => h("option", { value: s, selected: s === preset.symbol }, s)));
+  const strategy = h("select", { name: "strategy_name" }, strategies.map((s) =>
+    h("option", { value: s.name, selected: s.name === preset.strategy_name }, `${s.name}${s.source === "uploaded" ? " (uploaded)" : ""}`)));
+  const windowSize = h("input", { name: "window_size", type: "number", min: 1, max: 100000, value: 100 });
+  const flags = ["stop_on_error", "log_actions", "log_positions", "collect_metrics"].map((flag) =>
+    h("label", { className: "check" }, h("input", { type: "checkbox", name: flag, checked: flag === "log_actions" || flag === "collect_metrics" }), flag));
+  const message = h("p", { className: "form-error", role: "alert" });
+  const form = h("form", { className: "create-runner", novalidate: true },
+    field("runner_id", "Runner id", id),
+    field("symbol", "Symbol", symbol),
+    field("strategy_name", "Strategy", strategy),
+    field("window_size", "Window size", windowSize, "bars kept; 1–100,000"),
+    h("fieldset", { className: "field flags" }, h("legend", {}, "Config"), flags),
+    h("div", { className: "submit" }, h("button", { type: "submit", className: "primary" }, "Create runner")),
+    message);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    form.querySelectorAll(".field .error").forEach((e) => (e.textContent = ""));
+    form.querySelectorAll(".field").forEach((e) => e.classList.remove("invalid"));
+    message.textContent = "";
+    const config = Object.fromEntries(flags.map((l) => { const input = l.querySelector("input"); return [input.name, input.checked]; }));
+    const body = {
+      runner_id: id.value.trim(),
+      symbol: symbol.value,
+      strategy_name: strategy.value,
+      window_size: windowSize.value === "" ? undefined : Number(windowSize.value),
+      config,
+    };
+    try {
+      onCreated(await api.createRunner(body));
+      form.reset();
+    } catch (e) {
+      let placed = false;
+      for (const [name, errors] of Object.entries(e.errors)) {
+        const holder = form.querySelector(`.field[data-field="${name}"]`);
+        if (holder) {
+          holder.classList.add("invalid");
+          holder.querySelector(".error").textContent = [].concat(errors).join(" ");
+          placed = true;
+        }
+      }
+      if (!placed || e.status !== 400) message.textContent = e.message;
+    }
+  });
+  return form;
+}
