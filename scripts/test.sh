@@ -3,6 +3,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The dashboard tests drive Debian's Chromium; install it on a fresh machine (root, or sudo without a password).
+if [ ! -x "${TICKRUNNER_CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "Installing chromium for the dashboard tests..."
+  as_root=""
+  [ "$(id -u)" -ne 0 ] && as_root="sudo -n"
+  $as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium >/dev/null
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

@@ -47,10 +47,10 @@ public static class TickrunnerApp
         app.Use(RejectForeignOrigins(settings.Cors.EffectiveOrigins));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
-        var wwwroot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
-        if (Directory.Exists(wwwroot))
+        var dashboard = Path.Combine(AppContext.BaseDirectory, "dashboard"); // built from web/ with the server
+        if (Directory.Exists(dashboard))
         {
-            var files = new PhysicalFileProvider(wwwroot);
+            var files = new PhysicalFileProvider(dashboard);
             app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
         }

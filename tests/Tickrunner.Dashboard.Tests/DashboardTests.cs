@@ -1,0 +1,263 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Tickrunner.Server.Tests;
+
+namespace Tickrunner.Dashboard.Tests;
+
+[Collection(BrowserCollection.Name)]
+public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
+{
+    private RunningServer _server = null!;
+    private IBrowserContext _context = null!;
+    private IPage _page = null!;
+    private readonly List<string> _consoleErrors = [];
+    private readonly List<string> _dialogs = [];
+    private bool _dismissDialogs;
+
+    public async Task InitializeAsync()
+    {
+        _server = await RunningServer.StartAsync(new() { ["Tickrunner:Feed:TickIntervalMs"] = "100" });
+        _context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+        _page = await _context.NewPageAsync();
+        _page.Console += (_, message) => { if (message.Type == "error") _consoleErrors.Add(message.Text); };
+        _page.PageError += (_, error) => _consoleErrors.Add(error);
+        _page.Dialog += async (_, dialog) =>
+        {
+            _dialogs.Add(dialog.Message);
+            if (_dismissDialogs) await dialog.DismissAsync(); else await dialog.AcceptAsync();
+        };
+        _page.SetDefaultTimeout(20_000);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _context.CloseAsync();
+        await _server.DisposeAsync();
+    }
+
+    private Task Open(string hash = "") => _page.GotoAsync(_server.BaseAddress + hash);
+
+    private Task Screenshot(string name) =>
+        _page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png"), FullPage = true });
+
+    private async Task CreateRunnerThroughTheForm(string id, string symbol, string strategy)
+    {
+        await Open("#/");
+        await _page.FillAsync("input[name=runner_id]", id);
+        await _page.SelectOptionAsync("select[name=symbol]", symbol);
+        await _page.SelectOptionAsync("select[name=strategy_name]", strategy);
+        await _page.ClickAsync("text=Create runner");
+    }
+
+    // Hash routes change without a load event; wait on the hash itself, and say what the page showed if not.
+    private async Task WaitForHash(string hash)
+    {
+        try
+        {
+            await _page.WaitForFunctionAsync($"() => location.hash === '{hash}'");
+        }
+        catch (TimeoutException)
+        {
+            var toast = await _page.Locator("#toast").InnerTextAsync();
+            throw new Xunit.Sdk.XunitException($"expected {hash}, still at {_page.Url}; toast: '{toast}'");
+        }
+    }
+
+    [Fact]
+    public async Task The_page_loads_live_with_no_console_errors()
+    {
+        await _server.CreateRunnerAsync("btc_ema", "BTCUSDT");
+        await Open();
+        await Assertions.Expect(_page.Locator("#connection")).ToHaveAttributeAsync("data-state", "live");
+        await Assertions.Expect(_page.Locator("[data-runner=btc_ema]")).ToBeVisibleAsync();
+        // Ticks arrive over the WebSocket and the table counts them.
+        var ticks = _page.Locator("[data-runner=btc_ema] [data-testid=ticks]");
+        var first = int.Parse(await ticks.InnerTextAsync());
+        await Assertions.Expect(ticks).Not.ToHaveTextAsync(first.ToString());
+        await Assertions.Expect(_page.Locator("#rate")).ToHaveTextAsync(new Regex(@"\d+(\.\d)? ev/s"));
+        await Screenshot("overview");
+        Assert.Empty(_consoleErrors);
+    }
+
+    [Fact]
+    public async Task A_runner_created_through_the_form_appears_and_its_chart_gains_candles()
+    {
+        await CreateRunnerThroughTheForm("eth_form", "ETHUSDT", "ema_crossover");
+        await WaitForHash("#/runners/eth_form");
+        var chart = _page.Locator("[data-testid=chart]");
+        await Assertions.Expect(chart.Locator("canvas").First).ToBeVisibleAsync();
+        await _page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=chart]').dataset.candles || 0) >= 1");
+        var before = int.Parse(await chart.GetAttributeAsync("data-candles") ?? "0");
+        await _page.WaitForFunctionAsync($"() => Number(document.querySelector('[data-testid=chart]').dataset.candles) > {before}");
+        await Screenshot("runner-view");
+
+        await Open("#/");
+        await Assertions.Expect(_page.Locator("[data-runner=eth_form]")).ToContainTextAsync("ETHUSDT");
+        Assert.Empty(_consoleErrors);
+    }
+
+    [Fact]
+    public async Task Form_shows_the_servers_validation_errors_next_to_the_fields()
+    {
+        await _server.CreateRunnerAsync("taken", "BTCUSDT");
+        await Open("#/");
+        await _page.FillAsync("input[name=runner_id]", "bad id!");
+        await _page.FillAsync("input[name=window_size]", "0");
+        await _page.ClickAsync("text=Create runner");
+        await Assertions.Expect(_page.Locator(".field[data-field=runner_id] .error")).ToContainTextAsync("not a valid runner id");
+        await Assertions.Expect(_page.Locator(".field[data-field=window_size] .error")).ToContainTextAsync("between 1 and 100,000");
+        await _page.FillAsync("input[name=runner_id]", "taken");
+        await _page.FillAsync("input[name=window_size]", "100");
+        await _page.ClickAsync("text=Create runner");
+        await Assertions.Expect(_page.Locator(".form-error")).ToContainTextAsync("already exists");
+        await Screenshot("form-errors");
+    }
+
+    [Fact]
+    public async Task A_state_change_shows_in_the_state_machine_view()
+    {
+        // Opportunity on one bar, cancelled on the next: the machine keeps moving between Idle and Analyzing.
+        await _server.UploadStrategyAsync("blinker", """
+            function detect_opportunity(md, ctx, ind) return { at = md.close } end
+            function filter_commitment(md, ctx, ind) return { action = "cancel_analysis", reason = "blink" } end
+            function manage_position(md, ctx, ind) return nil end
+            """);
+        await _server.CreateRunnerAsync("blink", "SOLUSDT", "blinker");
+        await Open("#/runners/blink");
+        var fsm = _page.Locator("[data-testid=fsm]");
+        await Assertions.Expect(fsm).ToHaveAttributeAsync("data-current", "Analyzing");
+        await Assertions.Expect(fsm).ToHaveAttributeAsync("data-current", "Idle");
+        await Assertions.Expect(fsm.Locator(".state.current")).ToHaveCountAsync(1);
+        await Assertions.Expect(_page.Locator("[data-testid=transitions]")).ToContainTextAsync("Analyzing → Idle blink");
+        await Assertions.Expect(_page.Locator("[data-testid=event-log]")).ToContainTextAsync("StateTransition");
+        await Screenshot("state-machine");
+    }
+
+    [Fact]
+    public async Task Entries_show_as_markers_with_a_live_position_card()
+    {
+        await _server.UploadStrategyAsync("holder", """
+            function detect_opportunity(md, ctx, ind) return { go = true } end
+            function filter_commitment(md, ctx, ind)
+              return { action = "enter_long", price = md.close, quantity = 1, stop_loss = md.close * 0.5, take_profit = md.close * 2 }
+            end
+            function manage_position(md, ctx, ind) return nil end
+            """);
+        await _server.CreateRunnerAsync("hold", "BNBUSDT", "holder");
+        await Open("#/runners/hold");
+        await Assertions.Expect(_page.Locator("[data-testid=position]")).ToContainTextAsync("Long");
+        await Assertions.Expect(_page.Locator("[data-testid=unrealized]")).ToBeVisibleAsync();
+        await _page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=chart]').dataset.markers || 0) >= 1");
+        await Screenshot("position");
+    }
+
+    [Fact]
+    public async Task A_strategy_with_a_syntax_error_shows_the_error_at_its_line()
+    {
+        await Open("#/strategies");
+        await _page.ClickAsync("text=+ New strategy");
+        await _page.FillAsync("[data-testid=strategy-name]", "broken_one");
+        await ReplaceCode("function detect_opportunity(md, ctx, ind)\n  return nil\nend\n\nfunction filter_commitment(\n  x = = 1\nend\n");
+        await _page.ClickAsync("[data-testid=validate]");
+        await Assertions.Expect(_page.Locator("[data-testid=diagnostics]")).ToContainTextAsync("line 6");
+        // CodeMirror marks the line in the gutter and underlines the range.
+        await Assertions.Expect(_page.Locator(".cm-lint-marker-error")).ToHaveCountAsync(1);
+        var markedLine = await _page.EvaluateAsync<int>("""
+            () => {
+              const marker = document.querySelector('.cm-lint-marker-error').closest('.cm-gutterElement');
+              const top = marker.getBoundingClientRect().top;
+              const numbers = [...document.querySelectorAll('.cm-lineNumbers .cm-gutterElement')];
+              return Number(numbers.find(n => Math.abs(n.getBoundingClientRect().top - top) < 2).textContent);
+            }
+            """);
+        Assert.Equal(6, markedLine);
+        await Assertions.Expect(_page.Locator(".cm-lintRange-error")).ToHaveCountAsync(1);
+        await Screenshot("syntax-error");
+    }
+
+    [Fact]
+    public async Task A_valid_strategy_saves_and_runs()
+    {
+        await Open("#/strategies");
+        await _page.ClickAsync("text=+ New strategy");
+        await _page.FillAsync("[data-testid=strategy-name]", "my_rsi");
+        await _page.ClickAsync("[data-testid=save]");
+        await Assertions.Expect(_page.Locator("[data-testid=strategy-list]")).ToContainTextAsync("my_rsi");
+        await Assertions.Expect(_page.Locator(".dirty")).ToBeHiddenAsync();
+        var stored = await _server.GetJsonAsync("/api/strategies/my_rsi");
+        Assert.Equal("uploaded", stored.GetProperty("source").GetString());
+
+        await _page.SelectOptionAsync("[data-testid=run-symbol]", "ETHUSDT");
+        await _page.FillAsync("[data-testid=run-id]", "my_rsi_eth");
+        await _page.ClickAsync("[data-testid=run]");
+        await WaitForHash("#/runners/my_rsi_eth");
+        await Assertions.Expect(_page.Locator(".runner-head")).ToContainTextAsync("my_rsi");
+        var runner = await _server.GetJsonAsync("/api/runners/my_rsi_eth");
+        Assert.Equal("my_rsi", runner.GetProperty("strategy_name").GetString());
+        await Screenshot("strategy-saved-and-running");
+    }
+
+    [Fact]
+    public async Task Unsaved_changes_are_not_lost_silently()
+    {
+        await Open("#/strategies/ema_crossover");
+        await Assertions.Expect(_page.Locator(".cm-content")).ToContainTextAsync("detect_opportunity");
+        await _page.ClickAsync(".cm-content");
+        await _page.Keyboard.TypeAsync("-- my change\n");
+        await Assertions.Expect(_page.Locator(".dirty")).ToBeVisibleAsync();
+        _dismissDialogs = true;
+        await _page.ClickAsync("nav >> text=Runners");
+        await Assertions.Expect(_page.Locator(".dirty")).ToBeVisibleAsync();
+        Assert.Contains(_dialogs, d => d.Contains("unsaved changes"));
+        Assert.Contains("#/strategies", _page.Url);
+        await Assertions.Expect(_page.Locator(".cm-content")).ToContainTextAsync("my change");
+    }
+
+    [Fact]
+    public async Task Removing_a_runner_removes_it()
+    {
+        await _server.CreateRunnerAsync("doomed", "BTCUSDT");
+        await _server.CreateRunnerAsync("keeper", "BTCUSDT");
+        await Open("#/");
+        var row = _page.Locator("[data-runner=doomed]");
+        await Assertions.Expect(row).ToBeVisibleAsync();
+        await row.Locator("text=Remove").ClickAsync();
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+        await Assertions.Expect(_page.Locator("[data-runner=keeper]")).ToBeVisibleAsync();
+        var runners = await _server.GetJsonAsync("/api/runners");
+        Assert.Equal(["keeper"], runners.EnumerateArray().Select(r => r.GetProperty("runner_id").GetString()));
+        await Screenshot("removed");
+    }
+
+    [Fact]
+    public async Task Pause_from_the_table()
+    {
+        await _server.CreateRunnerAsync("pausable", "BTCUSDT");
+        await Open("#/");
+        var row = _page.Locator("[data-runner=pausable]");
+        await row.Locator("text=Pause").ClickAsync();
+        await Assertions.Expect(row).ToContainTextAsync("paused");
+        Assert.Equal("paused", (await _server.GetJsonAsync("/api/runners/pausable")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Usable_at_phone_width()
+    {
+        await _server.CreateRunnerAsync("phone", "BTCUSDT");
+        await _page.SetViewportSizeAsync(390, 844);
+        await Open("#/runners/phone");
+        await Assertions.Expect(_page.Locator("[data-testid=fsm]")).ToBeVisibleAsync();
+        var overflow = await _page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1");
+        Assert.False(overflow, "no horizontal scrolling of the page at 390 px");
+        await Screenshot("phone");
+    }
+
+    private async Task ReplaceCode(string code)
+    {
+        await _page.ClickAsync(".cm-content");
+        await _page.Keyboard.PressAsync("Control+A");
+        await _page.Keyboard.PressAsync("Delete");
+        await _page.Locator(".cm-content").FillAsync(code);
+    }
+}

@@ -1,0 +1,233 @@
+import { api } from "../api.js";
+import { priceChart } from "../chart.js";
+import { stateMachineView } from "../fsm.js";
+import { dateTime, describe, duration, h, pnl, pnlClass, price, time, toast } from "../format.js";
+import { stream } from "../stream.js";
+
+/** One runner: live chart, state machine, position, context, stats, events and trades. */
+export async function renderRunner(app, id) {
+  let snapshot;
+  try {
+    snapshot = await api.runner(id);
+  } catch (e) {
+    app.append(h("section", { className: "card" }, h("h2", {}, `Runner ${id}`), h("p", { className: "form-error" }, e.message),
+      h("a", { href: "#/" }, "Back to the runners")));
+    return { dispose() {} };
+  }
+
+  const title = h("h1", {}, id);
+  const meta = h("span", { className: "muted" });
+  const statusBadge = h("span", { className: "badge" });
+  const controls = h("div", { className: "actions" });
+  const chartBox = h("div", { className: "chart", "data-testid": "chart" });
+  const fsm = stateMachineView();
+  const transitions = h("ol", { className: "transitions", "data-testid": "transitions" });
+  const positionCard = h("div", { className: "position", "data-testid": "position" });
+  const contextTable = h("table", { className: "kv" });
+  const statsTable = h("table", { className: "kv" });
+  const log = h("ol", { className: "log", "data-testid": "event-log" });
+  const trades = h("tbody");
+  const showTicks = h("input", { type: "checkbox" });
+
+  app.append(
+    h("section", { className: "runner-head" }, h("a", { href: "#/", className: "muted" }, "← Runners"), title, statusBadge, meta, controls),
+    h("div", { className: "runner-grid" },
+      h("section", { className: "card chart-card" }, chartBox),
+      h("div", { className: "side" },
+        h("section", { className: "card" }, h("h2", {}, "State machine"), fsm.element, transitions),
+        h("section", { className: "card" }, h("h2", {}, "Position"), positionCard))),
+    h("div", { className: "runner-grid lower" },
+      h("section", { className: "card" }, h("h2", {}, "Context"), contextTable),
+      h("section", { className: "card" }, h("h2", {}, "Stats"), statsTable),
+      h("section", { className: "card wide" },
+        h("h2", {}, "Events ", h("label", { className: "check inline" }, showTicks, "show ticks")), log),
+      h("section", { className: "card wide" }, h("h2", {}, "Closed trades"),
+        h("div", { className: "table-wrap" }, h("table", { className: "trades", "data-testid": "trades" },
+          h("thead", {}, h("tr", {}, ["Side", "Qty", "Entry", "Exit", "P&L", "Opened", "Closed", "Reason"].map((c) => h("th", {}, c)))), trades)))),
+  );
+
+  const chart = priceChart(chartBox);
+
+  function renderHead() {
+    meta.textContent = `${snapshot.symbol} · ${snapshot.strategy_name} · window ${snapshot.window_len}/${snapshot.window_size} · up ${duration(snapshot.uptime_ms)}`;
+    statusBadge.className = `badge status-${snapshot.status}`;
+    statusBadge.textContent = snapshot.status;
+    controls.replaceChildren(...[
+      snapshot.status === "running" ? button("Pause", () => steer("pause")) : null,
+      snapshot.status === "paused" ? button("Resume", () => steer("resume")) : null,
+      snapshot.status !== "stopped" ? button("Stop", () => steer("stop")) : null,
+      button("Remove", remove, "danger"),
+    ].filter(Boolean));
+  }
+
+  function renderState() {
+    fsm.set(snapshot.state);
+    transitions.replaceChildren(...[...snapshot.transitions].reverse().slice(0, 12).map((t) =>
+      h("li", {}, h("span", { className: "muted" }, time(t.timestamp)), " ", h("b", {}, `${t.from} → ${t.to}`), " ", t.reason)));
+    if (snapshot.transitions.length === 0) transitions.append(h("li", { className: "muted" }, "No transitions yet."));
+  }
+
+  function renderPosition() {
+    const p = snapshot.position;
+    if (!p) {
+      positionCard.replaceChildren(h("p", { className: "muted" }, "Flat: no open position."));
+      chart.levels(null, null);
+      return;
+    }
+    positionCard.replaceChildren(h("table", { className: "kv" },
+      row("Side", h("span", { className: p.side === "Long" ? "gain" : "loss" }, p.side)),
+      row("Quantity", p.quantity),
+      row("Entry", `${price(p.entry_price)} at ${time(p.entry_timestamp)}`),
+      row("Current", price(p.current_price)),
+      row("Unrealized P&L", h("b", { className: pnlClass(p.unrealized_pnl), "data-testid": "unrealized" }, pnl(p.unrealized_pnl))),
+      row("Stop loss", price(p.stop_loss)),
+      row("Take profit", price(p.take_profit))));
+    chart.levels(p.stop_loss, p.take_profit);
+  }
+
+  function renderTables() {
+    const context = Object.entries(snapshot.context);
+    contextTable.replaceChildren(...(context.length ? context.map(([k, v]) => row(k, typeof v === "number" ? String(v) : JSON.stringify(v)))
+      : [h("tr", {}, h("td", { className: "muted" }, "Empty: the strategy has stored nothing yet."))]));
+    const s = snapshot.stats;
+    statsTable.replaceChildren(
+      row("Ticks processed", s.ticks_processed), row("Actions executed", s.actions_executed),
+      row("Actions rejected", s.actions_rejected), row("Errors", s.errors), row("Error rate", `${(s.error_rate * 100).toFixed(2)} %`),
+      row("Tick time avg / min / max", `${s.avg_tick_us.toFixed(1)} / ${s.min_tick_us.toFixed(1)} / ${s.max_tick_us.toFixed(1)} µs`),
+      row("Ticks dropped (inbox full)", s.ticks_dropped));
+  }
+
+  function renderAll() {
+    renderHead();
+    renderState();
+    renderPosition();
+    renderTables();
+  }
+
+  function logEvent(tag, e, older = false) {
+    if (tag === "TickReceived" && !showTicks.checked) return;
+    if (tag === "PositionUpdated" && !showTicks.checked) return;
+    const item = h("li", { className: `ev ev-${tag}${e.severity ? ` sev-${e.severity}` : ""}` },
+      h("span", { className: "muted" }, time(e.timestamp)), " ", h("b", {}, tag), " ", describe(tag, e));
+    if (older) log.append(item); else log.prepend(item);
+    while (log.childElementCount > 300) log.lastElementChild.remove();
+  }
+
+  async function loadTrades() {
+    try {
+      const list = await api.trades(id);
+      trades.replaceChildren(...[...list].reverse().map((t) => h("tr", {},
+        h("td", {}, t.side), h("td", {}, t.quantity), h("td", {}, price(t.entry_price)), h("td", {}, price(t.exit_price)),
+        h("td", { className: pnlClass(t.realized_pnl) }, pnl(t.realized_pnl)), h("td", {}, dateTime(t.entry_timestamp)),
+        h("td", {}, dateTime(t.exit_timestamp)), h("td", {}, t.reason))));
+      if (list.length === 0) trades.append(h("tr", {}, h("td", { colspan: 8, className: "muted" }, "No closed trades yet.")));
+      return list;
+    } catch {
+      return [];
+    }
+  }
+
+  // A fresh snapshot when something the events do not carry may have changed (context, stats).
+  let refreshing = null;
+  function refresh() {
+    refreshing ??= api.runner(id).then((s) => { snapshot = s; renderAll(); }).catch(() => {}).finally(() => (refreshing = null));
+  }
+
+  async function steer(verb) {
+    try {
+      snapshot.status = (await api.steer(id, verb)).status;
+      renderHead();
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  }
+
+  async function remove() {
+    if (!confirm(`Remove runner ${id}? It stops and its trades are deleted.`)) return;
+    try {
+      await api.removeRunner(id);
+      location.hash = "#/";
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  }
+
+  renderAll();
+  // Listen before loading history, so nothing that happens meanwhile is missed.
+  let sinceRefresh = 0;
+  let firstLiveSeq = Infinity;
+  const off = stream.on((tag, e) => {
+    if (e.runner_id !== id) return;
+    firstLiveSeq = Math.min(firstLiveSeq, e.seq ?? Infinity);
+    logEvent(tag, e);
+    switch (tag) {
+      case "TickReceived":
+        chart.add(e.data);
+        snapshot.stats.ticks_processed += 1;
+        snapshot.window_len = Math.min(snapshot.window_size, snapshot.window_len + 1);
+        if (++sinceRefresh >= 20) { sinceRefresh = 0; refresh(); } // context/stats drift: re-read now and then, driven by ticks
+        break;
+      case "StateTransition":
+        snapshot.transitions = [...snapshot.transitions, { from: e.from, to: e.to, reason: e.reason, timestamp: e.timestamp }];
+        snapshot.state = e.to;
+        renderState();
+        refresh();
+        break;
+      case "PositionOpened":
+        snapshot.position = e.position;
+        chart.mark("entry", e.position.entry_timestamp, e.position.side, `${e.position.side} @ ${price(e.position.entry_price)}`);
+        renderPosition();
+        break;
+      case "PositionUpdated":
+        if (snapshot.position) {
+          snapshot.position = { ...snapshot.position, current_price: e.current_price, unrealized_pnl: e.unrealized_pnl };
+          renderPosition();
+        }
+        break;
+      case "ActionExecuted":
+        if (snapshot.position && e.action.type === "update_stop_loss") snapshot.position.stop_loss = e.action.new_stop;
+        if (snapshot.position && e.action.type === "update_take_profit") snapshot.position.take_profit = e.action.new_target;
+        renderPosition();
+        break;
+      case "PositionClosed":
+        chart.mark("exit", e.timestamp, snapshot.position?.side, pnl(e.realized_pnl));
+        snapshot.position = null;
+        renderPosition();
+        loadTrades();
+        break;
+      case "RunnerStopped":
+        if (e.reason === "removed") { toast(`Runner ${id} was removed.`); location.hash = "#/"; return; }
+        snapshot.status = "stopped";
+        renderHead();
+        break;
+      case "Error":
+        refresh();
+        break;
+    }
+  });
+  stream.setFilter({ runner_id: [id] });
+  const [history, pastTrades, pastEvents] = await Promise.all([
+    api.history(id, 1000).catch(() => []), loadTrades(), api.events(id, 0, 200).catch(() => []),
+  ]);
+  chart.setHistory(history);
+  for (const t of pastTrades) {
+    chart.mark("entry", t.entry_timestamp, t.side, `${t.side} @ ${price(t.entry_price)}`);
+    chart.mark("exit", t.exit_timestamp, t.side, pnl(t.realized_pnl));
+  }
+  if (snapshot.position) chart.mark("entry", snapshot.position.entry_timestamp, snapshot.position.side, `${snapshot.position.side} @ ${price(snapshot.position.entry_price)}`);
+  // Older events go below the live ones, newest first; those already seen live are skipped.
+  for (const message of [...pastEvents].reverse()) {
+    const tag = Object.keys(message)[0];
+    if (message[tag].seq < firstLiveSeq) logEvent(tag, message[tag], true);
+  }
+
+  return { dispose: () => { off(); chart.dispose(); } };
+}
+
+function row(key, value) {
+  return h("tr", {}, h("th", {}, key), h("td", {}, value));
+}
+
+function button(label, onclick, kind = "") {
+  return h("button", { type: "button", className: `small ${kind}`, onclick }, label);
+}
