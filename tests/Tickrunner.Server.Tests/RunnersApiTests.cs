@@ -192,5 +192,10 @@ public sealed class RunnersApiTests : IAsyncLifetime
         var later = await _server.GetJsonAsync($"/api/runners/f/events?since={seqs[^2]}");
         Assert.True(later.GetArrayLength() >= 1 && later[0].Payload().GetProperty("seq").GetInt64() > seqs[^2]);
         Assert.Contains(events.EnumerateArray(), e => e.Tag() == "PositionClosed");
+
+        var newest = await _server.GetJsonAsync("/api/runners/f/events?limit=2");
+        Assert.Equal(2, newest.GetArrayLength());
+        Assert.True(newest[0].Payload().GetProperty("seq").GetInt64() < newest[1].Payload().GetProperty("seq").GetInt64());
+        Assert.True(newest[1].Payload().GetProperty("seq").GetInt64() >= seqs[^1]); // the newest, not the oldest
     }
 }

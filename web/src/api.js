@@ -35,7 +35,7 @@ export const api = {
   runner: (id) => request("GET", `/api/runners/${encodeURIComponent(id)}`),
   history: (id, count = 500) => request("GET", `/api/runners/${encodeURIComponent(id)}/history?count=${count}`),
   trades: (id) => request("GET", `/api/runners/${encodeURIComponent(id)}/trades`),
-  events: (id, since = 0, limit = 200) => request("GET", `/api/runners/${encodeURIComponent(id)}/events?since=${since}&limit=${limit}`),
+  recentEvents: (id, limit = 200) => request("GET", `/api/runners/${encodeURIComponent(id)}/events?limit=${limit}`),
   createRunner: (body) => request("POST", "/api/runners", body),
   removeRunner: (id) => request("DELETE", `/api/runners/${encodeURIComponent(id)}`),
   steer: (id, verb) => request("POST", `/api/runners/${encodeURIComponent(id)}/${verb}`),

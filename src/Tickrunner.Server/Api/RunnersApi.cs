@@ -29,7 +29,7 @@ public static class RunnersApi
         group.MapGet("/{id}/history", History).WithSummary("The newest bars of the runner's window, oldest first");
         group.MapGet("/{id}/trades", Trades).WithSummary("Closed positions, oldest first");
         group.MapGet("/{id}/events", Events).Produces<object[]>(contentType: "application/json")
-            .WithSummary("Recent events of the runner after a seq (what the hub still holds)");
+            .WithSummary("The runner's events the hub still holds: after ?since=seq (oldest first), or else the newest ?limit");
         group.MapDelete("/{id}", Delete).WithSummary("Stop and remove a runner and its trades");
         group.MapPost("/{id}/pause", Pause).WithSummary("Skip ticks until resumed");
         group.MapPost("/{id}/resume", Resume).WithSummary("Process ticks again");
@@ -128,7 +128,9 @@ public static class RunnersApi
         if (since is < 0)
             return Problems.Invalid(new Dictionary<string, string> { ["since"] = $"since must be a seq ≥ 0, got {since}." });
         if (Find(runtime, id) is null) return RunnerNotFound(id);
-        var frames = runtime.Hub.Recent(since ?? 0, new EventFilter([id], [], []), n);
+        // With since: the events after it, oldest first (to resume). Without: the newest n, oldest first (a log).
+        var filter = new EventFilter([id], [], []);
+        var frames = since is { } after ? runtime.Hub.Recent(after, filter, n) : runtime.Hub.Recent(0, filter).TakeLast(n).ToList();
         var body = new MemoryStream();
         body.WriteByte((byte)'[');
         for (var i = 0; i < frames.Count; i++)

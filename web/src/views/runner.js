@@ -207,14 +207,16 @@ export async function renderRunner(app, id) {
   });
   stream.setFilter({ runner_id: [id] });
   const [history, pastTrades, pastEvents] = await Promise.all([
-    api.history(id, 1000).catch(() => []), loadTrades(), api.events(id, 0, 200).catch(() => []),
+    api.history(id, 1000).catch(() => []), loadTrades(), api.recentEvents(id, 200).catch(() => []),
   ]);
   chart.setHistory(history);
+  // Only what falls inside the loaded bars: older markers would pile up on the first candle.
+  const shownFrom = history.length ? history[0].timestamp : Infinity;
   for (const t of pastTrades) {
-    chart.mark("entry", t.entry_timestamp, t.side, `${t.side} @ ${price(t.entry_price)}`);
-    chart.mark("exit", t.exit_timestamp, t.side, pnl(t.realized_pnl));
+    if (t.entry_timestamp >= shownFrom) chart.mark("entry", t.entry_timestamp, t.side, `${t.side} @ ${price(t.entry_price)}`);
+    if (t.exit_timestamp >= shownFrom) chart.mark("exit", t.exit_timestamp, t.side, pnl(t.realized_pnl));
   }
-  if (snapshot.position) chart.mark("entry", snapshot.position.entry_timestamp, snapshot.position.side, `${snapshot.position.side} @ ${price(snapshot.position.entry_price)}`);
+  if (snapshot.position?.entry_timestamp >= shownFrom) chart.mark("entry", snapshot.position.entry_timestamp, snapshot.position.side, `${snapshot.position.side} @ ${price(snapshot.position.entry_price)}`);
   // Older events go below the live ones, newest first; those already seen live are skipped.
   for (const message of [...pastEvents].reverse()) {
     const tag = Object.keys(message)[0];
