@@ -24,6 +24,11 @@ public static class TickrunnerApp
 
         var settings = builder.Configuration.GetSection(TickrunnerOptions.Section).Get<TickrunnerOptions>() ?? new TickrunnerOptions();
         builder.Services.Configure<TickrunnerOptions>(builder.Configuration.GetSection(TickrunnerOptions.Section));
+        // --Tickrunner:Feed:Symbols=BTCUSDT,ETHUSDT (one value) replaces the list from appsettings.json.
+        var symbolList = builder.Configuration[$"{TickrunnerOptions.Section}:Feed:Symbols"];
+        if (!string.IsNullOrWhiteSpace(symbolList))
+            builder.Services.PostConfigure<TickrunnerOptions>(o => o.Feed.Symbols =
+                [.. symbolList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
         builder.Services.AddSingleton<TickrunnerRuntime>();
         builder.Services.AddHostedService<EngineHostedService>();
         builder.Services.ConfigureHttpJsonOptions(o => JsonSetup.Configure(o.SerializerOptions));

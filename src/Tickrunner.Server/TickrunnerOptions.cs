@@ -56,6 +56,22 @@ public sealed class FeedOptions
 
     /// <summary>Replay: speed factor (0 = as fast as possible).</summary>
     public double ReplaySpeed { get; set; } = 1;
+
+    /// <summary>Binance: region or URL, and the candle interval.</summary>
+    public BinanceSettings Binance { get; set; } = new();
+}
+
+/// <summary>The Binance feed's settings (symbols come from <see cref="FeedOptions.Symbols"/>).</summary>
+public sealed class BinanceSettings
+{
+    /// <summary>International or US.</summary>
+    public string Region { get; set; } = "International";
+
+    /// <summary>A stream base URL that overrides the region (e.g. a test server).</summary>
+    public string? BaseUrl { get; set; }
+
+    /// <summary>Kline interval (1s, 1m, 5m, 1h, …).</summary>
+    public string Interval { get; set; } = "1m";
 }
 
 /// <summary>Origins allowed besides the server's own.</summary>

@@ -48,8 +48,13 @@ async function showHealth() {
   try {
     const health = await api.health();
     const e = health.engine;
-    document.getElementById("health").textContent =
-      `${health.feed.kind} feed · ${e.running}/${e.runners} running · ${health.status}`;
+    const f = health.feed;
+    const feed = [`${f.kind} feed${f.connected ? "" : " (not connected)"}`];
+    if (f.last_message_age_ms != null) feed.push(`last message ${Math.round(f.last_message_age_ms / 1000)}s ago`);
+    if (f.reconnects) feed.push(`${f.reconnects} reconnect${f.reconnects === 1 ? "" : "s"}`);
+    if (f.gaps) feed.push(`${f.gaps} gap${f.gaps === 1 ? "" : "s"}`);
+    document.getElementById("health").textContent = `${feed.join(" · ")} · ${e.running}/${e.runners} running · ${health.status}`;
+    document.getElementById("health").title = f.last_error ? `Feed: ${f.last_error}` : "Engine health";
     document.getElementById("health").dataset.status = health.status;
   } catch {
     document.getElementById("health").textContent = "server unreachable";

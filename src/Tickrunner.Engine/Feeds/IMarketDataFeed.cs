@@ -18,5 +18,18 @@ public interface IMarketDataFeed
     IAsyncEnumerable<MarketData> SubscribeAsync(IReadOnlyCollection<string> symbols, CancellationToken cancellationToken = default);
 }
 
-/// <summary>A feed's health: whether it is delivering, and what it delivered and rejected.</summary>
-public sealed record FeedStatus(string Kind, bool Connected, long BarsDelivered, long BarsRejected, long? LastBarTimestamp);
+/// <summary>A feed's health: whether it is delivering, what it delivered and rejected, and (for network feeds) how the connection fares.</summary>
+/// <param name="Kind">Simulated, Replay or Binance.</param>
+/// <param name="Connected">True while a subscription is streaming (for network feeds: the socket is open).</param>
+/// <param name="BarsDelivered">Bars handed to subscribers.</param>
+/// <param name="BarsRejected">Bars left out because they were invalid or malformed.</param>
+/// <param name="LastBarTimestamp">Timestamp of the newest bar delivered (Unix ms).</param>
+/// <param name="LastMessageAgeMs">Milliseconds since the source last said anything (network feeds).</param>
+/// <param name="Reconnects">Times the connection was re-established.</param>
+/// <param name="MalformedMessages">Messages that were not valid JSON or lacked fields.</param>
+/// <param name="UnknownMessages">Well-formed messages of kinds the feed does not use.</param>
+/// <param name="Gaps">Times bars were missing after a reconnect (intervals the source never sent).</param>
+/// <param name="LastError">Why the connection last failed, if it did.</param>
+public sealed record FeedStatus(string Kind, bool Connected, long BarsDelivered, long BarsRejected, long? LastBarTimestamp,
+    long? LastMessageAgeMs = null, long Reconnects = 0, long MalformedMessages = 0, long UnknownMessages = 0, long Gaps = 0,
+    string? LastError = null);

@@ -5,8 +5,15 @@ namespace Tickrunner.Server.Hosting;
 /// <summary>Builds the configured feed.</summary>
 internal static class FeedFactory
 {
-    public static IMarketDataFeed Create(FeedOptions options) => options.Kind.ToLowerInvariant() switch
+    public static IMarketDataFeed Create(FeedOptions options, ILoggerFactory loggers) => options.Kind.ToLowerInvariant() switch
     {
+        "binance" => new BinanceFeed(new BinanceFeedOptions
+        {
+            Region = options.Binance.Region,
+            BaseUrl = string.IsNullOrWhiteSpace(options.Binance.BaseUrl) ? null : options.Binance.BaseUrl,
+            Interval = options.Binance.Interval,
+            Symbols = options.Symbols.Count > 0 ? [.. options.Symbols] : ["BTCUSDT", "ETHUSDT"],
+        }, loggers.CreateLogger<BinanceFeed>()),
         "simulated" => new SimulatedFeed(new SimulatedFeedOptions
         {
             Seed = options.Seed,
@@ -23,7 +30,7 @@ internal static class FeedFactory
             Sources = options.ReplayFiles.Select(ParseReplayFile).ToList(),
         }),
         _ => throw new InvalidOperationException(
-            $"Tickrunner:Feed:Kind '{options.Kind}' is not supported here; use Simulated or Replay (Binance is not built yet)."),
+            $"Tickrunner:Feed:Kind '{options.Kind}' is not a feed; use Simulated, Replay or Binance."),
     };
 
     private static CsvReplaySource ParseReplayFile(string entry)

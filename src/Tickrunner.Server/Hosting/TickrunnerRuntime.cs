@@ -24,7 +24,7 @@ public sealed class TickrunnerRuntime : IAsyncDisposable
         });
         Hub = new EventHub(new EventHubOptions { HistorySize = Options.Engine.EventHistorySize, SubscriberQueueSize = Options.WebSockets.QueueSize });
         Engine = new TradingEngine(Catalog, Hub, new EngineOptions { InboxCapacity = Options.Engine.InboxCapacity }, loggers);
-        Feed = FeedFactory.Create(Options.Feed);
+        Feed = FeedFactory.Create(Options.Feed, loggers);
     }
 
     // A relative path is tried against the working directory first, then next to the server binary, where the
