@@ -212,6 +212,30 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
         Assert.Contains(_dialogs, d => d.Contains("unsaved changes"));
         Assert.Contains("#/strategies", _page.Url);
         await Assertions.Expect(_page.Locator(".cm-content")).ToContainTextAsync("my change");
+        await _page.ClickAsync("text=+ New strategy");
+        Assert.Equal(2, _dialogs.Count(d => d.Contains("unsaved changes")));
+        await Assertions.Expect(_page.Locator(".cm-content")).ToContainTextAsync("my change");
+        await Screenshot("unsaved-kept");
+    }
+
+    [Fact]
+    public async Task Moving_on_before_a_view_has_loaded_leaves_one_view_on_the_page()
+    {
+        await _server.CreateRunnerAsync("quick", "BTCUSDT");
+        await Open("#/");
+        await Assertions.Expect(_page.Locator("[data-runner=quick]")).ToBeVisibleAsync();
+        // Three routes in a row, without waiting for the first two to load.
+        await _page.EvaluateAsync("() => { location.hash = '#/runners/quick'; location.hash = '#/strategies'; location.hash = '#/'; }");
+        await Assertions.Expect(_page.Locator("[data-testid=runners-table]")).ToHaveCountAsync(1);
+        await _page.WaitForTimeoutAsync(1500); // give any stale view the time to finish loading
+        await Assertions.Expect(_page.Locator(".view")).ToHaveCountAsync(1);
+        await Assertions.Expect(_page.Locator(".runner-head")).ToHaveCountAsync(0);
+        await Assertions.Expect(_page.Locator(".strategies")).ToHaveCountAsync(0);
+        // The overview still streams every runner's ticks.
+        var ticks = _page.Locator("[data-runner=quick] [data-testid=ticks]");
+        var shown = await ticks.InnerTextAsync();
+        await Assertions.Expect(ticks).Not.ToHaveTextAsync(shown);
+        Assert.Empty(_consoleErrors);
     }
 
     [Fact]
@@ -239,6 +263,35 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
         await row.Locator("text=Pause").ClickAsync();
         await Assertions.Expect(row).ToContainTextAsync("paused");
         Assert.Equal("paused", (await _server.GetJsonAsync("/api/runners/pausable")).GetProperty("status").GetString());
+        await Screenshot("paused");
+    }
+
+    [Fact]
+    public async Task A_dropped_stream_reconnects_and_resumes_from_the_last_seq()
+    {
+        await _server.CreateRunnerAsync("btc", "BTCUSDT");
+        var urls = new List<string>();
+        IWebSocketRoute? first = null;
+        await _page.RouteWebSocketAsync(new Regex("/ws"), ws =>
+        {
+            lock (urls) urls.Add(ws.Url);
+            first ??= ws;
+            ws.ConnectToServer(); // pass everything through to the real server
+        });
+        await Open("#/");
+        await Assertions.Expect(_page.Locator("#connection")).ToHaveAttributeAsync("data-state", "live");
+        // A tick counted from the stream (not the REST load) proves the page has seen a seq.
+        var ticks = _page.Locator("[data-runner=btc] [data-testid=ticks]");
+        var loaded = await ticks.InnerTextAsync();
+        await Assertions.Expect(ticks).Not.ToHaveTextAsync(loaded);
+        await first!.CloseAsync(); // the connection dies under the page
+        await Assertions.Expect(_page.Locator("#connection")).ToHaveAttributeAsync("data-state", "offline");
+        await Assertions.Expect(_page.Locator("#connection")).ToHaveAttributeAsync("data-state", "live");
+        string second;
+        lock (urls) second = urls[^1];
+        Assert.True(urls.Count >= 2, "the page opened a second connection");
+        Assert.Matches(@"[?&]since=[1-9]\d*", second);
+        await Screenshot("reconnected");
     }
 
     [Fact]

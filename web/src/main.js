@@ -4,35 +4,46 @@ import { stream } from "./stream.js";
 import { renderOverview } from "./views/overview.js";
 import { renderRunner } from "./views/runner.js";
 import { renderStrategies } from "./views/strategies.js";
+import { router } from "./router.js";
+import { h } from "./format.js";
 
-// Hash routes: #/ (runners), #/runners/<id>, #/strategies, #/strategies/<name>.
+// Hash routes: #/ (runners), #/runners/<id>, #/strategies, #/strategies/<name>. Each route also says what
+// the page streams (server-side filter), so a view never has to race another for the filter.
 const routes = [
-  [/^#?\/?$/, () => renderOverview],
-  [/^#\/runners\/([^/]+)$/, () => renderRunner],
-  [/^#\/strategies(?:\/([^/]+))?$/, () => renderStrategies],
+  { pattern: /^#?\/?$/, nav: "runners", view: renderOverview, filter: () => ({}) },
+  { pattern: /^#\/runners\/([^/]+)$/, nav: "runners", view: renderRunner, filter: (id) => ({ runner_id: [id] }) },
+  { pattern: /^#\/strategies(?:\/([^/]+))?$/, nav: "strategies", view: renderStrategies, filter: () => ({ type: ["RunnerStarted", "RunnerStopped"] }) },
 ];
 
 let current = null; // { dispose(), canLeave?() }
-let currentHash = location.hash;
+let navigation = 0;
 
 async function route() {
   if (current?.canLeave && !current.canLeave()) {
-    history.replaceState(null, "", currentHash); // stay: the view keeps its unsaved work
+    history.replaceState(null, "", router.currentHash); // stay: the view keeps its unsaved work
     return;
   }
   current?.dispose?.();
-  currentHash = location.hash;
-  const app = document.getElementById("app");
-  app.replaceChildren();
-  for (const [pattern, view] of routes) {
+  current = null;
+  router.currentHash = location.hash;
+  const token = ++navigation;
+  // Each view renders into its own container: a slower view that finishes after the user moved on
+  // renders into a detached element and is disposed at once.
+  const container = h("div", { className: "view" });
+  document.getElementById("app").replaceChildren(container);
+  for (const { pattern, nav, view, filter } of routes) {
     const match = location.hash.match(pattern);
-    if (match) {
-      const name = match[1] ? decodeURIComponent(match[1]) : undefined;
-      document.querySelectorAll("[data-nav]").forEach((a) =>
-        a.classList.toggle("active", a.dataset.nav === (pattern.source.includes("strategies") ? "strategies" : "runners")));
-      current = await view()(app, name);
+    if (!match) continue;
+    const name = match[1] ? decodeURIComponent(match[1]) : undefined;
+    document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", a.dataset.nav === nav));
+    stream.setFilter(filter(name));
+    const handle = await view(container, name);
+    if (token !== navigation) {
+      handle?.dispose?.();
       return;
     }
+    current = handle;
+    return;
   }
   location.hash = "#/";
 }

@@ -67,11 +67,23 @@ export class EventStream {
     }
     const tag = Object.keys(message)[0];
     const payload = message[tag];
+    // A last_seq below what we saw means the server restarted (seq starts again at 1): forget the old seq,
+    // and let the views reload, as after a Lagged notice (events were lost).
+    if ((tag === "Subscribed" || tag === "Heartbeat") && typeof payload.last_seq === "number" && payload.last_seq < this.lastSeq) {
+      this.lastSeq = payload.last_seq;
+      this.rateSamples = [];
+      this.emit("Resync", { reason: "server restarted" });
+    }
+    if (tag === "Lagged") this.emit("Resync", { reason: `missed ${payload.dropped} events` });
     if (typeof payload?.seq === "number") {
       this.lastSeq = Math.max(this.lastSeq, payload.seq);
       this.sampleRate(payload.seq);
     }
     if (tag === "Heartbeat") this.sampleRate(payload.last_seq);
+    this.emit(tag, payload);
+  }
+
+  emit(tag, payload) {
     for (const fn of this.listeners) {
       try {
         fn(tag, payload);

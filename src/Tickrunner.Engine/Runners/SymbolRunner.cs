@@ -178,6 +178,13 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         while (_commands.TryDequeue(out var command)) command.Execute(this);
     }
 
+    private RunnerStatus Announce(string reason)
+    {
+        if (_status != RunnerStatus.Stopped) return Stop(reason);
+        _events?.Emit(RunnerEvent.RunnerStopped(Id, Symbol, reason));
+        return _status;
+    }
+
     private RunnerStatus Stop(string reason)
     {
         if (_status == RunnerStatus.Stopped) return _status;
@@ -273,11 +280,12 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             machine.RecentTransitions(_options.SnapshotTransitions), Definition.Config);
     }
 
-    /// <summary>Stops the runner (RunnerStopped "removed" if it was running), ends its loop and closes its Lua state.</summary>
+    /// <summary>Stops the runner (RunnerStopped "removed", also when it had stopped before), ends its loop and closes its Lua state.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_closed) return;
-        if (!_loop.IsCompleted) await StopAsync("removed").ConfigureAwait(false);
+        // Removal is always announced, even for a runner that had stopped already: clients drop it on "removed".
+        if (!_loop.IsCompleted) await Send(static r => r.Announce("removed"), CancellationToken.None).ConfigureAwait(false);
         _inbox.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
         _closed = true;

@@ -155,10 +155,13 @@ public sealed class TradingEngine : IAsyncDisposable
     public Task<MarketData[]> GetPriceHistoryAsync(string runnerId, int count, CancellationToken cancellationToken = default) =>
         GetRunner(runnerId).GetPriceHistoryAsync(count, cancellationToken);
 
-    /// <summary>Snapshots of every runner, by id (runners removed meanwhile are left out).</summary>
+    /// <summary>How long a listing waits for one runner's snapshot before leaving it out.</summary>
+    public static readonly TimeSpan SnapshotTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Snapshots of every runner, by id; runners removed meanwhile or not answering in <see cref="SnapshotTimeout"/> are left out.</summary>
     public async Task<IReadOnlyList<RunnerSnapshot>> GetAllSnapshotsAsync(CancellationToken cancellationToken = default)
     {
-        var tasks = Runners.Select(r => r.GetSnapshotAsync(cancellationToken)).ToList();
+        var tasks = Runners.Select(r => r.GetSnapshotAsync(cancellationToken).WaitAsync(SnapshotTimeout, cancellationToken)).ToList();
         var snapshots = new List<RunnerSnapshot>(tasks.Count);
         foreach (var task in tasks)
         {
@@ -166,9 +169,9 @@ public sealed class TradingEngine : IAsyncDisposable
             {
                 snapshots.Add(await task.ConfigureAwait(false));
             }
-            catch (RunnerNotFoundException)
+            catch (Exception e) when (e is RunnerNotFoundException or TimeoutException)
             {
-                // Removed while we asked.
+                // Removed while we asked, or busy: one stuck runner must not hold up the listing.
             }
         }
         return snapshots;

@@ -59,6 +59,31 @@ internal static class LuaPrelude
         io, package, require, dofile, loadfile, debug, coroutine, warn = nil, nil, nil, nil, nil, nil, nil, nil
         os = { time = os.time, clock = os.clock, date = os.date }
         string.dump = nil
+        -- Lua's pattern matcher backtracks inside one C call, where the instruction budget cannot stop it:
+        -- patterns get at most 2 repetition operators (*, +, -) and subjects at most 100,000 bytes.
+        local function guard(name, raw)
+          local s_len, s_byte, s_sub = string.len, string.byte, string.sub
+          local function repetitions(pattern)
+            local count, i, n = 0, 1, s_len(pattern)
+            while i <= n do
+              local c = s_sub(pattern, i, i)
+              if c == "%" then i = i + 1
+              elseif c == "*" or c == "+" or c == "-" then count = count + 1 end
+              i = i + 1
+            end
+            return count
+          end
+          return function(subject, pattern, init, plain, ...)
+            if type(subject) == "string" and s_len(subject) > 100000 then
+              error("string." .. name .. ": subjects are limited to 100,000 bytes in strategies", 2)
+            end
+            if type(pattern) == "string" and not (name == "find" and plain) and repetitions(pattern) > 2 then
+              error("string." .. name .. ": patterns are limited to 2 repetitions (*, +, -) in strategies", 2)
+            end
+            return raw(subject, pattern, init, plain, ...)
+          end
+        end
+        for _, name in ipairs({ "find", "match", "gmatch", "gsub" }) do string[name] = guard(name, string[name]) end
         load = function(chunk, name, _, ...)
           if select("#", ...) > 0 then return raw_load(chunk, name, "t", ...) end
           return raw_load(chunk, name, "t")

@@ -34,7 +34,7 @@ public sealed partial class LuaStrategy
             var name = kind switch { IndicatorKind.Sma => "sma", IndicatorKind.Ema => "ema", _ => "rsi" };
             if (!self.Period(1, name, "p", kind == IndicatorKind.Rsi ? 14 : null, out var period, out var error))
                 return self.Fail(error);
-            var closes = self.Closes();
+            if (!self.TryCloses(out var closes, out var workError)) return self.Fail(workError!);
             double? value = kind switch
             {
                 IndicatorKind.Sma => Sma.Last(closes, period),
@@ -59,7 +59,8 @@ public sealed partial class LuaStrategy
                 || !self.Period(2, "macd", "slow", Macd.DefaultSlow, out var slow, out error)
                 || !self.Period(3, "macd", "signal", Macd.DefaultSignal, out var signal, out error))
                 return self.Fail(error);
-            if (Macd.Last(self.Closes(), fast, slow, signal) is not { } m) return self.PushNil();
+            if (!self.TryCloses(out var closes, out var workError)) return self.Fail(workError!);
+            if (Macd.Last(closes, fast, slow, signal) is not { } m) return self.PushNil();
             self._lua.PushNumber(m.Line);
             self._lua.PushNumber(m.Signal);
             self._lua.PushNumber(m.Histogram);
@@ -86,7 +87,8 @@ public sealed partial class LuaStrategy
                     return self.Fail("bollinger(p, k): k must be a finite number ≥ 0");
                 k = lua.ToNumber(2);
             }
-            if (Bollinger.Last(self.Closes(), period, k) is not { } b) return self.PushNil();
+            if (!self.TryCloses(out var closes, out var workError)) return self.Fail(workError!);
+            if (Bollinger.Last(closes, period, k) is not { } b) return self.PushNil();
             lua.PushNumber(b.Upper);
             lua.PushNumber(b.Middle);
             lua.PushNumber(b.Lower);
@@ -115,7 +117,23 @@ public sealed partial class LuaStrategy
     private static LuaStrategy FromUpvalue(IntPtr state) =>
         (LuaStrategy)GCHandle.FromIntPtr(LuaNative.ToUserData(state, Lua.UpValueIndex(1))).Target!;
 
-    private ReadOnlySpan<double> Closes() => _window is { } w ? w.Closes() : [];
+    /// <summary>Values indicator calls may read in one strategy call, as a multiple of the instruction budget.</summary>
+    /// <remarks>
+    /// The instruction budget counts Lua instructions only, and an indicator call is one instruction that loops
+    /// over the whole window in C#: without this, a Lua loop of cheap-looking ema() calls could run for minutes.
+    /// </remarks>
+    public const int IndicatorWorkPerInstruction = 10;
+
+    // The closes an indicator reads, charged against the call's indicator work; null once the work is spent.
+    private bool TryCloses(out ReadOnlySpan<double> closes, out string? error)
+    {
+        closes = _window is { } w ? w.Closes() : [];
+        _indicatorWork += Math.Max(1, closes.Length);
+        error = _indicatorWork > (long)_options.InstructionBudget * IndicatorWorkPerInstruction
+            ? $"indicator work budget exceeded: this call read more than {(long)_options.InstructionBudget * IndicatorWorkPerInstruction:N0} values (compute each indicator once per tick)"
+            : null;
+        return error is null;
+    }
 
     private int PushNil()
     {
@@ -125,8 +143,13 @@ public sealed partial class LuaStrategy
 
     private int Fail(string message)
     {
+        // Pushing the message allocates inside Lua; refused at the memory cap, that would raise a Lua error
+        // across this .NET frame. Host work is never refused (see LuaMemoryLimit).
+        var enforce = _memory.Enforce;
+        _memory.Enforce = false;
         _lua.PushBoolean(false);
         _lua.PushString(message);
+        _memory.Enforce = enforce;
         return 2;
     }
 

@@ -46,6 +46,7 @@ public sealed partial class LuaStrategy : IDisposable
     private GCHandle _self;
     private IntPtr _budgetHook;
     private MarketDataWindow? _window;
+    private long _indicatorWork;
     private string? _symbolValue;
     private bool _disposed;
 
@@ -138,7 +139,10 @@ public sealed partial class LuaStrategy : IDisposable
         }
         foreach (var entry in EntryPoints)
         {
-            var type = lua.GetGlobal(entry);
+            // Raw: outside a protected call, a metamethod the strategy put on _G could raise an error
+            // that nothing catches, and Lua would abort the process.
+            lua.PushString(entry);
+            var type = lua.RawGet(GlobalsSlot);
             lua.Pop(1);
             if (type != LuaType.Function)
                 diagnostics.Add(new LuaDiagnostic(1, null,
@@ -171,6 +175,7 @@ public sealed partial class LuaStrategy : IDisposable
     {
         LuaNative.SetHook(_lua.Handle, _budgetHook, LuaNative.MaskCount, _options.InstructionBudget);
         _memory.TakeRefused(); // a refusal that the strategy's own pcall absorbed earlier must not colour this call
+        _indicatorWork = 0;
         _memory.Enforce = true;
         var status = _lua.PCall(arguments, results, 0);
         _memory.Enforce = false;

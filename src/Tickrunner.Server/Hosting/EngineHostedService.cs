@@ -32,7 +32,8 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var journal = Task.Run(() => JournalAsync(stoppingToken), CancellationToken.None);
+        // The journal runs until the hub completes, so what runners emit while stopping is still written.
+        var journal = Task.Run(() => JournalAsync(CancellationToken.None), CancellationToken.None);
         var checkpoints = Task.Run(() => CheckpointLoopAsync(stoppingToken), CancellationToken.None);
         try
         {
@@ -46,15 +47,12 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
         {
             LogFeedFailed(e, runtime.Feed.Kind);
         }
-        await Task.WhenAll(journal, checkpoints);
-    }
-
-    /// <inheritdoc />
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await CheckpointAsync(CancellationToken.None); // the last word before the runners stop
+        await checkpoints;
+        // Shutdown, in an order that loses nothing: the last checkpoint of context and status, then the runners
+        // stop (their last events go to the hub), then the hub publishes what is left and ends the journal.
+        await CheckpointAsync(CancellationToken.None);
         await runtime.DisposeAsync();
+        await journal;
     }
 
     private void RestoreRunners()

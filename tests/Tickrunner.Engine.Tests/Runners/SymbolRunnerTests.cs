@@ -173,7 +173,7 @@ public class SymbolRunnerTests
     }
 
     [Fact]
-    public async Task Stop_and_remove_emit_runner_stopped_once()
+    public async Task Stop_emits_runner_stopped_once_and_removal_always_announces_itself()
     {
         var sink = new CollectingSink();
         await using var engine = NewEngine(sink, Strategies);
@@ -183,7 +183,7 @@ public class SymbolRunnerTests
         Assert.Equal(RunnerStatus.Stopped, await engine.ResumeAsync("a")); // a stopped runner stays stopped
         await engine.RemoveRunnerAsync("a");
         await engine.RemoveRunnerAsync("b");
-        Assert.Equal(["RunnerStopped enough"], sink.For("a").Where(e => e.Kind == RunnerEventKind.RunnerStopped).Select(Describe));
+        Assert.Equal(["RunnerStopped enough", "RunnerStopped removed"], sink.For("a").Where(e => e.Kind == RunnerEventKind.RunnerStopped).Select(Describe));
         Assert.Equal(["RunnerStopped removed"], sink.For("b").Where(e => e.Kind == RunnerEventKind.RunnerStopped).Select(Describe));
         Assert.Empty(engine.RunnerIds);
         await Assert.ThrowsAsync<RunnerNotFoundException>(() => engine.RemoveRunnerAsync("a"));

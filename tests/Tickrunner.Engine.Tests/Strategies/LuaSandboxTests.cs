@@ -130,6 +130,61 @@ public class LuaSandboxTests
     }
 
     [Fact]
+    public void Metamethods_on_globals_cannot_crash_the_host_at_load()
+    {
+        // Checking the entry points must not run the strategy's __index outside a protected call.
+        var e = Assert.Throws<StrategyLoadException>(() => LuaStrategy.FromCode("meta", """
+            setmetatable(_G, { __index = function() error("gotcha") end })
+            function detect_opportunity() end
+            function filter_commitment() end
+            """, Small));
+        Assert.Contains("missing function 'manage_position'", e.Diagnostics[0].Message);
+        using var ok = LuaStrategy.FromCode("meta_ok", "setmetatable(_G, { __index = function() while true do end end })\n" + LuaStrategyTests.Empty, Small);
+        Assert.Equal(StrategySignal.None, Tick(ok).Signal);
+    }
+
+    [Theory]
+    [InlineData("string.find(('a'):rep(3000), ('a*'):rep(12) .. 'b')", "patterns are limited to 2 repetitions")]
+    [InlineData("('x'):rep(200000):match('x')", "subjects are limited to 100,000 bytes")]
+    public void Work_inside_one_host_or_library_call_is_bounded_too(string call, string expected) =>
+        AssertContained(call, expected, options: new LuaSandboxOptions { InstructionBudget = 100_000_000, MemoryLimitBytes = 64 * 1024 * 1024 });
+
+    [Fact]
+    public void A_loop_of_indicator_calls_over_a_large_window_is_bounded()
+    {
+        // 100,000 calls are only ~500,000 instructions, but each reads 10,000 closes in C#.
+        using var s = Detecting("for i = 1, 100000 do indicators.ema(20) end", new LuaSandboxOptions { InstructionBudget = 2_000_000 });
+        var window = new MarketDataWindow(10_000);
+        for (var i = 0; i < 10_000; i++) window.Push(LuaStrategyTests.Bar(i, 100 + i % 7));
+        var r = s.OnTick(TradingState.Idle, window.Latest!.Value, window);
+        Assert.Contains("indicator work budget exceeded", r.Error);
+        using var fine = Detecting("local a, b = indicators.ema(20), indicators.rsi(14)", new LuaSandboxOptions { InstructionBudget = 2_000_000 });
+        Assert.Equal(StrategySignal.None, fine.OnTick(TradingState.Idle, window.Latest!.Value, window).Signal); // budget is per call
+    }
+
+    [Fact]
+    public void Ordinary_pattern_use_still_works()
+    {
+        using var s = Detecting("local a, b = string.find('abc=12', '(%w+)=(%d+)') local n = ('x-y-z'):gsub('-', '+') return { ok = (a == 1 and n == 'x+y+z') }");
+        Tick(s);
+        Assert.Equal(true, s.ContextScalars()["ok"]);
+    }
+
+    [Fact]
+    public void A_host_error_message_at_the_memory_cap_is_still_a_clean_error()
+    {
+        // Fill memory almost to the cap, then make a host callback report an error (its message needs memory).
+        using var s = Detecting("""
+            local t = {}
+            pcall(function() while true do t[#t + 1] = ("%d"):rep(64):format() end end)
+            return { v = indicators.sma(0) }
+            """, new LuaSandboxOptions { InstructionBudget = 100_000_000, MemoryLimitBytes = 2 * 1024 * 1024 });
+        var r = Tick(s);
+        Assert.Equal(StrategySignal.Error, r.Signal);
+        Assert.True(r.Error!.Contains("sma: p must be") || r.Error.Contains("memory limit"), r.Error);
+    }
+
+    [Fact]
     public void Runaway_code_at_load_is_a_load_error()
     {
         var e = Assert.Throws<StrategyLoadException>(() => Detecting("", top: "while true do end"));

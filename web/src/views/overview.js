@@ -94,11 +94,24 @@ export async function renderOverview(app) {
   }
 
   // Live updates: every event of every runner, applied to its row.
+  async function reload() {
+    try {
+      const snapshots = await api.runners();
+      const ids = new Set(snapshots.map((r) => r.runner_id));
+      for (const [id, row] of rows) if (!ids.has(id)) { row.element.remove(); rows.delete(id); }
+      snapshots.forEach(upsert);
+      if (rows.size === 0) tbody.append(empty);
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  }
+
   const off = stream.on((tag, e) => {
+    if (tag === "Resync") { reload(); return; } // events were missed: start again from the server's state
     const row = rows.get(e.runner_id);
     switch (tag) {
-      case "RunnerStarted":
-        if (!row) api.runner(e.runner_id).then(upsert).catch(() => {});
+      case "RunnerStarted": // new, or back after a server restart
+        api.runner(e.runner_id).then(upsert).catch(() => {});
         return;
       case "RunnerStopped":
         if (!row) return;
@@ -125,15 +138,7 @@ export async function renderOverview(app) {
     }
     scheduleRender(e.runner_id);
   });
-  stream.setFilter({}); // the overview shows every runner
-
-  try {
-    const snapshots = await api.runners();
-    if (snapshots.length === 0) tbody.append(empty);
-    snapshots.forEach(upsert);
-  } catch (e) {
-    toast(e.message, "error");
-  }
+  await reload();
   return { dispose: () => { off(); cancelAnimationFrame(frame); } };
 }
 

@@ -156,12 +156,19 @@ export async function renderRunner(app, id) {
   // Listen before loading history, so nothing that happens meanwhile is missed.
   let sinceRefresh = 0;
   let firstLiveSeq = Infinity;
+  let lastBarTime = null; // exits are marked at the bar they happened on, not at wall-clock time
   const off = stream.on((tag, e) => {
+    if (tag === "Resync") {
+      refresh();
+      api.history(id, 1000).then((bars) => chart.setHistory(bars)).catch(() => {});
+      return;
+    }
     if (e.runner_id !== id) return;
     firstLiveSeq = Math.min(firstLiveSeq, e.seq ?? Infinity);
     logEvent(tag, e);
     switch (tag) {
       case "TickReceived":
+        lastBarTime = e.data.timestamp;
         chart.add(e.data);
         snapshot.stats.ticks_processed += 1;
         snapshot.window_len = Math.min(snapshot.window_size, snapshot.window_len + 1);
@@ -190,7 +197,7 @@ export async function renderRunner(app, id) {
         renderPosition();
         break;
       case "PositionClosed":
-        chart.mark("exit", e.timestamp, snapshot.position?.side, pnl(e.realized_pnl));
+        chart.mark("exit", lastBarTime ?? e.timestamp, snapshot.position?.side, pnl(e.realized_pnl));
         snapshot.position = null;
         renderPosition();
         loadTrades();
@@ -205,7 +212,6 @@ export async function renderRunner(app, id) {
         break;
     }
   });
-  stream.setFilter({ runner_id: [id] });
   const [history, pastTrades, pastEvents] = await Promise.all([
     api.history(id, 1000).catch(() => []), loadTrades(), api.recentEvents(id, 200).catch(() => []),
   ]);

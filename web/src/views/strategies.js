@@ -6,7 +6,7 @@ import { EditorState, Compartment } from "@codemirror/state";
 import { oneDark } from "@codemirror/theme-one-dark";
 import { api } from "../api.js";
 import { dateTime, h, toast } from "../format.js";
-import { stream } from "../stream.js";
+import { replaceRoute } from "../router.js";
 
 const TEMPLATE = `-- A new strategy: the three functions below are the whole contract (see docs/guides/lua-strategy-guide.md).
 
@@ -52,7 +52,7 @@ export async function renderStrategies(app, selected) {
   app.append(h("div", { className: "strategies" },
     h("section", { className: "card list-card" },
       h("h2", {}, "Strategies"),
-      h("button", { type: "button", className: "small", onclick: () => open(null) }, "+ New strategy"),
+      h("button", { type: "button", className: "small", onclick: newStrategy }, "+ New strategy"),
       list),
     h("section", { className: "card editor-card" },
       h("div", { className: "editor-head" }, h("label", { className: "field inline" }, h("span", {}, "Name"), nameInput), source, dirtyMark),
@@ -72,6 +72,12 @@ export async function renderStrategies(app, selected) {
         EditorView.updateListener.of((update) => { if (update.docChanged) markDirty(); })],
     }),
   });
+
+  function newStrategy() {
+    if (isDirty() && !confirm("This strategy has unsaved changes. Start a new one and lose them?")) return;
+    replaceRoute("#/strategies");
+    open(null);
+  }
 
   const isDirty = () => view.state.doc.toString() !== savedCode || (current === null && view.state.doc.length > 0 && savedCode === "");
   function markDirty() {
@@ -181,7 +187,7 @@ export async function renderStrategies(app, selected) {
       markDirty();
       showDiagnostics(result.diagnostics ?? []);
       diagnosticsList.prepend(h("li", { className: "ok" }, `Saved ${name}.`));
-      history.replaceState(null, "", `#/strategies/${encodeURIComponent(name)}`);
+      replaceRoute(`#/strategies/${encodeURIComponent(name)}`);
       await loadList();
       return true;
     } catch (e) {
@@ -193,7 +199,8 @@ export async function renderStrategies(app, selected) {
   }
 
   async function run() {
-    if ((isDirty() || !current || current.source === "shipped" && nameInput.value !== current.name) && !(await save())) return;
+    // Unsaved work is saved first; an unchanged shipped strategy runs as it is.
+    if ((isDirty() || !current) && !(await save())) return;
     const strategy = current.name;
     const symbol = symbolSelect.value;
     const runnerId = runnerIdInput.value.trim() || `${strategy}_${symbol.toLowerCase()}`.slice(0, 64);
@@ -209,7 +216,6 @@ export async function renderStrategies(app, selected) {
 
   const symbols = await api.symbols().catch(() => []);
   symbolSelect.replaceChildren(...symbols.map((s) => h("option", { value: s }, s)));
-  stream.setFilter({ type: ["RunnerStarted", "RunnerStopped"] }); // nothing live is on this page
   const strategies = await loadList();
   await open(selected ?? (strategies.find((s) => s.source === "uploaded")?.name ?? strategies[0]?.name ?? null));
 
