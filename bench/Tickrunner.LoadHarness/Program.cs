@@ -16,6 +16,7 @@ using Tickrunner.Server.Hosting;
 // The server under load on loopback: runners on a fast simulated feed, N WebSocket clients subscribed to
 // TickReceived, delivered messages/s, drops, and tick → client latency (the bar's arrival at the runner to
 // the client's receive, both read from the same Stopwatch because the harness hosts the server in process).
+// The clients are lean raw-socket WebSocket readers (LeanWebSocketClient) so they take little of the CPU.
 //   dotnet run -c Release --project bench/Tickrunner.LoadHarness -- [--seconds 10] [--scenario all|snapshot|100x1000|1000x100]
 var seconds = IntArg("--seconds", 10);
 var scenario = StringArg("--scenario", "all");
@@ -139,44 +140,38 @@ internal sealed class Harness : IAsyncDisposable
             }
         }, TaskCreationOptions.LongRunning);
 
-        var sockets = new List<ClientWebSocket>();
-        for (var i = 0; i < clients; i++)
-        {
-            var socket = new ClientWebSocket();
-            await socket.ConnectAsync(new Uri($"ws://{_base.Authority}/ws?type=TickReceived"), CancellationToken.None);
-            sockets.Add(socket);
-        }
+        var clientsList = new List<LeanWebSocketClient>();
+        for (var i = 0; i < clients; i++) clientsList.Add(await LeanWebSocketClient.ConnectAsync(_base, "/ws?type=TickReceived"));
         var latencies = new List<double>[clients];
         var counts = new long[clients];
         long dropped = 0;
         var measuring = 0;
-        var readers = sockets.Select((socket, index) => Task.Run(async () =>
+        var readers = clientsList.Select((client, index) => Task.Run(async () =>
         {
             var mine = latencies[index] = new List<double>(200_000);
-            var buffer = new byte[16 * 1024];
+            void OnText(ReadOnlyMemory<byte> frame)
+            {
+                var now = Stopwatch.GetTimestamp();
+                if (Volatile.Read(ref measuring) == 0) return;
+                var text = frame.Span;
+                if (text.StartsWith("{\"Lagged\""u8))
+                {
+                    Interlocked.Add(ref dropped, ReadNumber(text, "\"dropped\":"u8));
+                    return;
+                }
+                var seq = ReadNumber(text, "\"seq\":"u8);
+                if (seq <= 0) return; // heartbeats and the like
+                counts[index]++;
+                if (seq >= arrivals.Length) return;
+                var arrived = 0L;
+                for (var spin = 0; spin < 1000 && (arrived = Volatile.Read(ref arrivals[seq])) == 0; spin++) Thread.Yield();
+                if (arrived != 0) mine.Add((now - arrived) * 1000.0 / Stopwatch.Frequency);
+            }
             try
             {
-                while (!stop.IsCancellationRequested)
-                {
-                    var result = await socket.ReceiveAsync(buffer.AsMemory(), stop.Token);
-                    var now = Stopwatch.GetTimestamp();
-                    if (result.MessageType == WebSocketMessageType.Close) return;
-                    if (Volatile.Read(ref measuring) == 0) continue;
-                    var text = buffer.AsSpan(0, result.Count);
-                    if (text.StartsWith("{\"Lagged\""u8))
-                    {
-                        Interlocked.Add(ref dropped, ReadNumber(text, "\"dropped\":"u8));
-                        continue;
-                    }
-                    var seq = ReadNumber(text, "\"seq\":"u8);
-                    counts[index]++;
-                    if (seq <= 0 || seq >= arrivals.Length) continue;
-                    var arrived = 0L;
-                    for (var spin = 0; spin < 1000 && (arrived = Volatile.Read(ref arrivals[seq])) == 0; spin++) Thread.Yield();
-                    if (arrived != 0) mine.Add((now - arrived) * 1000.0 / Stopwatch.Frequency);
-                }
+                while (!stop.IsCancellationRequested && await client.ReadAsync(OnText, stop.Token)) { }
             }
-            catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+            catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or IOException)
             {
             }
         })).ToArray();
@@ -191,7 +186,7 @@ internal sealed class Harness : IAsyncDisposable
         var events = runtime.Hub.LastSeq - startSeq;
         await stop.CancelAsync();
         await Task.WhenAll(readers);
-        foreach (var socket in sockets) socket.Abort();
+        foreach (var client in clientsList) client.Dispose();
         await recording;
 
         var all = latencies.Where(l => l is not null).SelectMany(l => l).ToList();
