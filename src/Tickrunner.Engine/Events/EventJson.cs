@@ -22,12 +22,12 @@ public static class EventJson
     private static void Write(JsonBuffer b, in RunnerEvent e, long seq)
     {
         b.Raw(Open(e.Kind));
-        b.String(e.RunnerId);
+        b.RecurringString(e.RunnerId);
         switch (e.Kind)
         {
             case RunnerEventKind.TickReceived:
                 b.Raw(",\"symbol\":"u8);
-                b.String(e.Symbol);
+                b.RecurringString(e.Symbol);
                 b.Raw(",\"data\":"u8);
                 WriteMarketData(b, e.Data);
                 break;
@@ -123,7 +123,7 @@ public static class EventJson
     private static void WriteMarketData(JsonBuffer b, in MarketData bar)
     {
         b.Raw("{\"symbol\":"u8);
-        b.String(bar.Symbol);
+        b.RecurringString(bar.Symbol);
         b.Raw(",\"timestamp\":"u8);
         b.Number(bar.Timestamp);
         b.Raw(",\"open\":"u8);

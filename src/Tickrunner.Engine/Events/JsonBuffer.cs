@@ -59,6 +59,31 @@ internal sealed class JsonBuffer
         if (value is { } v) Number(v); else Raw("null"u8);
     }
 
+    // Runner ids and symbols repeat in every event: their encoded form is cached by reference (a few entries
+    // per serializing thread), which saves the scan and transcoding on the per-tick events.
+    private readonly string?[] _cachedStrings = new string?[8];
+    private readonly byte[]?[] _cachedBytes = new byte[]?[8];
+    private int _cacheNext;
+
+    /// <summary>Like <see cref="String"/>, for strings that recur (ids, symbols): encoded once, then copied.</summary>
+    public void RecurringString(string value)
+    {
+        for (var i = 0; i < _cachedStrings.Length; i++)
+        {
+            if (ReferenceEquals(_cachedStrings[i], value))
+            {
+                Raw(_cachedBytes[i]);
+                return;
+            }
+        }
+        var start = _length;
+        String(value);
+        var slot = _cacheNext;
+        _cacheNext = (slot + 1) % _cachedStrings.Length;
+        _cachedStrings[slot] = value;
+        _cachedBytes[slot] = _bytes.AsSpan(start, _length - start).ToArray();
+    }
+
     /// <summary>A quoted, escaped string; null writes <c>null</c>.</summary>
     public void String(string? value)
     {
