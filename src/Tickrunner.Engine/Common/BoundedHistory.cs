@@ -41,8 +41,4 @@ public sealed class BoundedHistory<T>
             result[i] = _items[(_next - n + i + _items.Length) % _items.Length];
         return result;
     }
-
-    /// <summary>The newest item; throws when empty.</summary>
-    public T Latest => Count > 0 ? _items[(_next - 1 + _items.Length) % _items.Length]
-        : throw new InvalidOperationException("The history is empty.");
 }

@@ -14,13 +14,9 @@ internal sealed class JsonBuffer
     private byte[] _bytes = new byte[512];
     private int _length;
 
-    public int Length => _length;
-
     public void Clear() => _length = 0;
 
     public byte[] ToArray() => _bytes.AsSpan(0, _length).ToArray();
-
-    public ReadOnlySpan<byte> WrittenSpan => _bytes.AsSpan(0, _length);
 
     /// <summary>Pre-encoded JSON: punctuation and property names such as <c>,"open":</c>.</summary>
     public void Raw(ReadOnlySpan<byte> utf8)
