@@ -11,7 +11,8 @@ namespace Tickrunner.Benchmarks;
 /// The engine under load, in process: N runners of ema_crossover on S symbols with the event hub on.
 /// Phase 1 feeds bars as fast as the runners take them (the publisher only waits when an inbox is half full,
 /// so nothing is dropped) and reports sustained ticks/s. Phase 2 feeds at a fixed rate and reports
-/// tick → hub latency percentiles. Phase 3 measures snapshot round trips with the runners idle.
+/// tick → hub latency percentiles from the hub's own histogram (no extra subscriber thread competing for
+/// the cores). Phase 3 measures snapshot round trips with the runners idle.
 /// </summary>
 internal static class EngineThroughputHarness
 {
@@ -26,7 +27,6 @@ internal static class EngineThroughputHarness
         var uploads = Directory.CreateTempSubdirectory("tickrunner-bench-").FullName;
         var catalog = new StrategyCatalog(LuaStrategyBenchmarks.StrategiesDirectory(), new DirectoryStrategyStore(uploads));
         await using var hub = new EventHub(new EventHubOptions { SubscriberQueueSize = 1 << 16 });
-        var probe = new LatencyProbe(hub);
         var engine = new TradingEngine(catalog, hub, new EngineOptions { InboxCapacity = 4096 });
         var names = Enumerable.Range(0, symbols).Select(i => $"SYM{i:D2}").ToArray();
         for (var i = 0; i < runners; i++)
@@ -58,7 +58,8 @@ internal static class EngineThroughputHarness
         // Phase 2: latency at a fixed rate, from a drained hub.
         while (hub.Backlog > 0) await Task.Delay(10);
         await Task.Delay(100);
-        probe.Reset();
+        hub.TickLatency.Reset();
+        var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         var barsPerSecond = rate / runnersPerSymbol;
         long sent = 0;
         clock.Restart();
@@ -78,10 +79,15 @@ internal static class EngineThroughputHarness
         }) { IsBackground = true };
         publisher.Start();
         publisher.Join();
-        await Barrier(engine);
-        await Task.Delay(200); // let the probe read the tail
         var achieved = sent * runnersPerSymbol / clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"latency at {achieved:N0} ticks/s, tick → hub (TickReceived published): {probe.Report()}");
+        await Barrier(engine);
+        while (hub.Backlog > 0) await Task.Delay(10);
+        var h = hub.TickLatency;
+        var gc = (GC.CollectionCount(0) - gcBefore.Item1, GC.CollectionCount(1) - gcBefore.Item2, GC.CollectionCount(2) - gcBefore.Item3,
+            (GC.GetTotalPauseDuration() - gcBefore.Item4).TotalMilliseconds);
+        Console.WriteLine($"    GC during the latency phase: {gc.Item1} gen0, {gc.Item2} gen1, {gc.Item3} gen2, {gc.Item4:F0} ms paused in total");
+        Console.WriteLine($"latency at {achieved:N0} ticks/s, tick → hub (TickReceived published): p50 {h.Percentile(0.5) / 1000.0:F0} µs, " +
+                          $"p99 {h.Percentile(0.99) / 1000.0:F0} µs, p99.9 {h.Percentile(0.999) / 1000.0:F0} µs over {h.Count:N0} ticks");
 
         // Phase 3: snapshot round trip, runners idle.
         var samples = new List<double>();
@@ -96,7 +102,6 @@ internal static class EngineThroughputHarness
         samples.Sort();
         Console.WriteLine($"snapshot round trip (idle, in process): p50 {Percentile(samples, 0.50):F1} µs, p99 {Percentile(samples, 0.99):F1} µs, max {samples[^1]:F1} µs");
 
-        probe.Stop();
         await engine.DisposeAsync();
         Directory.Delete(uploads, recursive: true);
         return 0;
@@ -125,63 +130,5 @@ internal static class EngineThroughputHarness
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-    }
-
-    /// <summary>A hub subscriber that records publish time − bar arrival time of TickReceived events.</summary>
-    private sealed class LatencyProbe
-    {
-        private readonly EventSubscription _subscription;
-        private readonly double[] _micros = new double[20_000_000];
-        private int _count;
-        private readonly Task _reader;
-        private readonly CancellationTokenSource _stop = new();
-        private long _lagged;
-
-        public LatencyProbe(EventHub hub)
-        {
-            _subscription = hub.Subscribe(new EventFilter([], [], [RunnerEventKind.TickReceived]), queueSize: 1 << 16);
-            _reader = Task.Factory.StartNew(Read, TaskCreationOptions.LongRunning);
-        }
-
-        // A blocking reader on its own thread, like the dispatcher, so the probe does not queue behind runners.
-        private void Read()
-        {
-            try
-            {
-                while (_subscription.WaitToReadAsync(_stop.Token).AsTask().GetAwaiter().GetResult())
-                while (_subscription.TryRead(out var m))
-                {
-                    if (m.Frame is not { } frame)
-                    {
-                        Interlocked.Add(ref _lagged, m.Dropped);
-                        continue;
-                    }
-                    var count = Volatile.Read(ref _count);
-                    if (count < _micros.Length)
-                    {
-                        _micros[count] = (frame.PublishedAt - frame.Event.ReceivedAt) * 1_000_000.0 / Stopwatch.Frequency;
-                        Volatile.Write(ref _count, count + 1);
-                    }
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        public void Reset() => Volatile.Write(ref _count, 0);
-
-        public string Report()
-        {
-            var sorted = _micros.AsSpan(0, Volatile.Read(ref _count)).ToArray().ToList();
-            sorted.Sort();
-            return $"p50 {Percentile(sorted, 0.50):F0} µs, p99 {Percentile(sorted, 0.99):F0} µs, p99.9 {Percentile(sorted, 0.999):F0} µs, max {sorted.LastOrDefault():F0} µs over {sorted.Count:N0} events (probe lagged {_lagged})";
-        }
-
-        public void Stop()
-        {
-            _stop.Cancel();
-            _subscription.Dispose();
-        }
     }
 }

@@ -160,7 +160,13 @@ public sealed class RunnersApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, wrongShape.StatusCode);
         Assert.True((await wrongShape.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("runner_id", out _));
 
-        var huge = await _server.PostJsonAsync("/api/strategies", JsonSerializer.Serialize(new { name = "huge", code = new string('-', 2 * 1024 * 1024) }));
+        // Expect: 100-continue, so the server's 413 arrives before the client has pushed 2 MB into a closing socket.
+        var oversized = new HttpRequestMessage(HttpMethod.Post, "/api/strategies")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { name = "huge", code = new string('-', 2 * 1024 * 1024) }), System.Text.Encoding.UTF8, "application/json"),
+        };
+        oversized.Headers.ExpectContinue = true;
+        var huge = await _server.Http.SendAsync(oversized);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
         Assert.Equal("application/problem+json", huge.Content.Headers.ContentType!.MediaType);
 

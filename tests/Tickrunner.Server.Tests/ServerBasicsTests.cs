@@ -23,6 +23,7 @@ public sealed class ServerBasicsTests : IAsyncLifetime
         Assert.Equal("ok", health.GetProperty("store").GetProperty("status").GetString());
         Assert.Equal(4, health.GetProperty("engine").GetProperty("runners").GetInt32());
         Assert.True(health.GetProperty("events").GetProperty("last_seq").GetInt64() > 0);
+        Assert.True(health.GetProperty("events").GetProperty("tick_to_hub_p99_us").GetDouble() > 0);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Tickrunner.Engine.Common;
 
 namespace Tickrunner.Engine.Events;
 
@@ -20,7 +21,12 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private int _dispatcherSleeping;
     private volatile bool _completing;
-    private readonly EventFrame?[] _history;
+    // The history holds the events themselves, not frames: a frame (an object) is made only for subscribers
+    // that want the event, so an engine nobody watches allocates nothing per event, and nothing short-lived is
+    // kept alive long enough to be promoted (which made every gen0 collection a gen1 one).
+    private readonly HistoryEntry[] _history;
+
+    private readonly record struct HistoryEntry(long Seq, RunnerEvent Event, long PublishedAt);
     private readonly EventHubOptions _options;
     private readonly Lock _gate = new();
     private readonly Task _dispatcher;
@@ -38,7 +44,7 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
         _options = options ?? new EventHubOptions();
         if (_options.HistorySize < 1) throw new ArgumentOutOfRangeException(nameof(options), "HistorySize must be at least 1.");
         if (_options.SubscriberQueueSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "SubscriberQueueSize must be at least 1.");
-        _history = new EventFrame?[_options.HistorySize];
+        _history = new HistoryEntry[_options.HistorySize];
         // A thread of its own: woken through the thread pool it would queue behind every runner's work.
         _dispatcher = startDispatcher
             ? Task.Factory.StartNew(Dispatch, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
@@ -52,6 +58,12 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
         {
         }
     }
+
+    /// <summary>
+    /// Tick → hub latency of every TickReceived: from the bar's arrival in the runner's inbox to its publication
+    /// here (queueing, the strategy call, the ingress). Kept by the dispatcher; cheap enough to be always on.
+    /// </summary>
+    public LatencyHistogram TickLatency { get; } = new();
 
     /// <summary>The seq of the newest published event (0 before the first).</summary>
     public long LastSeq => Interlocked.Read(ref _seq);
@@ -107,7 +119,10 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
         var last = _seq;
         var first = Math.Max(Math.Max(sinceSeq + 1, 1), last - _history.Length + 1);
         for (var seq = first; seq <= last; seq++)
-            if (_history[seq % _history.Length] is { } frame && frame.Seq == seq) yield return frame;
+        {
+            var entry = _history[seq % _history.Length];
+            if (entry.Seq == seq) yield return new EventFrame(entry.Seq, entry.Event, entry.PublishedAt);
+        }
     }
 
     private void Unsubscribe(EventSubscription subscription)
@@ -150,11 +165,13 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
                 var subscribers = _subscribers;
                 for (var i = 0; i < count; i++)
                 {
+                    if (batch[i].Kind == RunnerEventKind.TickReceived) TickLatency.RecordTicks(now - batch[i].ReceivedAt);
                     var seq = _seq + 1;
-                    var frame = new EventFrame(seq, batch[i], now);
-                    _history[seq % _history.Length] = frame;
+                    _history[seq % _history.Length] = new HistoryEntry(seq, batch[i], now);
                     Volatile.Write(ref _seq, seq);
-                    foreach (var subscriber in subscribers) subscriber.Offer(frame);
+                    EventFrame? frame = null;
+                    foreach (var subscriber in subscribers)
+                        if (subscriber.Filter.Matches(batch[i])) subscriber.Enqueue(frame ??= new EventFrame(seq, batch[i], now));
                 }
             }
         }

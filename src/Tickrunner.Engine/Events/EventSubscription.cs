@@ -65,6 +65,8 @@ public sealed class EventSubscription : IDisposable
         if (_filter.Matches(frame.Event)) _queue.Writer.TryWrite(frame);
     }
 
+    internal void Enqueue(EventFrame frame) => _queue.Writer.TryWrite(frame);
+
     /// <summary>The next message without waiting; false when none is queued.</summary>
     public bool TryRead(out EventMessage message)
     {

@@ -10,8 +10,9 @@ public sealed record HealthReport(string Status, EngineHealth Engine, FeedStatus
 /// <summary>The database's health.</summary>
 public sealed record StoreHealth(string Status, string Path, int SchemaVersion, string? Error);
 
-/// <summary>The event hub's health.</summary>
-public sealed record EventsHealth(long LastSeq, int Backlog, int Subscribers, int WebsocketClients);
+/// <summary>The event hub's health; tick → hub latency percentiles are since the server started.</summary>
+public sealed record EventsHealth(long LastSeq, int Backlog, int Subscribers, int WebsocketClients,
+    double TickToHubP50Us, double TickToHubP99Us);
 
 /// <summary><c>/api/health</c>: engine, feed and store status.</summary>
 public static class HealthApi
@@ -29,7 +30,8 @@ public static class HealthApi
             runtime.Engine.Health(),
             feed,
             new StoreHealth(storeOk ? "ok" : "failing", runtime.Database.FilePath, runtime.Database.SchemaVersion, error),
-            new EventsHealth(runtime.Hub.LastSeq, runtime.Hub.Backlog, runtime.Hub.SubscriberCount, runtime.WebSocketClients));
+            new EventsHealth(runtime.Hub.LastSeq, runtime.Hub.Backlog, runtime.Hub.SubscriberCount, runtime.WebSocketClients,
+                runtime.Hub.TickLatency.Percentile(0.50) / 1000.0, runtime.Hub.TickLatency.Percentile(0.99) / 1000.0));
         return TypedResults.Json(report, JsonSetup.Options, statusCode: storeOk ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 }
