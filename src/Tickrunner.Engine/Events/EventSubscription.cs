@@ -76,8 +76,12 @@ public sealed class EventSubscription : IDisposable
             message = new EventMessage(null, lagged, EventJson.LagNotice(lagged, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
             return true;
         }
-        if (_queue.Reader.TryRead(out var frame))
+        // A filter changed after events were queued applies to them too: once a client has been told its new
+        // filter, nothing it no longer asked for reaches it.
+        var filter = _filter;
+        while (_queue.Reader.TryRead(out var frame))
         {
+            if (!filter.Matches(frame.Event)) continue;
             Interlocked.Increment(ref _delivered);
             message = new EventMessage(frame, 0, frame.Json);
             return true;

@@ -55,6 +55,20 @@ public class EventHubTests
     }
 
     [Fact]
+    public async Task A_changed_filter_applies_to_events_already_queued()
+    {
+        await using var hub = new EventHub();
+        using var s = hub.Subscribe();
+        hub.Emit(Started("a"));
+        hub.Emit(Started("b"));
+        await Until(() => s.Pending == 2);
+        s.Filter = new EventFilter(["b"], [], []);
+        Assert.True(s.TryRead(out var m));
+        Assert.Equal("b", m.Frame!.Event.RunnerId);
+        Assert.False(s.TryRead(out _));
+    }
+
+    [Fact]
     public async Task Since_replays_held_events_then_continues_live_without_gaps()
     {
         await using var hub = new EventHub(new EventHubOptions { HistorySize = 50 });
