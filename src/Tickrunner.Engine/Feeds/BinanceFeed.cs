@@ -32,7 +32,7 @@ public sealed partial class BinanceFeed : IMarketDataFeed
     private readonly SemaphoreSlim _send = new(1, 1);
     private ClientWebSocket? _socket;
     private long _delivered, _rejected, _malformed, _unknown, _reconnects, _gaps, _lastMessageAt, _requestId;
-    private volatile bool _connected;
+    private volatile bool _connected, _heardOnThisConnection;
     private volatile string? _lastError;
 
     /// <summary>Creates the feed; nothing connects until a subscription starts.</summary>
@@ -103,7 +103,11 @@ public sealed partial class BinanceFeed : IMarketDataFeed
     {
         var normalized = Normalize(symbol);
         lock (_gate)
+        {
             if (!_symbols.Remove(normalized)) return;
+            _books.Remove(normalized); // re-added later, it starts afresh: no stale quote, no false gap
+            _lastOpenTime.Remove(normalized);
+        }
         await RequestAsync("UNSUBSCRIBE", StreamsOf(normalized), cancellationToken).ConfigureAwait(false);
     }
 
@@ -174,7 +178,7 @@ public sealed partial class BinanceFeed : IMarketDataFeed
         var connectedBefore = false;
         while (!ct.IsCancellationRequested)
         {
-            var heardSomething = false;
+            _heardOnThisConnection = false;
             try
             {
                 using var socket = new ClientWebSocket();
@@ -188,9 +192,11 @@ public sealed partial class BinanceFeed : IMarketDataFeed
                 connectedBefore = true;
                 _socket = socket;
                 _connected = true;
+                // Quotes from before an outage say nothing about now: bid/ask fall back until new book tickers arrive.
+                lock (_gate) _books.Clear();
                 LogConnected(_options.EffectiveBaseUrl, Symbols.Count);
                 await RequestAsync("SUBSCRIBE", Symbols.SelectMany(StreamsOf).ToList(), ct, socket).ConfigureAwait(false);
-                heardSomething = await ReceiveAsync(socket, writer, ct).ConfigureAwait(false);
+                await ReceiveAsync(socket, writer, ct).ConfigureAwait(false);
                 _lastError = "the server closed the connection";
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -200,7 +206,6 @@ public sealed partial class BinanceFeed : IMarketDataFeed
             catch (TimeoutException e)
             {
                 _lastError = e.Message;
-                heardSomething = true;
             }
             catch (Exception e)
             {
@@ -212,7 +217,7 @@ public sealed partial class BinanceFeed : IMarketDataFeed
                 _socket = null;
             }
             if (ct.IsCancellationRequested) break;
-            if (heardSomething) attempt = 0;
+            if (_heardOnThisConnection) attempt = 0; // a connection that worked starts the backoff afresh, however it ended
             var delay = Backoff(attempt++);
             LogReconnecting(_lastError ?? "unknown", delay.TotalMilliseconds);
             try
@@ -231,14 +236,13 @@ public sealed partial class BinanceFeed : IMarketDataFeed
     {
         var exponential = _options.ReconnectBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20));
         var capped = Math.Min(exponential, _options.ReconnectMaxDelay.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(capped * (0.5 + Random.Shared.NextDouble())); // ±50 % jitter: clients do not return in step
+        return TimeSpan.FromMilliseconds(capped * (0.5 + 0.5 * Random.Shared.NextDouble())); // jitter within the cap: clients do not return in step
     }
 
     // Returns when the server closes; throws TimeoutException after SilenceTimeout without a message.
-    private async Task<bool> ReceiveAsync(ClientWebSocket socket, ChannelWriter<MarketData> writer, CancellationToken ct)
+    private async Task ReceiveAsync(ClientWebSocket socket, ChannelWriter<MarketData> writer, CancellationToken ct)
     {
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
-        var heard = false;
         using var silence = CancellationTokenSource.CreateLinkedTokenSource(ct);
         while (socket.State == WebSocketState.Open)
         {
@@ -258,12 +262,11 @@ public sealed partial class BinanceFeed : IMarketDataFeed
             {
                 throw new TimeoutException($"no message for {_options.SilenceTimeout.TotalSeconds:0.#} s");
             }
-            if (result.MessageType == WebSocketMessageType.Close) return heard;
-            heard = true;
+            if (result.MessageType == WebSocketMessageType.Close) return;
+            _heardOnThisConnection = true;
             Interlocked.Exchange(ref _lastMessageAt, Stopwatch.GetTimestamp());
             Handle(buffer.WrittenSpan, writer);
         }
-        return heard;
     }
 
     /// <summary>Handles one message; public to the tests through the feed's behaviour only.</summary>
@@ -320,7 +323,7 @@ public sealed partial class BinanceFeed : IMarketDataFeed
             if (_lastOpenTime.TryGetValue(symbol, out var last))
             {
                 if (openTime <= last) return; // sent again after a reconnect: already delivered
-                var missing = (openTime - last) / _options.IntervalMs - 1;
+                var missing = _options.Interval == "1M" ? MonthsBetween(last, openTime) - 1 : (openTime - last) / _options.IntervalMs - 1;
                 if (missing > 0)
                 {
                     Interlocked.Increment(ref _gaps);
@@ -339,6 +342,13 @@ public sealed partial class BinanceFeed : IMarketDataFeed
         }
         writer.TryWrite(bar);
         Interlocked.Increment(ref _delivered);
+    }
+
+    private static long MonthsBetween(long fromMs, long toMs)
+    {
+        var from = DateTimeOffset.FromUnixTimeMilliseconds(fromMs);
+        var to = DateTimeOffset.FromUnixTimeMilliseconds(toMs);
+        return (to.Year - from.Year) * 12L + to.Month - from.Month;
     }
 
     private (double Bid, double Ask) BookOf(string symbol, double close)

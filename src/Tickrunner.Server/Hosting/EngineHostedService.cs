@@ -21,9 +21,15 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
         new() { RunnerId = "bnb_ema", Symbol = "BNBUSDT", StrategyName = "ema_crossover" },
     ];
 
+    private EventSubscription? _journal;
+
     /// <inheritdoc />
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        // Subscribed before any runner exists, so the journal sees every event from the first one.
+        _journal = runtime.Hub.Subscribe(
+            new EventFilter([], [], [RunnerEventKind.PositionOpened, RunnerEventKind.PositionClosed, RunnerEventKind.StateTransition]),
+            queueSize: 1 << 16);
         RestoreRunners();
         CreateDemoRunners();
         return base.StartAsync(cancellationToken);
@@ -77,14 +83,15 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
         foreach (var definition in DemoRunners)
         {
             if (!runtime.Feed.Symbols.Contains(definition.Symbol) || !runtime.Catalog.Exists(definition.StrategyName)
-                || runtime.Engine.Contains(definition.RunnerId)) continue;
+                || runtime.Engine.Contains(definition.RunnerId) || runtime.Runners.Exists(definition.RunnerId)) continue;
             try
             {
+                runtime.Runners.Insert(definition); // the row first, as for any runner
                 runtime.Engine.AddRunner(definition);
-                runtime.Runners.Insert(definition);
             }
             catch (Exception e)
             {
+                runtime.Runners.Delete(definition.RunnerId);
                 LogRestoreFailed(e, definition.RunnerId);
             }
         }
@@ -94,9 +101,7 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
     // Positions and trades are written as they happen, in event order, by this one subscriber.
     private async Task JournalAsync(CancellationToken stoppingToken)
     {
-        using var subscription = runtime.Hub.Subscribe(
-            new EventFilter([], [], [RunnerEventKind.PositionOpened, RunnerEventKind.PositionClosed, RunnerEventKind.StateTransition]),
-            queueSize: 1 << 16);
+        using var subscription = _journal!;
         try
         {
             await foreach (var message in subscription.ReadAllAsync(stoppingToken))

@@ -22,10 +22,10 @@ internal sealed class BatchingStream(Stream inner) : Stream
     /// <summary>Writes what the batch collected in one call and leaves batch mode.</summary>
     public async ValueTask EndBatchAsync(CancellationToken cancellationToken)
     {
+        _batching = false; // even when the wait below is cancelled, later writes must not stay in the buffer
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            _batching = false;
             if (_batch.Length == 0) return;
             await inner.WriteAsync(_batch.GetBuffer().AsMemory(0, (int)_batch.Length), cancellationToken);
             await inner.FlushAsync(cancellationToken);

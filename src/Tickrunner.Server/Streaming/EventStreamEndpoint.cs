@@ -21,7 +21,10 @@ public static partial class EventStreamEndpoint
     public static void MapEventStream(this IEndpointRouteBuilder app) =>
         app.Map("/ws", Handle).WithTags("Events").WithSummary("WebSocket stream of runner events (see the API guide)");
 
-    private static async Task Handle(HttpContext context, TickrunnerRuntime runtime, ILoggerFactory loggers)
+    /// <summary>A write to a client that takes longer than this ends its session (a client that stopped reading).</summary>
+    public static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(30);
+
+    private static async Task Handle(HttpContext context, TickrunnerRuntime runtime, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
     {
         if (!WebSocketHandshake.IsWebSocketRequest(context))
         {
@@ -54,7 +57,8 @@ public static partial class EventStreamEndpoint
             {
                 using var subscription = runtime.Hub.Subscribe(filter, since, runtime.Options.WebSockets.QueueSize);
                 var session = new Session(socket, stream, subscription, runtime, loggers.CreateLogger(typeof(EventStreamEndpoint)));
-                await session.RunAsync(context.RequestAborted);
+                // Sessions end when the server stops (with a close frame), so shutdown does not wait for clients.
+                await session.RunAsync(context.RequestAborted, lifetime.ApplicationStopping);
             }
         }
         finally
@@ -86,9 +90,15 @@ public static partial class EventStreamEndpoint
     {
         private readonly SemaphoreSlim _send = new(1, 1);
 
-        public async Task RunAsync(CancellationToken aborted)
+        public async Task RunAsync(CancellationToken aborted, CancellationToken stopping)
         {
             using var done = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+            // On shutdown: say goodbye (1001), give the client 2 s to answer, then cut the session.
+            using var onStop = stopping.Register(() =>
+            {
+                _ = CloseForShutdownAsync();
+                done.CancelAfter(TimeSpan.FromSeconds(2));
+            });
             var pump = PumpEventsAsync(done.Token);
             var heartbeat = HeartbeatAsync(done.Token);
             try
@@ -106,7 +116,9 @@ public static partial class EventStreamEndpoint
                 {
                     try
                     {
-                        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                        using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                        await socket.CloseAsync(stopping.IsCancellationRequested ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.NormalClosure,
+                            stopping.IsCancellationRequested ? "server stopping" : "bye", closing.Token);
                     }
                     catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
                     {
@@ -116,21 +128,56 @@ public static partial class EventStreamEndpoint
         }
 
         // Everything queued for this client goes out as one write of consecutive frames (up to 256 at a time).
+        // A client that takes longer than WriteTimeout to accept a batch has stopped reading: its session ends
+        // and its connection slot is freed.
+        private async Task CloseForShutdownAsync()
+        {
+            try
+            {
+                if (!await _send.WaitAsync(TimeSpan.FromSeconds(2))) return; // the session is cut at the 2 s mark anyway
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "server stopping", timeout.Token);
+                }
+                finally
+                {
+                    _send.Release();
+                }
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+        }
+
         private async Task PumpEventsAsync(CancellationToken ct)
         {
             while (await subscription.WaitToReadAsync(ct))
             {
                 await _send.WaitAsync(ct);
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                deadline.CancelAfter(WriteTimeout);
+                stream.BeginBatch();
                 try
                 {
-                    stream.BeginBatch();
                     for (var n = 0; n < 256 && subscription.TryRead(out var message); n++)
-                        await socket.SendAsync(message.Json, WebSocketMessageType.Text, endOfMessage: true, ct);
-                    await stream.EndBatchAsync(ct);
+                        await socket.SendAsync(message.Json, WebSocketMessageType.Text, endOfMessage: true, deadline.Token);
                 }
                 finally
                 {
-                    _send.Release();
+                    // Always leave batch mode, so a close frame written later is not stuck in the buffer.
+                    try
+                    {
+                        await stream.EndBatchAsync(deadline.Token);
+                    }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                        socket.Abort();
+                    }
+                    finally
+                    {
+                        _send.Release();
+                    }
                 }
             }
         }
@@ -229,9 +276,16 @@ public static partial class EventStreamEndpoint
         private async Task SendAsync(ReadOnlyMemory<byte> utf8, CancellationToken ct)
         {
             await _send.WaitAsync(ct);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(WriteTimeout);
             try
             {
-                await socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, ct);
+                await socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                socket.Abort(); // the client stopped reading
+                throw;
             }
             finally
             {

@@ -172,6 +172,25 @@ public sealed class BinanceFeedTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_symbol_removed_and_added_again_starts_afresh()
+    {
+        var feed = Feed("BTCUSDT");
+        var bars = Collect(feed);
+        await _server.NextRequestAsync();
+        await _server.SendAsync(FakeBinanceServer.Book("BTCUSDT", "10.0", "10.2"));
+        await _server.SendAsync(FakeBinanceServer.Kline("BTCUSDT", 60_000, "10", "11", "9", "10.1", "1"));
+        Assert.Equal(10.0, (await Next(bars)).Bid);
+        await feed.RemoveSymbolAsync("BTCUSDT");
+        await feed.AddSymbolAsync("BTCUSDT");
+        await _server.NextRequestAsync();
+        await _server.NextRequestAsync();
+        await _server.SendAsync(FakeBinanceServer.Kline("BTCUSDT", 600_000, "10", "11", "9", "10", "1"));
+        var bar = await Next(bars);
+        Assert.Equal(10 * 0.9995, bar.Bid, 9); // no stale quote from before the removal
+        Assert.Equal(0, feed.Status.Gaps);       // and no false gap for the time it was away
+    }
+
+    [Fact]
     public async Task A_silent_server_is_replaced()
     {
         var feed = new BinanceFeed(new BinanceFeedOptions
