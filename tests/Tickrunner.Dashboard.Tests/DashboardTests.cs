@@ -199,6 +199,23 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_strategy_started_while_the_first_one_loads_is_not_overwritten()
+    {
+        // Delay the first strategy's code so "+ New strategy" wins the race.
+        await _page.RouteAsync("**/api/strategies/ema_crossover", async route =>
+        {
+            await Task.Delay(1500);
+            await route.ContinueAsync();
+        });
+        await Open("#/strategies");
+        await _page.ClickAsync("text=+ New strategy");
+        await _page.FillAsync("[data-testid=strategy-name]", "fresh");
+        await _page.WaitForTimeoutAsync(2000); // the slow load has finished by now
+        Assert.Equal("fresh", await _page.InputValueAsync("[data-testid=strategy-name]"));
+        await Assertions.Expect(_page.Locator(".cm-content")).ToContainTextAsync("A new strategy");
+    }
+
+    [Fact]
     public async Task Unsaved_changes_are_not_lost_silently()
     {
         await Open("#/strategies/ema_crossover");

@@ -100,7 +100,10 @@ export async function renderStrategies(app, selected) {
     return strategies;
   }
 
+  let opening = 0; // a slower open must not overwrite what the user opened (or started) after it
+
   async function open(name) {
+    const token = ++opening;
     if (name === null) {
       current = null;
       nameInput.value = "";
@@ -112,12 +115,15 @@ export async function renderStrategies(app, selected) {
       markDirty();
       return;
     }
+    let loaded;
     try {
-      current = await api.strategy(name);
+      loaded = await api.strategy(name);
     } catch (e) {
-      toast(e.message, "error");
+      if (token === opening) toast(e.message, "error");
       return;
     }
+    if (token !== opening) return;
+    current = loaded;
     nameInput.value = current.name;
     nameInput.disabled = true;
     const shipped = current.source === "shipped";
