@@ -223,7 +223,8 @@ export async function renderStrategies(app, selected) {
   const symbols = await api.symbols().catch(() => []);
   symbolSelect.replaceChildren(...symbols.map((s) => h("option", { value: s }, s)));
   const strategies = await loadList();
-  await open(selected ?? (strategies.find((s) => s.source === "uploaded")?.name ?? strategies[0]?.name ?? null));
+  // Unless the user already started or opened something while the list loaded.
+  if (opening === 0) await open(selected ?? (strategies.find((s) => s.source === "uploaded")?.name ?? strategies[0]?.name ?? null));
 
   return {
     canLeave(unloading) {
