@@ -50,7 +50,6 @@ public static class TickrunnerApp
         app.UseStatusCodePages(); // bodyless 404/405/… become problem+json too
         app.UseCors(CorsPolicy);
         app.Use(RejectForeignOrigins(settings.Cors.EffectiveOrigins));
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
         var dashboard = Path.Combine(AppContext.BaseDirectory, "dashboard"); // built from web/ with the server
         if (Directory.Exists(dashboard))
