@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Tickrunner.Engine;
-using Tickrunner.Engine.Feeds;
 using Tickrunner.Engine.Strategies;
 using Tickrunner.Engine.Trading;
 
@@ -10,12 +9,10 @@ namespace Tickrunner.Benchmarks;
 [MemoryDiagnoser]
 public class LuaStrategyBenchmarks
 {
-    private const int WindowSize = 100;
-    private readonly MarketData[] _bars = new MarketData[4096];
+    private BarTape _tape = null!;
     private MarketDataWindow _window = null!;
     private LuaStrategy _strategy = null!;
     private string _code = null!;
-    private int _i;
 
     internal static string StrategiesDirectory()
     {
@@ -27,10 +24,8 @@ public class LuaStrategyBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var series = new SimulatedFeed().CreateSeries("BTCUSDT", 0);
-        for (var i = 0; i < _bars.Length; i++) _bars[i] = series.Next();
-        _window = new MarketDataWindow(WindowSize);
-        for (var i = 0; i < WindowSize; i++) _window.Push(_bars[i]);
+        _tape = new BarTape();
+        _window = _tape.Window;
         _code = File.ReadAllText(Path.Combine(StrategiesDirectory(), "ema_crossover.lua"));
         _strategy = LuaStrategy.FromCode("ema_crossover", _code);
     }
@@ -42,7 +37,7 @@ public class LuaStrategyBenchmarks
     [Benchmark(Baseline = true)]
     public StrategyResult EmaCrossoverTick()
     {
-        ref readonly var bar = ref _bars[_i = (_i + 1) & (_bars.Length - 1)];
+        ref readonly var bar = ref _tape.Next();
         _window.Push(bar);
         return _strategy.OnTick(TradingState.Idle, bar, _window);
     }
@@ -51,7 +46,7 @@ public class LuaStrategyBenchmarks
     [Benchmark]
     public StrategyResult EmaCrossoverManageTick()
     {
-        ref readonly var bar = ref _bars[_i = (_i + 1) & (_bars.Length - 1)];
+        ref readonly var bar = ref _tape.Next();
         _window.Push(bar);
         return _strategy.OnTick(TradingState.InPosition, bar, _window);
     }

@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Tickrunner.Engine;
-using Tickrunner.Engine.Feeds;
 using Tickrunner.Engine.Indicators;
 using Tickrunner.Engine.Trading;
 
@@ -10,25 +9,21 @@ namespace Tickrunner.Benchmarks;
 [MemoryDiagnoser]
 public class PerTickBenchmarks
 {
-    private const int WindowSize = 100;
-    private readonly MarketData[] _bars = new MarketData[4096];
+    private BarTape _tape = null!;
     private MarketDataWindow _window = null!;
     private StateMachine _machine = null!;
-    private int _i;
 
     [GlobalSetup]
     public void Setup()
     {
-        var series = new SimulatedFeed().CreateSeries("BTCUSDT", 0);
-        for (var i = 0; i < _bars.Length; i++) _bars[i] = series.Next();
-        _window = new MarketDataWindow(WindowSize);
-        for (var i = 0; i < WindowSize; i++) _window.Push(_bars[i]);
+        _tape = new BarTape();
+        _window = _tape.Window;
         _machine = new StateMachine();
         // Stops far away, so every step marks to market and checks both exits without closing.
-        _machine.Apply(TradingAction.EnterLong(_bars[0].Close, 0.1, 1, 1e12), 0);
+        _machine.Apply(TradingAction.EnterLong(_tape.First.Close, 0.1, 1, 1e12), 0);
     }
 
-    private ref readonly MarketData NextBar() => ref _bars[_i = (_i + 1) & (_bars.Length - 1)];
+    private ref readonly MarketData NextBar() => ref _tape.Next();
 
     [Benchmark]
     public void PushBar() => _window.Push(NextBar());

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.FileProviders;
 using Tickrunner.Server.Api;
 using Tickrunner.Server.Hosting;
@@ -42,7 +41,6 @@ public static class TickrunnerApp
             .AllowAnyHeader()
             .AllowAnyMethod()));
         builder.Services.AddOpenApi();
-        builder.Services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = settings.MaxRequestBodyBytes);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes);
 
         var app = builder.Build();

@@ -64,7 +64,11 @@ public sealed class TradingEngine : IAsyncDisposable
     /// <summary>The runner with that id.</summary>
     /// <exception cref="RunnerNotFoundException">No such runner.</exception>
     public SymbolRunner GetRunner(string runnerId) =>
-        _runners.TryGetValue(runnerId, out var runner) ? runner : throw new RunnerNotFoundException(runnerId);
+        TryGetRunner(runnerId, out var runner) ? runner : throw new RunnerNotFoundException(runnerId);
+
+    /// <summary>The runner with that id, if there is one.</summary>
+    public bool TryGetRunner(string runnerId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SymbolRunner? runner) =>
+        _runners.TryGetValue(runnerId, out runner);
 
     /// <summary>True when a runner has that id.</summary>
     public bool Contains(string runnerId) => _runners.ContainsKey(runnerId);
@@ -159,9 +163,16 @@ public sealed class TradingEngine : IAsyncDisposable
     public static readonly TimeSpan SnapshotTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>Snapshots of every runner, by id; runners removed meanwhile or not answering in <see cref="SnapshotTimeout"/> are left out.</summary>
-    public async Task<IReadOnlyList<RunnerSnapshot>> GetAllSnapshotsAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<RunnerSnapshot>> GetAllSnapshotsAsync(CancellationToken cancellationToken = default) =>
+        SnapshotsOfAsync(Runners, cancellationToken);
+
+    /// <summary>Snapshots of the runners trading <paramref name="symbol"/>, left out as in <see cref="GetAllSnapshotsAsync"/>.</summary>
+    public Task<IReadOnlyList<RunnerSnapshot>> GetSnapshotsForAsync(string symbol, CancellationToken cancellationToken = default) =>
+        SnapshotsOfAsync(RunnersFor(symbol), cancellationToken);
+
+    private static async Task<IReadOnlyList<RunnerSnapshot>> SnapshotsOfAsync(IReadOnlyList<SymbolRunner> runners, CancellationToken cancellationToken)
     {
-        var tasks = Runners.Select(r => r.GetSnapshotAsync(cancellationToken).WaitAsync(SnapshotTimeout, cancellationToken)).ToList();
+        var tasks = runners.Select(r => r.GetSnapshotAsync(cancellationToken).WaitAsync(SnapshotTimeout, cancellationToken)).ToList();
         var snapshots = new List<RunnerSnapshot>(tasks.Count);
         foreach (var task in tasks)
         {

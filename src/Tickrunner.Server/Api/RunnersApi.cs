@@ -183,19 +183,7 @@ public static class RunnersApi
     }
 
     private static SymbolRunner? Find(TickrunnerRuntime runtime, string id) =>
-        runtime.Engine.Contains(id) ? TryGet(runtime, id) : null;
-
-    private static SymbolRunner? TryGet(TickrunnerRuntime runtime, string id)
-    {
-        try
-        {
-            return runtime.Engine.GetRunner(id);
-        }
-        catch (RunnerNotFoundException)
-        {
-            return null;
-        }
-    }
+        runtime.Engine.TryGetRunner(id, out var runner) ? runner : null;
 
     private static ProblemHttpResult RunnerNotFound(string id) =>
         Problems.NotFound($"There is no runner with id '{id}'; GET /api/runners lists them.");

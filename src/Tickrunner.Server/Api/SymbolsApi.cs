@@ -17,22 +17,10 @@ public static class SymbolsApi
         return group;
     }
 
-    private static async Task<Results<Ok<List<RunnerSnapshot>>, ProblemHttpResult>> RunnersFor(string symbol, TickrunnerRuntime runtime, CancellationToken ct)
+    private static async Task<Results<Ok<IReadOnlyList<RunnerSnapshot>>, ProblemHttpResult>> RunnersFor(string symbol, TickrunnerRuntime runtime, CancellationToken ct)
     {
         if (!runtime.Feed.Symbols.Contains(symbol))
             return Problems.NotFound($"'{symbol}' is not a symbol of the {runtime.Feed.Kind} feed; it offers: {string.Join(", ", runtime.Feed.Symbols)}.");
-        var snapshots = new List<RunnerSnapshot>();
-        foreach (var runner in runtime.Engine.RunnersFor(symbol))
-        {
-            try
-            {
-                snapshots.Add(await runner.GetSnapshotAsync(ct));
-            }
-            catch (RunnerNotFoundException)
-            {
-                // Removed meanwhile.
-            }
-        }
-        return TypedResults.Ok(snapshots);
+        return TypedResults.Ok(await runtime.Engine.GetSnapshotsForAsync(symbol, ct));
     }
 }
