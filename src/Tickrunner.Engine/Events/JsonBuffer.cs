@@ -1,4 +1,4 @@
-using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
@@ -19,18 +19,32 @@ internal sealed class JsonBuffer
     public byte[] ToArray() => _bytes.AsSpan(0, _length).ToArray();
 
     /// <summary>Pre-encoded JSON: punctuation and property names such as <c>,"open":</c>.</summary>
+    /// <remarks>Inlined so that the copy of a literal has a constant length, which the JIT unrolls.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Raw(ReadOnlySpan<byte> utf8)
     {
-        Ensure(utf8.Length);
-        utf8.CopyTo(_bytes.AsSpan(_length));
+        if (!utf8.TryCopyTo(_bytes.AsSpan(_length)))
+        {
+            Ensure(utf8.Length);
+            utf8.CopyTo(_bytes.AsSpan(_length));
+        }
         _length += utf8.Length;
     }
 
     public void Number(long value)
     {
         Ensure(24);
-        Utf8Formatter.TryFormat(value, _bytes.AsSpan(_length), out var written);
-        _length += written;
+        if (value < 0)
+        {
+            if (value == long.MinValue)
+            {
+                Raw("-9223372036854775808"u8);
+                return;
+            }
+            _bytes[_length++] = (byte)'-';
+            value = -value;
+        }
+        _length += JsonNumber.WriteInteger((ulong)value, _bytes.AsSpan(_length));
     }
 
     public void Number(double value)

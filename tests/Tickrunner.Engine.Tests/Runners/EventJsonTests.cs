@@ -124,6 +124,25 @@ public class JsonNumberTests
     }
 
     [Fact]
+    public void Integers_are_written_like_the_framework_writes_them()
+    {
+        var values = new List<ulong> { 0, ulong.MaxValue, 1_700_000_000_000 };
+        for (ulong p = 1; p <= 10_000_000_000_000_000_000UL; p *= 10)
+        {
+            values.AddRange([p - 1, p, p + 1]);
+            if (p > ulong.MaxValue / 10) break;
+        }
+        var rng = new Random(5);
+        for (var i = 0; i < 10_000; i++) values.Add((ulong)rng.NextInt64() >> rng.Next(0, 63));
+        Span<byte> buffer = stackalloc byte[24];
+        foreach (var value in values)
+        {
+            var n = Tickrunner.Engine.Events.JsonNumber.WriteInteger(value, buffer);
+            Assert.Equal(value.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Text.Encoding.ASCII.GetString(buffer[..n]));
+        }
+    }
+
+    [Fact]
     public void Non_finite_numbers_become_null()
     {
         var e = Tickrunner.Engine.Events.RunnerEvent.PositionUpdated("r", "X", double.NaN, double.PositiveInfinity, 0);
