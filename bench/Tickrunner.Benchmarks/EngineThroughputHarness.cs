@@ -43,11 +43,17 @@ internal static class EngineThroughputHarness
         var processedBefore = await TicksProcessed(engine);
         var clock = Stopwatch.StartNew();
         long bars = 0;
-        while (clock.Elapsed.TotalSeconds < seconds)
+        // Feeding from a thread of its own, as a feed does: a thread-pool thread here would take a worker from the runners.
+        var feeder = new Thread(() =>
         {
-            Publish(engine, series, lanes);
-            bars += symbols;
-        }
+            while (clock.Elapsed.TotalSeconds < seconds)
+            {
+                Publish(engine, series, lanes);
+                bars += symbols;
+            }
+        }) { IsBackground = true };
+        feeder.Start();
+        feeder.Join();
         await Barrier(engine);
         var elapsed = clock.Elapsed.TotalSeconds;
         var processed = await TicksProcessed(engine) - processedBefore;
@@ -55,39 +61,9 @@ internal static class EngineThroughputHarness
         Console.WriteLine($"sustained: {processed / elapsed:N0} ticks/s ({processed:N0} ticks in {elapsed:F1} s; {bars * runnersPerSymbol:N0} offered, {health.TicksDropped:N0} dropped)");
         Console.WriteLine($"hub: {hub.LastSeq:N0} events published, backlog {hub.Backlog}");
 
-        // Phase 2: latency at a fixed rate, from a drained hub.
-        while (hub.Backlog > 0) await Task.Delay(10);
-        await Task.Delay(100);
-        hub.TickLatency.Reset();
-        var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
-        var barsPerSecond = rate / runnersPerSymbol;
-        long sent = 0;
-        clock.Restart();
-        // A dedicated thread that yields between bars, so arrivals stay smooth (sleeping 1 ms makes bursts).
-        var publisher = new Thread(() =>
-        {
-            while (clock.Elapsed.TotalSeconds < seconds)
-            {
-                var due = (long)(clock.Elapsed.TotalSeconds * barsPerSecond);
-                while (sent < due)
-                {
-                    Publish(engine, series, lanes);
-                    sent += symbols;
-                }
-                Thread.Yield();
-            }
-        }) { IsBackground = true };
-        publisher.Start();
-        publisher.Join();
-        var achieved = sent * runnersPerSymbol / clock.Elapsed.TotalSeconds;
-        await Barrier(engine);
-        while (hub.Backlog > 0) await Task.Delay(10);
-        var h = hub.TickLatency;
-        var gc = (GC.CollectionCount(0) - gcBefore.Item1, GC.CollectionCount(1) - gcBefore.Item2, GC.CollectionCount(2) - gcBefore.Item3,
-            (GC.GetTotalPauseDuration() - gcBefore.Item4).TotalMilliseconds);
-        Console.WriteLine($"    GC during the latency phase: {gc.Item1} gen0, {gc.Item2} gen1, {gc.Item3} gen2, {gc.Item4:F0} ms paused in total");
-        Console.WriteLine($"latency at {achieved:N0} ticks/s, tick → hub (TickReceived published): p50 {h.Percentile(0.5) / 1000.0:F0} µs, " +
-                          $"p99 {h.Percentile(0.99) / 1000.0:F0} µs, p99.9 {h.Percentile(0.999) / 1000.0:F0} µs over {h.Count:N0} ticks");
+        // Phase 2: latency at a fixed rate, bars in turn and then every symbol's bar at the same moment.
+        await MeasureLatencyAsync(engine, hub, series, lanes, seconds, rate / runnersPerSymbol, runnersPerSymbol, allAtOnce: false);
+        await MeasureLatencyAsync(engine, hub, series, lanes, seconds, rate / runnersPerSymbol, runnersPerSymbol, allAtOnce: true);
 
         // Phase 3: snapshot round trip, runners idle.
         var samples = new List<double>();
@@ -107,6 +83,71 @@ internal static class EngineThroughputHarness
         return 0;
     }
 
+    // The publisher is a thread of its own that sleeps about 100 µs between looks at the clock and then
+    // publishes every bar that is due, as a feed thread blocked in a socket read would. (A publisher that spins
+    // or yields instead takes one of the 2 cores from the runners for the whole phase; one that sleeps 1 ms
+    // delivers 25 bars at once.) Bars go out symbol after symbol; with allAtOnce every symbol's bar is
+    // published at the same moment, 100 runner ticks in one burst, as a simulated feed does.
+    private static async Task MeasureLatencyAsync(TradingEngine engine, EventHub hub, SimulatedSeries[] series, SymbolRunner[][] lanes,
+        int seconds, double barsPerSecond, double runnersPerSymbol, bool allAtOnce)
+    {
+        while (hub.Backlog > 0) await Task.Delay(10);
+        await Task.Delay(100);
+        hub.TickLatency.Reset();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.GetTotalPauseDuration());
+        long sent = 0;
+        var clock = Stopwatch.StartNew();
+        var publisher = new Thread(() =>
+        {
+            var next = 0;
+            while (clock.Elapsed.TotalSeconds < seconds)
+            {
+                var due = (long)(clock.Elapsed.TotalSeconds * barsPerSecond);
+                while (sent < due)
+                {
+                    if (allAtOnce)
+                    {
+                        Publish(engine, series, lanes);
+                        sent += series.Length;
+                    }
+                    else
+                    {
+                        PublishOne(engine, series, lanes, next);
+                        next = (next + 1) % series.Length;
+                        sent++;
+                    }
+                }
+                SleepBriefly();
+            }
+        }) { IsBackground = true };
+        publisher.Start();
+        publisher.Join();
+        var achieved = sent * runnersPerSymbol / clock.Elapsed.TotalSeconds;
+        await Barrier(engine);
+        while (hub.Backlog > 0) await Task.Delay(10);
+        var h = hub.TickLatency;
+        Console.WriteLine($"latency at {achieved:N0} ticks/s, {(allAtOnce ? "all symbols at once" : "bars in turn")}, tick → hub (TickReceived published): " +
+                          $"p50 {h.Percentile(0.5) / 1000.0:F0} µs, p90 {h.Percentile(0.9) / 1000.0:F0} µs, p99 {h.Percentile(0.99) / 1000.0:F0} µs, " +
+                          $"p99.9 {h.Percentile(0.999) / 1000.0:F0} µs over {h.Count:N0} ticks");
+        Console.WriteLine($"    GC meanwhile: {GC.CollectionCount(0) - gcBefore.Item1} gen0, {GC.CollectionCount(1) - gcBefore.Item2} gen1, " +
+                          $"{(GC.GetTotalPauseDuration() - gcBefore.Item3).TotalMilliseconds:F0} ms paused, " +
+                          $"{(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 1e6:F0} MB allocated");
+    }
+
+    private static void SleepBriefly()
+    {
+        if (OperatingSystem.IsLinux()) usleep(100);
+        else Thread.Sleep(1);
+    }
+
+    private static void PublishOne(TradingEngine engine, SimulatedSeries[] series, SymbolRunner[][] lanes, int s)
+    {
+        var lane = lanes[s];
+        while (lane.Length > 0 && lane[0].InboxCount > 2048) Thread.Yield();
+        engine.Publish(series[s].Next());
+    }
+
     private static void Publish(TradingEngine engine, SimulatedSeries[] series, SymbolRunner[][] lanes)
     {
         for (var s = 0; s < series.Length; s++)
@@ -122,6 +163,9 @@ internal static class EngineThroughputHarness
 
     private static async Task<long> TicksProcessed(TradingEngine engine) =>
         (await engine.GetAllSnapshotsAsync()).Sum(s => s.Stats.TicksProcessed);
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = false)]
+    private static extern int usleep(uint microseconds);
 
     internal static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];

@@ -120,6 +120,9 @@ public sealed class EngineSettings
     /// <summary>Bars a runner's inbox holds before its oldest is dropped.</summary>
     public int InboxCapacity { get; set; } = 1024;
 
+    /// <summary>Bars a runner processes in a row before the runners waiting for a thread go first.</summary>
+    public int BatchSize { get; set; } = 64;
+
     /// <summary>Recent events kept for <c>since</c> replays.</summary>
     public int EventHistorySize { get; set; } = 50_000;
 

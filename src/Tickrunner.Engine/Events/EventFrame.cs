@@ -3,7 +3,7 @@ namespace Tickrunner.Engine.Events;
 /// <summary>An event as the hub published it: its engine-wide sequence number and, on first use, its JSON.</summary>
 /// <remarks>
 /// The JSON is made by the first subscriber that needs it and then shared by all (one serialization per
-/// event), which keeps serialization off the hub's dispatcher: the dispatcher only numbers and fans out.
+/// event), which keeps serialization off the runners: publishing only numbers and fans out.
 /// </remarks>
 public sealed class EventFrame(long seq, in RunnerEvent runnerEvent, long publishedAt)
 {

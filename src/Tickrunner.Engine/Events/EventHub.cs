@@ -9,17 +9,18 @@ namespace Tickrunner.Engine.Events;
 /// and hands them to every subscriber's own bounded queue; each event's JSON is made once, on first use.
 /// </summary>
 /// <remarks>
-/// Runners write into a lock-free queue (they never wait, and wake the dispatcher only when it sleeps); one
-/// dispatcher thread drains it. The
-/// dispatcher never waits for a subscriber: a full subscriber queue drops that subscriber's oldest event.
-/// Publishing and subscribing share one lock, so a subscriber starting from a seq gets the history and then
-/// the live events with nothing missing or repeated.
+/// There is no dispatcher thread: the runner that emits an event publishes it, under a lock it only ever tries
+/// to take. When another thread holds the lock the event goes into a lock-free queue and the holder publishes
+/// it before letting go, so a runner never waits and never wakes another thread to get its event out (on a
+/// busy machine a woken thread can wait milliseconds for a core: that was most of the tick → hub tail).
+/// Publishing never waits for a subscriber either: a full subscriber queue drops that subscriber's oldest
+/// event. Publishing and subscribing share the lock, so a subscriber starting from a seq gets the history and
+/// then the live events with nothing missing or repeated.
 /// </remarks>
 public sealed class EventHub : IEventSink, IAsyncDisposable
 {
-    private readonly ConcurrentQueue<RunnerEvent> _ingress = new();
-    private readonly SemaphoreSlim _wake = new(0);
-    private int _dispatcherSleeping;
+    // Events emitted while another thread held the lock; published in order by whoever holds it next.
+    private readonly ConcurrentQueue<RunnerEvent> _pending = new();
     private volatile bool _completing;
     // The history holds the events themselves, not frames: a frame (an object) is made only for subscribers
     // that want the event, so an engine nobody watches allocates nothing per event, and nothing short-lived is
@@ -29,47 +30,29 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
     private readonly record struct HistoryEntry(long Seq, RunnerEvent Event, long PublishedAt);
     private readonly EventHubOptions _options;
     private readonly Lock _gate = new();
-    private readonly Task _dispatcher;
     private EventSubscription[] _subscribers = [];
     private long _seq;
 
-    /// <summary>Creates the hub and starts its dispatcher.</summary>
-    public EventHub(EventHubOptions? options = null) : this(options, startDispatcher: true)
-    {
-    }
-
-    /// <summary>Without a dispatcher, for measuring emission alone (see <see cref="DiscardBacklog"/>).</summary>
-    internal EventHub(EventHubOptions? options, bool startDispatcher)
+    /// <summary>Creates the hub.</summary>
+    public EventHub(EventHubOptions? options = null)
     {
         _options = options ?? new EventHubOptions();
         if (_options.HistorySize < 1) throw new ArgumentOutOfRangeException(nameof(options), "HistorySize must be at least 1.");
         if (_options.SubscriberQueueSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "SubscriberQueueSize must be at least 1.");
         _history = new HistoryEntry[_options.HistorySize];
-        // A thread of its own: woken through the thread pool it would queue behind every runner's work.
-        _dispatcher = startDispatcher
-            ? Task.Factory.StartNew(Dispatch, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-            : Task.CompletedTask;
-    }
-
-    /// <summary>Drops whatever is waiting in the ingress (only for a hub without a dispatcher).</summary>
-    internal void DiscardBacklog()
-    {
-        while (_ingress.TryDequeue(out _))
-        {
-        }
     }
 
     /// <summary>
     /// Tick → hub latency of every TickReceived: from the bar's arrival in the runner's inbox to its publication
-    /// here (queueing, the strategy call, the ingress). Kept by the dispatcher; cheap enough to be always on.
+    /// here (the inbox queue, earlier ticks' strategy calls, the lock). Kept under the lock; cheap enough to be always on.
     /// </summary>
     public LatencyHistogram TickLatency { get; } = new();
 
     /// <summary>The seq of the newest published event (0 before the first).</summary>
     public long LastSeq => Interlocked.Read(ref _seq);
 
-    /// <summary>Events emitted but not yet published.</summary>
-    public int Backlog => _ingress.Count;
+    /// <summary>Events emitted but not yet published (queued while another thread was publishing).</summary>
+    public int Backlog => _pending.Count;
 
     /// <summary>Current subscribers.</summary>
     public int SubscriberCount => Volatile.Read(ref _subscribers).Length;
@@ -78,9 +61,63 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
     public void Emit(in RunnerEvent runnerEvent)
     {
         if (_completing) return;
-        _ingress.Enqueue(runnerEvent);
-        if (Volatile.Read(ref _dispatcherSleeping) == 1 && Interlocked.Exchange(ref _dispatcherSleeping, 0) == 1)
-            _wake.Release();
+        if (_gate.TryEnter())
+        {
+            try
+            {
+                PublishPendingLocked(); // emitted earlier by others: their seqs come first
+                Publish(runnerEvent, Stopwatch.GetTimestamp());
+            }
+            finally
+            {
+                _gate.Exit();
+            }
+        }
+        else
+        {
+            _pending.Enqueue(runnerEvent);
+        }
+        PublishPending();
+    }
+
+    // Called after every release of the lock. An event queued while the lock was held is published here by
+    // the releasing thread, unless another thread has the lock by now (then that one will publish it, as it
+    // runs this too). The fence orders the release before the look at the queue: without it, both the
+    // releasing thread and the enqueuing thread (which saw the lock held) could leave the event behind.
+    private void PublishPending()
+    {
+        while (true)
+        {
+            Interlocked.MemoryBarrier();
+            if (_pending.IsEmpty || !_gate.TryEnter()) return;
+            try
+            {
+                PublishPendingLocked();
+            }
+            finally
+            {
+                _gate.Exit();
+            }
+        }
+    }
+
+    private void PublishPendingLocked()
+    {
+        if (_pending.IsEmpty) return;
+        var now = Stopwatch.GetTimestamp();
+        while (_pending.TryDequeue(out var runnerEvent)) Publish(runnerEvent, now);
+    }
+
+    // Under the lock: number, keep, fan out.
+    private void Publish(in RunnerEvent runnerEvent, long now)
+    {
+        if (runnerEvent.Kind == RunnerEventKind.TickReceived) TickLatency.RecordTicks(now - runnerEvent.ReceivedAt);
+        var seq = _seq + 1;
+        _history[seq % _history.Length] = new HistoryEntry(seq, runnerEvent, now);
+        Volatile.Write(ref _seq, seq);
+        EventFrame? frame = null;
+        foreach (var subscriber in _subscribers)
+            if (subscriber.Filter.Matches(runnerEvent)) subscriber.Enqueue(frame ??= new EventFrame(seq, runnerEvent, now));
     }
 
     /// <summary>
@@ -102,16 +139,17 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
             }
             _subscribers = [.. _subscribers, subscription];
         }
+        PublishPending();
         return subscription;
     }
 
     /// <summary>Events after <paramref name="sinceSeq"/> still held, oldest first, that pass <paramref name="filter"/>.</summary>
     public IReadOnlyList<EventFrame> Recent(long sinceSeq, EventFilter? filter = null, int limit = int.MaxValue)
     {
-        lock (_gate)
-        {
-            return HistoryAfter(sinceSeq).Where(f => filter?.Matches(f.Event) ?? true).Take(limit).ToList();
-        }
+        List<EventFrame> frames;
+        lock (_gate) frames = HistoryAfter(sinceSeq).Where(f => filter?.Matches(f.Event) ?? true).Take(limit).ToList();
+        PublishPending();
+        return frames;
     }
 
     private IEnumerable<EventFrame> HistoryAfter(long sinceSeq)
@@ -128,61 +166,18 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
     private void Unsubscribe(EventSubscription subscription)
     {
         lock (_gate) _subscribers = _subscribers.Where(s => s != subscription).ToArray();
-    }
-
-    private void Dispatch()
-    {
-        var batch = new RunnerEvent[256];
-        while (true)
-        {
-            PublishBatches(batch);
-            if (_completing && _ingress.IsEmpty) break;
-            // Announce the sleep, then look once more: an event enqueued before the announcement is seen here,
-            // one enqueued after it finds the flag set and releases the semaphore.
-            Interlocked.Exchange(ref _dispatcherSleeping, 1);
-            if (!_ingress.IsEmpty || _completing)
-            {
-                if (Interlocked.Exchange(ref _dispatcherSleeping, 0) == 1) continue;
-                // A producer took the flag and is releasing: consume that release.
-            }
-            _wake.Wait();
-        }
-        lock (_gate)
-            foreach (var subscriber in _subscribers) subscriber.Complete();
-    }
-
-    // Takes the lock once per batch: subscribers and the history see whole batches, in seq order.
-    private void PublishBatches(RunnerEvent[] batch)
-    {
-        while (true)
-        {
-            var count = 0;
-            while (count < batch.Length && _ingress.TryDequeue(out batch[count])) count++;
-            if (count == 0) return;
-            var now = Stopwatch.GetTimestamp();
-            lock (_gate)
-            {
-                var subscribers = _subscribers;
-                for (var i = 0; i < count; i++)
-                {
-                    if (batch[i].Kind == RunnerEventKind.TickReceived) TickLatency.RecordTicks(now - batch[i].ReceivedAt);
-                    var seq = _seq + 1;
-                    _history[seq % _history.Length] = new HistoryEntry(seq, batch[i], now);
-                    Volatile.Write(ref _seq, seq);
-                    EventFrame? frame = null;
-                    foreach (var subscriber in subscribers)
-                        if (subscriber.Filter.Matches(batch[i])) subscriber.Enqueue(frame ??= new EventFrame(seq, batch[i], now));
-                }
-            }
-        }
+        PublishPending();
     }
 
     /// <summary>Publishes what is left, then ends every subscription.</summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         _completing = true;
-        if (Interlocked.Exchange(ref _dispatcherSleeping, 0) == 1) _wake.Release();
-        await _dispatcher.ConfigureAwait(false);
-        _wake.Dispose();
+        lock (_gate)
+        {
+            PublishPendingLocked();
+            foreach (var subscriber in _subscribers) subscriber.Complete();
+        }
+        return ValueTask.CompletedTask;
     }
 }

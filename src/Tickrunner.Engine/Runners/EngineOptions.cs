@@ -9,6 +9,12 @@ public sealed class EngineOptions
     /// </summary>
     public int InboxCapacity { get; set; } = 1024;
 
+    /// <summary>
+    /// Bars a runner processes in a row before it lets the runners queued behind it on the thread pool go
+    /// first. Without it a runner that always has work would keep its thread and starve the others.
+    /// </summary>
+    public int BatchSize { get; set; } = 64;
+
     /// <summary>Transitions included in a snapshot.</summary>
     public int SnapshotTransitions { get; set; } = 20;
 

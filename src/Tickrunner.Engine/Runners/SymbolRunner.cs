@@ -20,10 +20,22 @@ namespace Tickrunner.Engine.Runners;
 /// </remarks>
 public sealed partial class SymbolRunner : IAsyncDisposable
 {
-    private readonly record struct InboxItem(MarketData Bar, long ReceivedAt)
+    // A bar without its symbol (the runner's own) and when it arrived. Holding no references, the inboxes (up to
+    // InboxCapacity items per runner, rewritten on every tick) are never scanned by the GC: with the symbol in
+    // them every collection had to walk all of them, which made a gen0 pause take milliseconds.
+    private readonly struct InboxItem(in MarketData bar, long receivedAt)
     {
-        public static InboxItem Wake => default;
-        public bool IsWake => Bar.Symbol is null;
+        private readonly long _timestamp = bar.Timestamp;
+        private readonly double _open = bar.Open, _high = bar.High, _low = bar.Low, _close = bar.Close;
+        private readonly double _volume = bar.Volume, _bid = bar.Bid, _ask = bar.Ask;
+
+        public long ReceivedAt { get; } = receivedAt;
+
+        public static InboxItem Wake => new(default, -1);
+
+        public bool IsWake => ReceivedAt < 0;
+
+        public MarketData Bar(string symbol) => new(symbol, _timestamp, _open, _high, _low, _close, _volume, _bid, _ask);
     }
 
     private readonly Channel<InboxItem> _inbox;
@@ -131,8 +143,9 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         return command.Reply.WaitAsync(cancellationToken);
     }
 
-    // Commands run when their wake item comes up, so a command sees every bar queued before it; also whenever
-    // the inbox is empty, and at once if an overflowing inbox dropped a wake item.
+    // Each wake item runs one command, so a command sees every bar queued before it (running every queued
+    // command at the first wake, or whenever the inbox looked empty, let a command overtake bars queued just
+    // before it). Only when an overflowing inbox dropped a wake item do all waiting commands run at once.
     private async Task RunAsync()
     {
         var reader = _inbox.Reader;
@@ -140,16 +153,34 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                var batch = 0;
                 while (reader.TryRead(out var item))
                 {
-                    if (item.IsWake || _wakeLost)
+                    // A runner that always has work would keep its thread forever and starve the runners queued
+                    // behind it: after a batch it goes to the back of the queue.
+                    if (++batch > _options.BatchSize)
+                    {
+                        batch = 0;
+                        await Task.Yield();
+                    }
+                    if (_wakeLost)
                     {
                         _wakeLost = false;
                         RunCommands();
                     }
-                    if (!item.IsWake && _status == RunnerStatus.Running) ProcessTickSafely(item.Bar, item.ReceivedAt);
+                    else if (item.IsWake)
+                    {
+                        // One command per wake item: a command queued after this wake (while this loop was busy)
+                        // must wait for the bars queued before its own wake.
+                        RunCommands(1);
+                    }
+                    if (!item.IsWake && _status == RunnerStatus.Running) ProcessTickSafely(item.Bar(Symbol), item.ReceivedAt);
                 }
-                RunCommands();
+                if (_wakeLost)
+                {
+                    _wakeLost = false;
+                    RunCommands();
+                }
             }
         }
         finally
@@ -173,9 +204,9 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         }
     }
 
-    private void RunCommands()
+    private void RunCommands(int max = int.MaxValue)
     {
-        while (_commands.TryDequeue(out var command)) command.Execute(this);
+        for (var i = 0; i < max && _commands.TryDequeue(out var command); i++) command.Execute(this);
     }
 
     private RunnerStatus Announce(string reason)

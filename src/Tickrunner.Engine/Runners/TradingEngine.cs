@@ -40,6 +40,7 @@ public sealed class TradingEngine : IAsyncDisposable
         _events = events;
         _options = options ?? new EngineOptions();
         if (_options.InboxCapacity < 1) throw new ArgumentOutOfRangeException(nameof(options), "InboxCapacity must be at least 1.");
+        if (_options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "BatchSize must be at least 1.");
         _loggers = loggers ?? NullLoggerFactory.Instance;
     }
 

@@ -83,6 +83,21 @@ public class TradingEngineTests
     }
 
     [Fact]
+    public async Task A_command_sees_every_bar_published_before_it_even_right_after_another_command()
+    {
+        // A command is answered on the runner's loop while the caller goes on; the next command, sent after more
+        // bars, must not be answered by the loop still draining commands from the first one.
+        await using var engine = NewEngine(null, Strategies);
+        engine.AddRunner(Definition("r", "S", "counting"));
+        for (var round = 1; round <= 300; round++)
+        {
+            for (var i = 0; i < 20; i++) engine.Publish(Bar("S", round * 20 + i, 100));
+            var snapshot = await engine.GetRunnerSnapshotAsync("r");
+            Assert.Equal(round * 20L, snapshot.Stats.TicksProcessed);
+        }
+    }
+
+    [Fact]
     public async Task A_slow_runner_drops_its_own_oldest_bars_and_never_blocks_the_others()
     {
         await using var engine = NewEngine(null, Strategies, new EngineOptions { InboxCapacity = 8 });
