@@ -112,6 +112,9 @@ public sealed class WebSocketStreamOptions
 
     /// <summary>Seconds between heartbeat messages.</summary>
     public int HeartbeatSeconds { get; set; } = 15;
+
+    /// <summary>A write a client has not accepted after this many seconds ends its session (it stopped reading).</summary>
+    public int WriteTimeoutSeconds { get; set; } = 30;
 }
 
 /// <summary>Engine knobs.</summary>

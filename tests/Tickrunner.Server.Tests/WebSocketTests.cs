@@ -164,6 +164,36 @@ public sealed class WebSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_that_accepts_no_writes_for_the_write_timeout_is_disconnected_and_frees_its_slot()
+    {
+        await using var server = await RunningServer.StartAsync(new()
+        {
+            ["Tickrunner:WebSockets:WriteTimeoutSeconds"] = "2",
+            ["Tickrunner:WebSockets:QueueSize"] = "64",
+        }, configure: builder => builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
+        {
+            var listener = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+            listener.SendBufferSize = 16 * 1024;
+            return listener;
+        }));
+        for (var i = 0; i < 12; i++) await server.CreateRunnerAsync($"r{i}", i % 2 == 0 ? "SOLUSDT" : "BNBUSDT");
+        using var reader = await server.ConnectAsync("type=TickReceived");
+        using var stopReading = new CancellationTokenSource();
+        var reading = Task.Run(async () =>
+        {
+            while (!stopReading.IsCancellationRequested) await reader.ReceiveAsync(2_000);
+        });
+        using var stuck = await RawWebSocketClient.ConnectAsync(server.BaseAddress, "/ws");
+        async Task<int> Clients() => (await server.GetJsonAsync("/api/health")).GetProperty("events").GetProperty("websocket_clients").GetInt32();
+        Assert.Equal(2, await Clients());
+        // The stuck client's buffers fill within a second; two seconds later its session is cut.
+        await Wait.Until(async () => await Clients() == 1, 15_000, "the stuck client was disconnected");
+        Assert.Equal(WebSocketState.Open, reader.State); // the reading client stays
+        await stopReading.CancelAsync();
+        await reading;
+    }
+
+    [Fact]
     public async Task Connections_beyond_the_limit_are_refused_with_503()
     {
         var sockets = new List<ClientWebSocket>();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -20,9 +21,6 @@ public static partial class EventStreamEndpoint
     /// <summary>Maps <c>/ws</c>.</summary>
     public static void MapEventStream(this IEndpointRouteBuilder app) =>
         app.Map("/ws", Handle).WithTags("Events").WithSummary("WebSocket stream of runner events (see the API guide)");
-
-    /// <summary>A write to a client that takes longer than this ends its session (a client that stopped reading).</summary>
-    public static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(30);
 
     private static async Task Handle(HttpContext context, TickrunnerRuntime runtime, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
     {
@@ -89,6 +87,10 @@ public static partial class EventStreamEndpoint
     private sealed partial class Session(WebSocket socket, BatchingStream stream, EventSubscription subscription, TickrunnerRuntime runtime, ILogger logger)
     {
         private readonly SemaphoreSlim _send = new(1, 1);
+        // When the write in progress started (Stopwatch ticks), 0 when none is: the watchdog's whole state. A
+        // per-write timer (a linked CancellationTokenSource with CancelAfter) cost an allocation and a trip
+        // through the shared timer queue on every batch, i.e. 100,000 a second at 1,000 clients.
+        private long _writeStartedAt;
 
         public async Task RunAsync(CancellationToken aborted, CancellationToken stopping)
         {
@@ -101,6 +103,7 @@ public static partial class EventStreamEndpoint
             });
             var pump = PumpEventsAsync(done.Token);
             var heartbeat = HeartbeatAsync(done.Token);
+            var watchdog = WatchWritesAsync(done);
             try
             {
                 await ReceiveAsync(done.Token);
@@ -111,7 +114,7 @@ public static partial class EventStreamEndpoint
             finally
             {
                 await done.CancelAsync();
-                await Task.WhenAll(Quietly(pump), Quietly(heartbeat));
+                await Task.WhenAll(Quietly(pump), Quietly(heartbeat), Quietly(watchdog));
                 if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
                 {
                     try
@@ -127,9 +130,6 @@ public static partial class EventStreamEndpoint
             }
         }
 
-        // Everything queued for this client goes out as one write of consecutive frames (up to 256 at a time).
-        // A client that takes longer than WriteTimeout to accept a batch has stopped reading: its session ends
-        // and its connection slot is freed.
         private async Task CloseForShutdownAsync()
         {
             try
@@ -150,34 +150,50 @@ public static partial class EventStreamEndpoint
             }
         }
 
+        // Everything queued for this client goes out as one write of consecutive frames (up to 256 at a time).
         private async Task PumpEventsAsync(CancellationToken ct)
         {
             while (await subscription.WaitToReadAsync(ct))
             {
                 await _send.WaitAsync(ct);
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                deadline.CancelAfter(WriteTimeout);
+                Volatile.Write(ref _writeStartedAt, Stopwatch.GetTimestamp());
                 stream.BeginBatch();
                 try
                 {
                     for (var n = 0; n < 256 && subscription.TryRead(out var message); n++)
-                        await socket.SendAsync(message.Json, WebSocketMessageType.Text, endOfMessage: true, deadline.Token);
+                        await socket.SendAsync(message.Json, WebSocketMessageType.Text, endOfMessage: true, ct);
                 }
                 finally
                 {
-                    // Always leave batch mode, so a close frame written later is not stuck in the buffer.
                     try
                     {
-                        await stream.EndBatchAsync(deadline.Token);
-                    }
-                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                    {
-                        socket.Abort();
+                        // Always leave batch mode, so a close frame written later is not stuck in the buffer.
+                        await stream.EndBatchAsync(ct);
                     }
                     finally
                     {
+                        Volatile.Write(ref _writeStartedAt, 0);
                         _send.Release();
                     }
+                }
+            }
+        }
+
+        // A client that has not accepted a write for WriteTimeoutSeconds has stopped reading: cancelling the session
+        // (which cancels the stuck write) and aborting the socket ends it and frees its connection slot. Its
+        // events were being dropped, and counted, meanwhile.
+        private async Task WatchWritesAsync(CancellationTokenSource session)
+        {
+            var timeout = TimeSpan.FromSeconds(Math.Max(1, runtime.Options.WebSockets.WriteTimeoutSeconds));
+            using var timer = new PeriodicTimer(timeout / 4);
+            while (await timer.WaitForNextTickAsync(session.Token))
+            {
+                var started = Volatile.Read(ref _writeStartedAt);
+                if (started != 0 && Stopwatch.GetElapsedTime(started) > timeout)
+                {
+                    await session.CancelAsync();
+                    socket.Abort();
+                    return;
                 }
             }
         }
@@ -276,19 +292,14 @@ public static partial class EventStreamEndpoint
         private async Task SendAsync(ReadOnlyMemory<byte> utf8, CancellationToken ct)
         {
             await _send.WaitAsync(ct);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            deadline.CancelAfter(WriteTimeout);
+            Volatile.Write(ref _writeStartedAt, Stopwatch.GetTimestamp());
             try
             {
-                await socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, deadline.Token);
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                socket.Abort(); // the client stopped reading
-                throw;
+                await socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, ct);
             }
             finally
             {
+                Volatile.Write(ref _writeStartedAt, 0);
                 _send.Release();
             }
         }
