@@ -37,6 +37,47 @@ internal sealed class BatchingStream(Stream inner) : Stream
         }
     }
 
+    /// <summary>
+    /// Appends one unmasked, final text frame (RFC 6455 §5.2) to the batch. Server frames need no mask, so an
+    /// event's shared JSON bytes go in behind a 2–10 byte header without passing through the WebSocket's own
+    /// per-message send path. Only between <see cref="BeginBatch"/> and <see cref="EndBatchAsync"/>.
+    /// </summary>
+    public void AppendTextFrame(ReadOnlySpan<byte> payload)
+    {
+        Span<byte> header = stackalloc byte[10];
+        header[0] = 0x81; // FIN + text
+        int length;
+        if (payload.Length < 126)
+        {
+            header[1] = (byte)payload.Length;
+            length = 2;
+        }
+        else if (payload.Length <= ushort.MaxValue)
+        {
+            header[1] = 126;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)payload.Length);
+            length = 4;
+        }
+        else
+        {
+            header[1] = 127;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(header[2..], (ulong)payload.Length);
+            length = 10;
+        }
+        // Uncontended but for the WebSocket's own pong or ping, which in batch mode is itself a quick append.
+        _gate.Wait();
+        try
+        {
+            if (!_batching) throw new InvalidOperationException("Frames are appended only within a batch.");
+            _batch.Write(header[..length]);
+            _batch.Write(payload);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken);

@@ -150,18 +150,24 @@ public static partial class EventStreamEndpoint
             }
         }
 
-        // Everything queued for this client goes out as one write of consecutive frames (up to 256 at a time).
+        // Everything queued for this client goes out as one write of consecutive frames (up to 256 at a time),
+        // framed here rather than by the WebSocket's SendAsync: _send keeps them apart from its other writes.
         private async Task PumpEventsAsync(CancellationToken ct)
         {
             while (await subscription.WaitToReadAsync(ct))
             {
                 await _send.WaitAsync(ct);
+                // Once a close frame went out (shutdown), no data frame may follow it.
+                if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+                {
+                    _send.Release();
+                    return;
+                }
                 Volatile.Write(ref _writeStartedAt, Stopwatch.GetTimestamp());
                 stream.BeginBatch();
                 try
                 {
-                    for (var n = 0; n < 256 && subscription.TryRead(out var message); n++)
-                        await socket.SendAsync(message.Json, WebSocketMessageType.Text, endOfMessage: true, ct);
+                    for (var n = 0; n < 256 && subscription.TryRead(out var message); n++) stream.AppendTextFrame(message.Json);
                 }
                 finally
                 {
