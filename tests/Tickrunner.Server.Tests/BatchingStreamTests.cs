@@ -37,6 +37,27 @@ public class BatchingStreamTests
     }
 
     [Fact]
+    public async Task No_event_frame_follows_a_close_frame()
+    {
+        var wire = new MemoryStream();
+        var stream = new BatchingStream(wire);
+        using var server = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true });
+        stream.BeginBatch();
+        stream.AppendTextFrame("{\"a\":1}"u8);
+        await server.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "too big", CancellationToken.None); // lands in the batch
+        stream.AppendTextFrame("{\"b\":2}"u8);
+        await stream.EndBatchAsync(CancellationToken.None);
+
+        // The batch's event frames are dropped once the session is closing: the wire holds the close frame alone.
+        Assert.Equal(2 + 2 + "too big".Length, wire.Length);
+        wire.Position = 0;
+        using var client = WebSocket.CreateFromStream(wire, new WebSocketCreationOptions { IsServer = false });
+        var result = await client.ReceiveAsync(new byte[64].AsMemory(), CancellationToken.None);
+        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, client.CloseStatus);
+    }
+
+    [Fact]
     public void Frames_are_appended_only_within_a_batch()
     {
         var stream = new BatchingStream(new MemoryStream());

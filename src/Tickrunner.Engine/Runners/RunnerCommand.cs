@@ -3,6 +3,9 @@ namespace Tickrunner.Engine.Runners;
 /// <summary>A request a runner answers on its own loop, so it reads its state without locks.</summary>
 internal abstract class RunnerCommand
 {
+    /// <summary>Position in the runner's command order; its wake item carries the same number.</summary>
+    public long Number { get; set; }
+
     public abstract void Execute(SymbolRunner runner);
 
     public abstract void Fail(Exception error);

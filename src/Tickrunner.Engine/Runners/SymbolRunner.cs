@@ -31,7 +31,10 @@ public sealed partial class SymbolRunner : IAsyncDisposable
 
         public long ReceivedAt { get; } = receivedAt;
 
-        public static InboxItem Wake => new(default, -1);
+        // A wake item carries the number of the command it was sent for (as a negative arrival time).
+        public static InboxItem Wake(long command) => new(default, -command);
+
+        public long Command => -ReceivedAt;
 
         public bool IsWake => ReceivedAt < 0;
 
@@ -49,6 +52,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private volatile RunnerStatus _status = RunnerStatus.Running;
     private volatile bool _closed, _wakeLost;
+    private long _commandsSent;
     private long _ticks, _executed, _rejected, _errors, _dropped;
     private long _tickTicksTotal, _tickTicksMin = long.MaxValue, _tickTicksMax;
 
@@ -67,7 +71,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             SingleReader = true,
         }, dropped =>
         {
-            if (dropped.IsWake) _wakeLost = true;
+            if (dropped.IsWake) RequeueWake(dropped.Command);
             else Interlocked.Increment(ref _dropped);
         });
         if (restore is not null)
@@ -136,16 +140,23 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     private Task<T> Send<T>(Func<SymbolRunner, T> execute, CancellationToken cancellationToken)
     {
         var command = new RunnerCommand<T>(execute);
-        _commands.Enqueue(command);
+        long number;
+        lock (_commands)
+        {
+            // Numbered in queue order: a wake item runs the commands up to its own number.
+            number = ++_commandsSent;
+            command.Number = number;
+            _commands.Enqueue(command);
+        }
         // The wake item makes the loop look at the queue; a full inbox drops a bar for it, as for any newer item.
-        _inbox.Writer.TryWrite(InboxItem.Wake);
+        _inbox.Writer.TryWrite(InboxItem.Wake(number));
         if (_closed) FailPendingCommands(); // the loop is gone: nobody else will answer
         return command.Reply.WaitAsync(cancellationToken);
     }
 
-    // Each wake item runs one command, so a command sees every bar queued before it (running every queued
-    // command at the first wake, or whenever the inbox looked empty, let a command overtake bars queued just
-    // before it). Only when an overflowing inbox dropped a wake item do all waiting commands run at once.
+    // A wake item runs the commands numbered up to its own, so a command sees every bar queued before it
+    // (running every queued command at the first wake, or whenever the inbox looked empty, let a command
+    // overtake bars queued just before it). A wake item dropped by a full inbox is queued again.
     private async Task RunAsync()
     {
         var reader = _inbox.Reader;
@@ -166,26 +177,26 @@ public sealed partial class SymbolRunner : IAsyncDisposable
                     if (_wakeLost)
                     {
                         _wakeLost = false;
-                        RunCommands();
+                        RunCommands(long.MaxValue);
                     }
                     else if (item.IsWake)
                     {
-                        // One command per wake item: a command queued after this wake (while this loop was busy)
-                        // must wait for the bars queued before its own wake.
-                        RunCommands(1);
+                        // Only the commands up to this wake's own: a command queued after it (while this loop was
+                        // busy) must wait for the bars queued before its own wake.
+                        RunCommands(item.Command);
                     }
                     if (!item.IsWake && _status == RunnerStatus.Running) ProcessTickSafely(item.Bar(Symbol), item.ReceivedAt);
                 }
                 if (_wakeLost)
                 {
                     _wakeLost = false;
-                    RunCommands();
+                    RunCommands(long.MaxValue);
                 }
             }
         }
         finally
         {
-            RunCommands();
+            RunCommands(long.MaxValue);
         }
     }
 
@@ -204,9 +215,33 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         }
     }
 
-    private void RunCommands(int max = int.MaxValue)
+    // Only this loop dequeues, so a peeked command is the one dequeued.
+    private void RunCommands(long upTo)
     {
-        for (var i = 0; i < max && _commands.TryDequeue(out var command); i++) command.Execute(this);
+        while (_commands.TryPeek(out var command) && command.Number <= upTo && _commands.TryDequeue(out command)) command.Execute(this);
+    }
+
+    [ThreadStatic] private static bool t_requeueing;
+
+    // A full inbox dropped a wake item: queue it again at the tail (its command then still sees every bar queued
+    // before it). Re-queuing can drop another wake item; then, instead of recursing, the loop is told to run
+    // every waiting command. The re-queued item also wakes a loop that drained the inbox before this ran.
+    private void RequeueWake(long command)
+    {
+        if (t_requeueing)
+        {
+            _wakeLost = true;
+            return;
+        }
+        t_requeueing = true;
+        try
+        {
+            if (!_inbox.Writer.TryWrite(InboxItem.Wake(command))) _wakeLost = true;
+        }
+        finally
+        {
+            t_requeueing = false;
+        }
     }
 
     private RunnerStatus Announce(string reason)

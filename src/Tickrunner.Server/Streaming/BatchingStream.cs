@@ -11,11 +11,18 @@ namespace Tickrunner.Server.Streaming;
 /// </remarks>
 internal sealed class BatchingStream(Stream inner) : Stream
 {
+    // What the WebSocket itself writes during a batch (pings, pongs, close frames, replies), under the gate.
     private readonly MemoryStream _batch = new();
+    // The event frames of the batch; only the batch's owner appends them, without the gate, so a write of the
+    // WebSocket's stuck behind a client that stopped reading can never block it (EndBatchAsync waits
+    // for the gate with a token, and the session's write watchdog cancels that).
+    private readonly MemoryStream _frames = new();
     // The WebSocket's own keep-alive pings, pongs and close frames may be written while a batch is flushed:
     // every write to the connection and to the batch goes through this gate.
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile bool _batching;
+    // Set when a close frame has been written (by whoever): no data frame may follow it (RFC 6455 §5.5.1).
+    private bool _closeWritten;
 
     public void BeginBatch() => _batching = true;
 
@@ -26,6 +33,7 @@ internal sealed class BatchingStream(Stream inner) : Stream
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            if (!_closeWritten) _batch.Write(_frames.GetBuffer().AsSpan(0, (int)_frames.Length));
             if (_batch.Length == 0) return;
             await inner.WriteAsync(_batch.GetBuffer().AsMemory(0, (int)_batch.Length), cancellationToken);
             await inner.FlushAsync(cancellationToken);
@@ -33,6 +41,7 @@ internal sealed class BatchingStream(Stream inner) : Stream
         finally
         {
             _batch.SetLength(0);
+            _frames.SetLength(0);
             _gate.Release();
         }
     }
@@ -40,7 +49,8 @@ internal sealed class BatchingStream(Stream inner) : Stream
     /// <summary>
     /// Appends one unmasked, final text frame (RFC 6455 §5.2) to the batch. Server frames need no mask, so an
     /// event's shared JSON bytes go in behind a 2–10 byte header without passing through the WebSocket's own
-    /// per-message send path. Only between <see cref="BeginBatch"/> and <see cref="EndBatchAsync"/>.
+    /// per-message send path. Only between <see cref="BeginBatch"/> and <see cref="EndBatchAsync"/>, by the
+    /// batch's owner; dropped if a close frame has been written by then.
     /// </summary>
     public void AppendTextFrame(ReadOnlySpan<byte> payload)
     {
@@ -64,18 +74,9 @@ internal sealed class BatchingStream(Stream inner) : Stream
             System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(header[2..], (ulong)payload.Length);
             length = 10;
         }
-        // Uncontended but for the WebSocket's own pong or ping, which in batch mode is itself a quick append.
-        _gate.Wait();
-        try
-        {
-            if (!_batching) throw new InvalidOperationException("Frames are appended only within a batch.");
-            _batch.Write(header[..length]);
-            _batch.Write(payload);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        if (!_batching) throw new InvalidOperationException("Frames are appended only within a batch.");
+        _frames.Write(header[..length]);
+        _frames.Write(payload);
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
@@ -83,6 +84,8 @@ internal sealed class BatchingStream(Stream inner) : Stream
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            // The WebSocket writes each frame in one call, so a write starting with FIN + close is a close frame.
+            if (!buffer.IsEmpty && buffer.Span[0] == 0x88) _closeWritten = true;
             if (_batching) _batch.Write(buffer.Span);
             else await inner.WriteAsync(buffer, cancellationToken);
         }

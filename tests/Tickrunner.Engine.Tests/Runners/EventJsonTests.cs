@@ -116,7 +116,11 @@ public class JsonNumberTests
                 ? Math.Round(rng.NextDouble() * Math.Pow(10, rng.Next(0, 9)), rng.Next(0, 9))
                 : (rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-12, 14));
             var e = Tickrunner.Engine.Events.RunnerEvent.PositionUpdated("r", "X", value, -value, 0);
-            var json = System.Text.Json.JsonDocument.Parse(Tickrunner.Engine.Events.EventJson.Serialize(e, 1));
+            var bytes = Tickrunner.Engine.Events.EventJson.Serialize(e, 1);
+            var text = System.Text.Encoding.ASCII.GetString(bytes);
+            var price = text[(text.IndexOf("\"current_price\":", StringComparison.Ordinal) + 16)..text.IndexOf(",\"unrealized_pnl", StringComparison.Ordinal)];
+            Assert.False(price.Contains('.') && !price.Contains('E') && price.EndsWith('0'), $"{price}: trailing zeros"); // the shortest plain form
+            var json = System.Text.Json.JsonDocument.Parse(bytes);
             var payload = json.RootElement.GetProperty("PositionUpdated");
             Assert.Equal(value, payload.GetProperty("current_price").GetDouble());
             Assert.Equal(-value, payload.GetProperty("unrealized_pnl").GetDouble());

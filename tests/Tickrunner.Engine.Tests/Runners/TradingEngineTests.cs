@@ -98,6 +98,22 @@ public class TradingEngineTests
     }
 
     [Fact]
+    public async Task A_command_whose_wake_item_a_full_inbox_dropped_is_still_answered_after_the_bars_before_it()
+    {
+        await using var engine = NewEngine(null, Strategies, new EngineOptions { InboxCapacity = 4 });
+        var runner = engine.AddRunner(Definition("slow", "S", "slow"));
+        for (var t = 0; t < 4; t++) engine.Publish(Bar("S", t, 100));
+        var snapshot = runner.GetSnapshotAsync();
+        // Its wake item is pushed out of the 4-item inbox by these bars, re-queued, pushed out again, ...
+        for (var t = 4; t < 40; t++) engine.Publish(Bar("S", t, 100));
+        var answered = await snapshot.WaitAsync(TimeSpan.FromSeconds(20));
+        var after = await runner.GetSnapshotAsync();
+        Assert.True(answered.Stats.TicksDropped > 0, "the inbox overflowed");
+        Assert.Equal(40, after.Stats.TicksProcessed + after.Stats.TicksDropped);
+        Assert.True(answered.Stats.TicksProcessed + answered.Stats.TicksDropped >= 4, "the answer saw the bars queued before it");
+    }
+
+    [Fact]
     public async Task A_slow_runner_drops_its_own_oldest_bars_and_never_blocks_the_others()
     {
         await using var engine = NewEngine(null, Strategies, new EngineOptions { InboxCapacity = 8 });
