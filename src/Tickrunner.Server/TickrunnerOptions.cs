@@ -126,6 +126,9 @@ public sealed class EngineSettings
     /// <summary>Bars a runner processes in a row before the runners waiting for a thread go first.</summary>
     public int BatchSize { get; set; } = 64;
 
+    /// <summary>Threads the runners run on (0: one per core); the rest of the server uses the thread pool.</summary>
+    public int RunnerThreads { get; set; }
+
     /// <summary>Recent events kept for <c>since</c> replays.</summary>
     public int EventHistorySize { get; set; } = 50_000;
 

@@ -15,6 +15,9 @@ public sealed class EngineOptions
     /// </summary>
     public int BatchSize { get; set; } = 64;
 
+    /// <summary>Threads the runners' loops run on (0: one per core).</summary>
+    public int RunnerThreads { get; set; }
+
     /// <summary>Transitions included in a snapshot.</summary>
     public int SnapshotTransitions { get; set; } = 20;
 

@@ -47,7 +47,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     private readonly IEventSink? _events;
     private readonly ILogger _logger;
     private readonly EngineOptions _options;
-    private readonly BoundedHistory<Position> _trades;
+    private readonly BoundedHistory<ClosedPositionRecord> _trades;
     private readonly long _startedAt = Stopwatch.GetTimestamp();
     private Task _loop = Task.CompletedTask;
     private volatile RunnerStatus _status = RunnerStatus.Running;
@@ -64,7 +64,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         _options = options;
         _logger = logger;
         _processor = new TickProcessor(strategy, definition.WindowSize);
-        _trades = new BoundedHistory<Position>(options.TradeHistorySize);
+        _trades = new BoundedHistory<ClosedPositionRecord>(options.TradeHistorySize);
         _inbox = Channel.CreateBounded<InboxItem>(new BoundedChannelOptions(options.InboxCapacity)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
@@ -101,7 +101,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     /// <summary>Bars waiting in the inbox.</summary>
     public int InboxCount => _inbox.Reader.Count;
 
-    internal void Start() => _loop = Task.Run(RunAsync);
+    internal void Start(RunnerThreads threads) => _loop = threads.Run(RunAsync);
 
     /// <summary>Queues a bar; never waits. False when the runner is stopped.</summary>
     public bool Offer(in MarketData bar)
@@ -123,7 +123,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
 
     /// <summary>The newest <paramref name="count"/> closed trades, oldest first.</summary>
     public Task<Position[]> GetTradesAsync(int count = int.MaxValue, CancellationToken cancellationToken = default) =>
-        Send(r => r._trades.ToArray(count), cancellationToken);
+        Send(r => Array.ConvertAll(r._trades.ToArray(count), t => t.ToPosition()), cancellationToken);
 
     /// <summary>Skips ticks (not stored) until resumed. No effect on a stopped runner.</summary>
     public Task<RunnerStatus> PauseAsync(CancellationToken cancellationToken = default) =>
@@ -162,7 +162,8 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         var reader = _inbox.Reader;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            // No ConfigureAwait(false): the loop resumes on the engine's runner threads, whose context it runs in.
+            while (await reader.WaitToReadAsync())
             {
                 var batch = 0;
                 while (reader.TryRead(out var item))
@@ -320,7 +321,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         if (step.Transition is { } transition) sink?.Emit(RunnerEvent.StateTransition(Id, Symbol, transition, receivedAt));
         if (step.Closed is { } closed)
         {
-            _trades.Add(closed);
+            _trades.Add(new ClosedPositionRecord(closed));
             var reason = step.Transition?.Reason ?? "closed";
             if (Definition.Config.LogPositions) LogClosed(Id, closed.ExitPrice ?? 0, closed.RealizedPnl ?? 0, reason);
             sink?.Emit(RunnerEvent.PositionClosed(Id, Symbol, closed, reason, receivedAt));

@@ -22,6 +22,7 @@ public sealed class TradingEngine : IAsyncDisposable
     private readonly Func<RunnerDefinition, Action<string>, LuaStrategy> _loadStrategy;
     private readonly IEventSink? _events;
     private readonly EngineOptions _options;
+    private readonly RunnerThreads _threads;
     private readonly ILoggerFactory _loggers;
     private readonly ConcurrentDictionary<string, SymbolRunner> _runners = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -41,6 +42,8 @@ public sealed class TradingEngine : IAsyncDisposable
         _options = options ?? new EngineOptions();
         if (_options.InboxCapacity < 1) throw new ArgumentOutOfRangeException(nameof(options), "InboxCapacity must be at least 1.");
         if (_options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "BatchSize must be at least 1.");
+        if (_options.RunnerThreads < 0) throw new ArgumentOutOfRangeException(nameof(options), "RunnerThreads must not be negative.");
+        _threads = new RunnerThreads(_options.RunnerThreads > 0 ? _options.RunnerThreads : Environment.ProcessorCount);
         _loggers = loggers ?? NullLoggerFactory.Instance;
     }
 
@@ -105,7 +108,7 @@ public sealed class TradingEngine : IAsyncDisposable
             }
             RebuildRoutes();
             if (runner.Status != RunnerStatus.Stopped) _events?.Emit(RunnerEvent.RunnerStarted(runner.Id, runner.Symbol));
-            runner.Start();
+            runner.Start(_threads);
         }
         return runner;
     }
@@ -227,5 +230,6 @@ public sealed class TradingEngine : IAsyncDisposable
         }
         foreach (var runner in runners) await runner.StopAsync("engine shutdown").ConfigureAwait(false);
         foreach (var runner in runners) await runner.DisposeAsync().ConfigureAwait(false);
+        _threads.Dispose();
     }
 }

@@ -23,7 +23,7 @@ public sealed class TickrunnerRuntime : IAsyncDisposable
             MemoryLimitBytes = Options.Sandbox.MemoryLimitMb * 1024L * 1024,
         });
         Hub = new EventHub(new EventHubOptions { HistorySize = Options.Engine.EventHistorySize, SubscriberQueueSize = Options.WebSockets.QueueSize });
-        Engine = new TradingEngine(Catalog, Hub, new EngineOptions { InboxCapacity = Options.Engine.InboxCapacity, BatchSize = Options.Engine.BatchSize }, loggers);
+        Engine = new TradingEngine(Catalog, Hub, new EngineOptions { InboxCapacity = Options.Engine.InboxCapacity, BatchSize = Options.Engine.BatchSize, RunnerThreads = Options.Engine.RunnerThreads }, loggers);
         Feed = FeedFactory.Create(Options.Feed, loggers);
     }
 

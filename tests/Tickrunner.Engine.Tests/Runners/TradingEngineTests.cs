@@ -113,6 +113,23 @@ public class TradingEngineTests
         Assert.True(answered.Stats.TicksProcessed + answered.Stats.TicksDropped >= 4, "the answer saw the bars queued before it");
     }
 
+    [Theory]
+    [InlineData(4, true)]
+    [InlineData(int.MaxValue, false)] // the same scenario without turns: the light runner waits
+    public async Task A_runner_that_always_has_work_takes_turns_with_the_others(int batchSize, bool lightServedFirst)
+    {
+        // One runner thread, two busy runners (a few ms per tick) with full inboxes, then a light runner.
+        await using var engine = NewEngine(null, Strategies, new EngineOptions { RunnerThreads = 1, BatchSize = batchSize });
+        var busy = new[] { engine.AddRunner(Definition("busy1", "B1", "slow")), engine.AddRunner(Definition("busy2", "B2", "slow")) };
+        var light = engine.AddRunner(Definition("light", "L", "counting"));
+        for (var i = 0; i < 40; i++)
+            foreach (var runner in busy) engine.Publish(Bar(runner.Symbol, i, 100));
+        engine.Publish(Bar("L", 0, 100));
+        var lightDone = await light.GetSnapshotAsync();
+        Assert.Equal(1, lightDone.Stats.TicksProcessed);
+        Assert.Equal(lightServedFirst, busy.All(runner => runner.InboxCount > 0));
+    }
+
     [Fact]
     public async Task A_slow_runner_drops_its_own_oldest_bars_and_never_blocks_the_others()
     {
