@@ -176,9 +176,11 @@ internal sealed class Harness : IAsyncDisposable
             }
             try
             {
-                while (!stop.IsCancellationRequested && await client.ReadAsync(OnText, stop.Token)) { }
+                // No token on the reads (each pending read would register with the one shared source): the
+                // clients are disposed to end them.
+                while (!stop.IsCancellationRequested && await client.ReadAsync(OnText, CancellationToken.None)) { }
             }
-            catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or IOException)
+            catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
             {
             }
         })).ToArray();
@@ -193,8 +195,8 @@ internal sealed class Harness : IAsyncDisposable
         var events = runtime.Hub.LastSeq - startSeq;
         for (var wait = 0; wait < 200 && recorder.Pending > 0; wait++) await Task.Delay(10); // the recorder catches up
         await stop.CancelAsync();
-        await Task.WhenAll(readers);
         foreach (var client in clientsList) client.Dispose();
+        await Task.WhenAll(readers);
         await recording;
 
         for (var i = 0; i < clients; i++)

@@ -51,7 +51,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     private readonly long _startedAt = Stopwatch.GetTimestamp();
     private Task _loop = Task.CompletedTask;
     private volatile RunnerStatus _status = RunnerStatus.Running;
-    private volatile bool _closed, _wakeLost;
+    private volatile bool _closed, _wakeLost, _loopEnded;
     private long _commandsSent;
     private long _ticks, _executed, _rejected, _errors, _dropped;
     private long _tickTicksTotal, _tickTicksMin = long.MaxValue, _tickTicksMax;
@@ -122,8 +122,12 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     }
 
     /// <summary>The newest <paramref name="count"/> closed trades, oldest first.</summary>
-    public Task<Position[]> GetTradesAsync(int count = int.MaxValue, CancellationToken cancellationToken = default) =>
-        Send(r => Array.ConvertAll(r._trades.ToArray(count), t => t.ToPosition()), cancellationToken);
+    public async Task<Position[]> GetTradesAsync(int count = int.MaxValue, CancellationToken cancellationToken = default)
+    {
+        // Copied on the loop, turned into objects off it.
+        var records = await Send(r => r._trades.ToArray(count), cancellationToken).ConfigureAwait(false);
+        return Array.ConvertAll(records, t => t.ToPosition());
+    }
 
     /// <summary>Skips ticks (not stored) until resumed. No effect on a stopped runner.</summary>
     public Task<RunnerStatus> PauseAsync(CancellationToken cancellationToken = default) =>
@@ -150,7 +154,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         }
         // The wake item makes the loop look at the queue; a full inbox drops a bar for it, as for any newer item.
         _inbox.Writer.TryWrite(InboxItem.Wake(number));
-        if (_closed) FailPendingCommands(); // the loop is gone: nobody else will answer
+        if (_closed || _loopEnded) FailPendingCommands(); // the loop is gone: nobody else will answer
         return command.Reply.WaitAsync(cancellationToken);
     }
 
@@ -198,6 +202,9 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         finally
         {
             RunCommands(long.MaxValue);
+            // Ended, also by a fault: a command sent from now on is failed by its sender, one sent just before by this.
+            _loopEnded = true;
+            FailPendingCommands();
         }
     }
 

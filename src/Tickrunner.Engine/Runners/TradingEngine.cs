@@ -23,6 +23,9 @@ public sealed class TradingEngine : IAsyncDisposable
     private readonly IEventSink? _events;
     private readonly EngineOptions _options;
     private readonly RunnerThreads _threads;
+
+    /// <summary>The threads the runners run on (tests hold them to line up work deterministically).</summary>
+    internal RunnerThreads Threads => _threads;
     private readonly ILoggerFactory _loggers;
     private readonly ConcurrentDictionary<string, SymbolRunner> _runners = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -228,8 +231,14 @@ public sealed class TradingEngine : IAsyncDisposable
             _runners.Clear();
             RebuildRoutes();
         }
-        foreach (var runner in runners) await runner.StopAsync("engine shutdown").ConfigureAwait(false);
-        foreach (var runner in runners) await runner.DisposeAsync().ConfigureAwait(false);
-        _threads.Dispose();
+        try
+        {
+            foreach (var runner in runners) await runner.StopAsync("engine shutdown").ConfigureAwait(false);
+            foreach (var runner in runners) await runner.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _threads.Dispose();
+        }
     }
 }

@@ -23,8 +23,8 @@ public sealed class TickrunnerRuntime : IAsyncDisposable
             MemoryLimitBytes = Options.Sandbox.MemoryLimitMb * 1024L * 1024,
         });
         Hub = new EventHub(new EventHubOptions { HistorySize = Options.Engine.EventHistorySize, SubscriberQueueSize = Options.WebSockets.QueueSize });
+        Feed = FeedFactory.Create(Options.Feed, loggers); // first: a bad feed setting then leaves no runner threads behind
         Engine = new TradingEngine(Catalog, Hub, new EngineOptions { InboxCapacity = Options.Engine.InboxCapacity, BatchSize = Options.Engine.BatchSize, RunnerThreads = Options.Engine.RunnerThreads }, loggers);
-        Feed = FeedFactory.Create(Options.Feed, loggers);
     }
 
     // A relative path is tried against the working directory first, then next to the server binary, where the

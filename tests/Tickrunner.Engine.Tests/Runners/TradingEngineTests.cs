@@ -118,16 +118,28 @@ public class TradingEngineTests
     [InlineData(int.MaxValue, false)] // the same scenario without turns: the light runner waits
     public async Task A_runner_that_always_has_work_takes_turns_with_the_others(int batchSize, bool lightServedFirst)
     {
-        // One runner thread, two busy runners (a few ms per tick) with full inboxes, then a light runner.
+        // One runner thread, held while two busy runners (a few ms per tick) get full inboxes and then a light
+        // runner gets one bar, so the order of work on that thread does not depend on timing.
         await using var engine = NewEngine(null, Strategies, new EngineOptions { RunnerThreads = 1, BatchSize = batchSize });
         var busy = new[] { engine.AddRunner(Definition("busy1", "B1", "slow")), engine.AddRunner(Definition("busy2", "B2", "slow")) };
         var light = engine.AddRunner(Definition("light", "L", "counting"));
+        await light.GetSnapshotAsync(); // every loop has started
+        using var held = new ManualResetEventSlim();
+        using var hold = new ManualResetEventSlim();
+        engine.Threads.Post(_ =>
+        {
+            held.Set();
+            hold.Wait();
+        }, null);
+        held.Wait(); // the thread is ours: every loop is back to waiting for bars
         for (var i = 0; i < 40; i++)
             foreach (var runner in busy) engine.Publish(Bar(runner.Symbol, i, 100));
         engine.Publish(Bar("L", 0, 100));
-        var lightDone = await light.GetSnapshotAsync();
+        var snapshot = light.GetSnapshotAsync();
+        hold.Set();
+        var lightDone = await snapshot;
         Assert.Equal(1, lightDone.Stats.TicksProcessed);
-        Assert.Equal(lightServedFirst, busy.All(runner => runner.InboxCount > 0));
+        Assert.True(lightServedFirst == busy.All(runner => runner.InboxCount > 0), $"inboxes {string.Join(",", busy.Select(r => r.InboxCount))}");
     }
 
     [Fact]
@@ -178,7 +190,7 @@ public class TradingEngineTests
     public async Task Runs_from_a_feed_and_shuts_down_gracefully()
     {
         var sink = new CollectingSink();
-        var engine = NewEngine(sink, Strategies);
+        await using var engine = NewEngine(sink, Strategies);
         engine.AddRunner(Definition("a", "BTCUSDT", "counting"));
         engine.AddRunner(Definition("b", "ETHUSDT", "counting"));
         var feed = new SimulatedFeed(new SimulatedFeedOptions { TickInterval = TimeSpan.Zero, MaxBarsPerSymbol = 300, StartTimestamp = 0 });
