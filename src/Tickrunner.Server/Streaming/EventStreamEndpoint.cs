@@ -114,6 +114,7 @@ public static partial class EventStreamEndpoint
             finally
             {
                 await done.CancelAsync();
+                subscription.Dispose(); // ends the sender's wait (it waits without a token)
                 await Task.WhenAll(Quietly(pump), Quietly(heartbeat), Quietly(watchdog));
                 if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
                 {
@@ -154,7 +155,9 @@ public static partial class EventStreamEndpoint
         // framed here rather than by the WebSocket's SendAsync: _send keeps them apart from its other writes.
         private async Task PumpEventsAsync(CancellationToken ct)
         {
-            while (await subscription.WaitToReadAsync(ct))
+            // No token on the wait: registering one on every wait (a hundred times per burst of events at 100
+            // clients) cost more than ending the wait by completing the subscription when the session ends.
+            while (await subscription.WaitToReadAsync())
             {
                 await _send.WaitAsync(ct);
                 // Once a close frame went out (shutdown), no data frame may follow it.
