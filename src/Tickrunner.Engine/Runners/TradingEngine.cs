@@ -23,6 +23,7 @@ public sealed class TradingEngine : IAsyncDisposable
     private readonly IEventSink? _events;
     private readonly EngineOptions _options;
     private readonly RunnerThreads _threads;
+    private bool _shuttingDown; // under _gate
 
     /// <summary>The threads the runners run on (tests hold them to line up work deterministically).</summary>
     internal RunnerThreads Threads => _threads;
@@ -85,6 +86,7 @@ public sealed class TradingEngine : IAsyncDisposable
     /// <exception cref="DuplicateRunnerException">The id is taken.</exception>
     /// <exception cref="StrategyNotFoundException">No such strategy.</exception>
     /// <exception cref="StrategyLoadException">The strategy does not load.</exception>
+    /// <exception cref="ObjectDisposedException">The engine is shutting down.</exception>
     public SymbolRunner AddRunner(RunnerDefinition definition, RunnerRestore? restore = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -104,6 +106,12 @@ public sealed class TradingEngine : IAsyncDisposable
         }
         lock (_gate)
         {
+            if (_shuttingDown)
+            {
+                // A runner added now would never be stopped, and its loop would outlive the engine's threads.
+                strategy.Dispose();
+                throw new ObjectDisposedException(nameof(TradingEngine), "The engine is shutting down.");
+            }
             if (!_runners.TryAdd(definition.RunnerId, runner))
             {
                 strategy.Dispose();
@@ -227,6 +235,7 @@ public sealed class TradingEngine : IAsyncDisposable
         List<SymbolRunner> runners;
         lock (_gate)
         {
+            _shuttingDown = true;
             runners = _runners.Values.ToList();
             _runners.Clear();
             RebuildRoutes();

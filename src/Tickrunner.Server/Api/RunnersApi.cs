@@ -76,11 +76,12 @@ public static class RunnersApi
         {
             runner = runtime.Engine.AddRunner(definition);
         }
-        catch (Exception e) when (e is DuplicateRunnerException or StrategyLoadException or StrategyNotFoundException)
+        catch (Exception e) when (e is DuplicateRunnerException or StrategyLoadException or StrategyNotFoundException or ObjectDisposedException)
         {
             runtime.Runners.Delete(definition.RunnerId); // nothing half-made survives
             return e switch
             {
+                ObjectDisposedException => Problems.Unavailable("The server is shutting down; create the runner again once it is back."),
                 StrategyLoadException load => Problems.InvalidStrategy(definition.StrategyName, load.Diagnostics),
                 StrategyNotFoundException => Problems.Invalid(new Dictionary<string, string> { ["strategy_name"] = e.Message }),
                 _ => Problems.Conflict(e.Message),

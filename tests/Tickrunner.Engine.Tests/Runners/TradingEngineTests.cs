@@ -187,6 +187,16 @@ public class TradingEngineTests
     }
 
     [Fact]
+    public async Task No_runner_can_be_added_once_the_engine_is_shutting_down()
+    {
+        var engine = NewEngine(null, Strategies);
+        engine.AddRunner(Definition("a", "S", "counting"));
+        await engine.DisposeAsync();
+        Assert.Throws<ObjectDisposedException>(() => engine.AddRunner(Definition("b", "S", "counting")));
+        Assert.Empty(engine.RunnerIds);
+    }
+
+    [Fact]
     public async Task Runs_from_a_feed_and_shuts_down_gracefully()
     {
         var sink = new CollectingSink();
