@@ -141,6 +141,7 @@ internal static class EngineThroughputHarness
         else Thread.Sleep(1);
     }
 
+    // One bar of symbol s. Back-pressure for the measurement only: wait while the symbol's first runner is half full.
     private static void PublishOne(TradingEngine engine, SimulatedSeries[] series, SymbolRunner[][] lanes, int s)
     {
         var lane = lanes[s];
@@ -148,15 +149,10 @@ internal static class EngineThroughputHarness
         engine.Publish(series[s].Next());
     }
 
+    // One bar of every symbol.
     private static void Publish(TradingEngine engine, SimulatedSeries[] series, SymbolRunner[][] lanes)
     {
-        for (var s = 0; s < series.Length; s++)
-        {
-            // Back-pressure for the measurement only: wait while the first runner of the symbol is half full.
-            var lane = lanes[s];
-            while (lane.Length > 0 && lane[0].InboxCount > 2048) Thread.Yield();
-            engine.Publish(series[s].Next());
-        }
+        for (var s = 0; s < series.Length; s++) PublishOne(engine, series, lanes, s);
     }
 
     private static async Task Barrier(TradingEngine engine) => await engine.GetAllSnapshotsAsync();

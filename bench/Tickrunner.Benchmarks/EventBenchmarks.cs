@@ -5,7 +5,7 @@ using Tickrunner.Engine.Trading;
 
 namespace Tickrunner.Benchmarks;
 
-/// <summary>Emitting an event on the hot path (into the hub's ingress) and serializing one.</summary>
+/// <summary>Emitting an event on the hot path (publishing it into the hub) and serializing one.</summary>
 /// <remarks>
 /// Emission is the whole of publication on a hub with no subscribers: numbering, the history, the latency
 /// histogram. Serialization happens only for subscribers, on first use, and is measured separately below.

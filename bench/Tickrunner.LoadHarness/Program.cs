@@ -171,7 +171,7 @@ internal sealed class Harness : IAsyncDisposable
                 // The recorder may not have seen this seq yet: then it is resolved after the run, so a client never
                 // waits (or spins) for the recorder and takes no CPU from the server.
                 var arrived = Volatile.Read(ref arrivals[seq]);
-                if (arrived != 0) mine.Add((now - arrived) * 1000.0 / Stopwatch.Frequency);
+                if (arrived != 0) mine.Add(Milliseconds(now - arrived));
                 else unresolved[index].Add((seq, now));
             }
             try
@@ -201,11 +201,13 @@ internal sealed class Harness : IAsyncDisposable
 
         for (var i = 0; i < clients; i++)
             foreach (var (seq, receivedAt) in unresolved[i])
-                if (arrivals[seq] != 0) latencies[i].Add((receivedAt - arrivals[seq]) * 1000.0 / Stopwatch.Frequency);
+                if (arrivals[seq] != 0) latencies[i].Add(Milliseconds(receivedAt - arrivals[seq]));
         var all = latencies.Where(l => l is not null).SelectMany(l => l).ToList();
         all.Sort();
         return new StreamResult(events / elapsed, counts.Sum() / elapsed, dropped, At(all, 0.50), At(all, 0.99), At(all, 0.999), all.Count > 0 ? all[^1] : double.NaN);
     }
+
+    private static double Milliseconds(long stopwatchTicks) => stopwatchTicks * 1000.0 / Stopwatch.Frequency;
 
     private static long ReadNumber(ReadOnlySpan<byte> json, ReadOnlySpan<byte> key)
     {

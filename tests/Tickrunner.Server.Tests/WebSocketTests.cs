@@ -17,19 +17,22 @@ public sealed class WebSocketTests : IAsyncLifetime
             ["Tickrunner:WebSockets:HeartbeatSeconds"] = "1",
             ["Tickrunner:WebSockets:MaxConnections"] = "150",
             ["Tickrunner:WebSockets:QueueSize"] = "64",
-        }, configure: builder => builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
-        {
-            // Accepted sockets inherit a fixed send buffer from the listener (which also stops Linux growing it
-            // to megabytes), so a client that stops reading blocks the server's writes within a few kilobytes.
-            var listener = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-            listener.SendBufferSize = 16 * 1024;
-            return listener;
-        }));
+        }, configure: SmallSendBuffers);
         await _server.CreateRunnerAsync("btc", "BTCUSDT");
         await _server.CreateRunnerAsync("eth", "ETHUSDT", "rsi_mean_reversion");
     }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    // Accepted sockets inherit a fixed send buffer from the listener (which also stops Linux growing it to
+    // megabytes), so a client that stops reading blocks the server's writes within a few kilobytes.
+    private static void SmallSendBuffers(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder) =>
+        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
+        {
+            var listener = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+            listener.SendBufferSize = 16 * 1024;
+            return listener;
+        });
 
     [Fact]
     public async Task Events_arrive_one_per_frame_in_the_seed_format()
@@ -170,12 +173,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         {
             ["Tickrunner:WebSockets:WriteTimeoutSeconds"] = "2",
             ["Tickrunner:WebSockets:QueueSize"] = "64",
-        }, configure: builder => builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
-        {
-            var listener = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-            listener.SendBufferSize = 16 * 1024;
-            return listener;
-        }));
+        }, configure: SmallSendBuffers);
         for (var i = 0; i < 12; i++) await server.CreateRunnerAsync($"r{i}", i % 2 == 0 ? "SOLUSDT" : "BNBUSDT");
         using var reader = await server.ConnectAsync("type=TickReceived");
         using var stopReading = new CancellationTokenSource();

@@ -10,7 +10,7 @@ public sealed class EngineOptions
     public int InboxCapacity { get; set; } = 1024;
 
     /// <summary>
-    /// Bars a runner processes in a row before it lets the runners queued behind it on the thread pool go
+    /// Bars a runner processes in a row before it lets the runners queued behind it for a runner thread go
     /// first. Without it a runner that always has work would keep its thread and starve the others.
     /// </summary>
     public int BatchSize { get; set; } = 64;

@@ -22,11 +22,7 @@ public sealed class TradingEngine : IAsyncDisposable
     private readonly Func<RunnerDefinition, Action<string>, LuaStrategy> _loadStrategy;
     private readonly IEventSink? _events;
     private readonly EngineOptions _options;
-    private readonly RunnerThreads _threads;
     private bool _shuttingDown; // under _gate
-
-    /// <summary>The threads the runners run on (tests hold them to line up work deterministically).</summary>
-    internal RunnerThreads Threads => _threads;
     private readonly ILoggerFactory _loggers;
     private readonly ConcurrentDictionary<string, SymbolRunner> _runners = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -47,7 +43,7 @@ public sealed class TradingEngine : IAsyncDisposable
         if (_options.InboxCapacity < 1) throw new ArgumentOutOfRangeException(nameof(options), "InboxCapacity must be at least 1.");
         if (_options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "BatchSize must be at least 1.");
         if (_options.RunnerThreads < 0) throw new ArgumentOutOfRangeException(nameof(options), "RunnerThreads must not be negative.");
-        _threads = new RunnerThreads(_options.RunnerThreads > 0 ? _options.RunnerThreads : Environment.ProcessorCount);
+        Threads = new RunnerThreads(_options.RunnerThreads > 0 ? _options.RunnerThreads : Environment.ProcessorCount);
         _loggers = loggers ?? NullLoggerFactory.Instance;
     }
 
@@ -56,6 +52,9 @@ public sealed class TradingEngine : IAsyncDisposable
         : this((definition, log) => catalog.Load(definition.StrategyName, log), events, options, loggers)
     {
     }
+
+    /// <summary>The threads the runners run on (tests hold them to line up work deterministically).</summary>
+    internal RunnerThreads Threads { get; }
 
     /// <summary>Ids of every runner.</summary>
     public IReadOnlyList<string> RunnerIds => _runners.Keys.Order(StringComparer.Ordinal).ToList();
@@ -119,7 +118,7 @@ public sealed class TradingEngine : IAsyncDisposable
             }
             RebuildRoutes();
             if (runner.Status != RunnerStatus.Stopped) _events?.Emit(RunnerEvent.RunnerStarted(runner.Id, runner.Symbol));
-            runner.Start(_threads);
+            runner.Start(Threads);
         }
         return runner;
     }
@@ -247,7 +246,7 @@ public sealed class TradingEngine : IAsyncDisposable
         }
         finally
         {
-            _threads.Dispose();
+            Threads.Dispose();
         }
     }
 }

@@ -8,10 +8,10 @@ namespace Tickrunner.Engine.Trading;
 /// </remarks>
 public readonly struct ClosedPositionRecord
 {
-    private readonly double _entryPrice, _quantity, _exitPrice, _stopLoss, _takeProfit;
+    private readonly double _entryPrice, _quantity, _exitPrice;
+    private readonly double? _stopLoss, _takeProfit; // values too: nothing here for the GC to trace
     private readonly long _entryTimestamp, _exitTimestamp;
     private readonly PositionSide _side;
-    private readonly bool _hasStop, _hasTarget;
 
     /// <summary>Copies a closed position.</summary>
     public ClosedPositionRecord(Position closed)
@@ -23,17 +23,14 @@ public readonly struct ClosedPositionRecord
         _entryTimestamp = closed.EntryTimestamp;
         _exitPrice = closed.ExitPrice!.Value;
         _exitTimestamp = closed.ExitTimestamp!.Value;
-        _hasStop = closed.StopLoss.HasValue;
-        _stopLoss = closed.StopLoss.GetValueOrDefault();
-        _hasTarget = closed.TakeProfit.HasValue;
-        _takeProfit = closed.TakeProfit.GetValueOrDefault();
+        _stopLoss = closed.StopLoss;
+        _takeProfit = closed.TakeProfit;
     }
 
     /// <summary>The position again (realized P&amp;L recomputed by the same formula, so it is the same value).</summary>
     public Position ToPosition()
     {
-        var position = new Position(_side, _entryPrice, _quantity, _entryTimestamp,
-            _hasStop ? _stopLoss : null, _hasTarget ? _takeProfit : null);
+        var position = new Position(_side, _entryPrice, _quantity, _entryTimestamp, _stopLoss, _takeProfit);
         position.Close(_exitPrice, _exitTimestamp);
         return position;
     }

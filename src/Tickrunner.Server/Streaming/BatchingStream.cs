@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace Tickrunner.Server.Streaming;
 
 /// <summary>
@@ -54,6 +56,7 @@ internal sealed class BatchingStream(Stream inner) : Stream
     /// </summary>
     public void AppendTextFrame(ReadOnlySpan<byte> payload)
     {
+        if (!_batching) throw new InvalidOperationException("Frames are appended only within a batch.");
         Span<byte> header = stackalloc byte[10];
         header[0] = 0x81; // FIN + text
         int length;
@@ -65,16 +68,15 @@ internal sealed class BatchingStream(Stream inner) : Stream
         else if (payload.Length <= ushort.MaxValue)
         {
             header[1] = 126;
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)payload.Length);
+            BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)payload.Length);
             length = 4;
         }
         else
         {
             header[1] = 127;
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(header[2..], (ulong)payload.Length);
+            BinaryPrimitives.WriteUInt64BigEndian(header[2..], (ulong)payload.Length);
             length = 10;
         }
-        if (!_batching) throw new InvalidOperationException("Frames are appended only within a batch.");
         _frames.Write(header[..length]);
         _frames.Write(payload);
     }

@@ -152,7 +152,8 @@ public static partial class EventStreamEndpoint
         }
 
         // Everything queued for this client goes out as one write of consecutive frames (up to 256 at a time),
-        // framed here rather than by the WebSocket's SendAsync: _send keeps them apart from its other writes.
+        // framed by the batching stream rather than the WebSocket's SendAsync; _send orders batches with the
+        // session's other sends (heartbeats, replies, the shutdown close).
         private async Task PumpEventsAsync(CancellationToken ct)
         {
             // No token on the wait: registering one on every wait (a hundred times per burst of events at 100
