@@ -17,18 +17,37 @@ internal sealed class RunnerThreads : SynchronizationContext, IDisposable
 {
     private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> _work =
         new(new ConcurrentQueue<(SendOrPostCallback, object?)>());
-    private readonly Thread[] _threads;
+    private readonly List<Thread> _threads = [];
+    private int _spares, _retiring;
 
     public RunnerThreads(int count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        _threads = new Thread[count];
-        for (var i = 0; i < count; i++)
-        {
-            _threads[i] = new Thread(Work) { IsBackground = true, Name = $"Tickrunner runner {i + 1}" };
-            _threads[i].Start();
-        }
+        for (var i = 0; i < count; i++) StartThread($"Tickrunner runner {i + 1}");
     }
+
+    /// <summary>Threads started beyond the fixed set and not yet retired.</summary>
+    public int Spares => Volatile.Read(ref _spares);
+
+    private void StartThread(string name)
+    {
+        var thread = new Thread(Work) { IsBackground = true, Name = name };
+        lock (_threads) _threads.Add(thread);
+        thread.Start();
+    }
+
+    /// <summary>
+    /// Starts one more thread while a runner holds one of them for a long time (a slow strategy call), so the
+    /// runners queued behind it are served meanwhile.
+    /// </summary>
+    public void AddSpare()
+    {
+        if (_work.IsAddingCompleted) return;
+        StartThread($"Tickrunner runner (spare {Interlocked.Increment(ref _spares)})");
+    }
+
+    /// <summary>Lets one thread end after its current work item, once the runner that needed a spare is done.</summary>
+    public void RetireSpare() => Interlocked.Increment(ref _retiring);
 
     /// <summary>Queues a continuation of a runner loop.</summary>
     public override void Post(SendOrPostCallback d, object? state)
@@ -69,18 +88,49 @@ internal sealed class RunnerThreads : SynchronizationContext, IDisposable
     private void Work()
     {
         SetSynchronizationContext(this);
-        foreach (var (callback, state) in _work.GetConsumingEnumerable()) callback(state);
+        foreach (var (callback, state) in _work.GetConsumingEnumerable())
+        {
+            callback(state);
+            if (Volatile.Read(ref _retiring) > 0 && TryRetire()) break;
+        }
+        lock (_threads) _threads.Remove(Thread.CurrentThread);
+    }
+
+    // Whichever thread gets here first retires: the thread count is what matters, not which one ends.
+    private bool TryRetire()
+    {
+        int retiring;
+        while ((retiring = Volatile.Read(ref _retiring)) > 0)
+        {
+            if (Interlocked.CompareExchange(ref _retiring, retiring - 1, retiring) == retiring)
+            {
+                Interlocked.Decrement(ref _spares);
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Lets the threads finish what is queued and end.</summary>
     /// <remarks>
     /// May run on one of these threads (an engine's shutdown can resume on the thread its last runner ended
-    /// on): that one is not joined, and the queue is not disposed under it.
+    /// on): that one is not joined, and the queue is not disposed under it. A thread stuck in a strategy call
+    /// that never returns is given up on after ten seconds.
     /// </remarks>
-    public void Dispose()
+    public void Dispose() => Dispose(TimeSpan.FromSeconds(10));
+
+    /// <summary>As <see cref="Dispose()"/>, giving up on threads that have not ended after <paramref name="joinTimeout"/> in all.</summary>
+    public void Dispose(TimeSpan joinTimeout)
     {
         _work.CompleteAdding();
-        foreach (var thread in _threads)
-            if (thread != Thread.CurrentThread) thread.Join();
+        Thread[] threads;
+        lock (_threads) threads = [.. _threads];
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var thread in threads)
+        {
+            if (thread == Thread.CurrentThread) continue;
+            var left = joinTimeout - waited.Elapsed;
+            thread.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        }
     }
 }

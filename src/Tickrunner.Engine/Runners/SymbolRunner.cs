@@ -55,6 +55,8 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     private long _commandsSent;
     private long _ticks, _executed, _rejected, _errors, _dropped;
     private long _tickTicksTotal, _tickTicksMin = long.MaxValue, _tickTicksMax;
+    private long _busySince; // Stopwatch time the loop last took a runner thread; 0 while it waits
+    private ErrorThrottle _errorThrottle;
 
     internal SymbolRunner(RunnerDefinition definition, LuaStrategy strategy, IEventSink? events, EngineOptions options, ILogger logger,
         RunnerRestore? restore = null)
@@ -167,8 +169,13 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         try
         {
             // No ConfigureAwait(false): the loop resumes on the engine's runner threads, whose context it runs in.
-            while (await reader.WaitToReadAsync())
+            while (true)
             {
+                // Inline, not a helper method: an async helper would allocate its state machine on every wait.
+                Volatile.Write(ref _busySince, 0);
+                var more = await reader.WaitToReadAsync();
+                Volatile.Write(ref _busySince, Stopwatch.GetTimestamp());
+                if (!more) break;
                 var batch = 0;
                 while (reader.TryRead(out var item))
                 {
@@ -177,7 +184,9 @@ public sealed partial class SymbolRunner : IAsyncDisposable
                     if (++batch > _options.BatchSize)
                     {
                         batch = 0;
+                        Volatile.Write(ref _busySince, 0);
                         await Task.Yield();
+                        Volatile.Write(ref _busySince, Stopwatch.GetTimestamp());
                     }
                     if (_wakeLost)
                     {
@@ -201,12 +210,29 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         }
         finally
         {
+            Volatile.Write(ref _busySince, 0);
             RunCommands(long.MaxValue);
             // Ended, also by a fault: a command sent from now on is failed by its sender, one sent just before by this.
             _loopEnded = true;
             FailPendingCommands();
         }
     }
+
+    /// <summary>How long the loop has held its runner thread without letting go, in Stopwatch ticks (0 while it waits).</summary>
+    internal long BusyTicks(long now)
+    {
+        var since = Volatile.Read(ref _busySince);
+        return since == 0 ? 0 : now - since;
+    }
+
+    /// <summary>How long the strategy call in progress has run, in Stopwatch ticks (0 when none runs).</summary>
+    internal long StrategyCallTicks(long now) => _processor.Strategy.CallRunningTicks(now);
+
+    /// <summary>The strategy's wall-clock limit per call, in Stopwatch ticks.</summary>
+    internal long StrategyCallLimitTicks => _processor.Strategy.WallClockLimitTicks;
+
+    /// <summary>Whether the engine started a spare runner thread while this runner held one (the engine's own bookkeeping).</summary>
+    internal bool HoldsSpareThread { get; set; }
 
     private void ProcessTickSafely(in MarketData bar, long receivedAt)
     {
@@ -277,12 +303,18 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         _ticks++;
 
         var strategyError = outcome.Strategy.Error;
+        // A call the watchdog had to stop would most likely run as long on the next tick: the runner stops.
+        var fatal = strategyError is not null && (Definition.Config.StopOnError || _processor.Strategy.LastCallTimedOut);
         if (strategyError is not null)
         {
             _errors++;
-            var severity = Definition.Config.StopOnError ? ErrorSeverity.Critical : ErrorSeverity.Error;
-            LogStrategyError(Id, strategyError);
-            sink?.Emit(RunnerEvent.Error(Id, Symbol, strategyError, severity, receivedAt));
+            var severity = fatal ? ErrorSeverity.Critical : ErrorSeverity.Error;
+            // The same error on every tick is reported once per window, with the count of repeats since.
+            if (_errorThrottle.ShouldReport(strategyError, receivedAt, fatal, out var reported))
+            {
+                LogStrategyError(Id, reported);
+                sink?.Emit(RunnerEvent.Error(Id, Symbol, reported, severity, receivedAt));
+            }
         }
 
         var step = outcome.Action;
@@ -313,7 +345,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             if (elapsed < _tickTicksMin) _tickTicksMin = elapsed;
             if (elapsed > _tickTicksMax) _tickTicksMax = elapsed;
         }
-        if (strategyError is not null && Definition.Config.StopOnError) Stop($"strategy error: {strategyError}");
+        if (fatal) Stop($"strategy error: {strategyError}");
     }
 
     // Events of one state-machine step, in the documented order: PositionOpened, StateTransition, PositionClosed.

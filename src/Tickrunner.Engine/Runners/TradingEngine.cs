@@ -8,10 +8,14 @@ using Tickrunner.Engine.Strategies;
 
 namespace Tickrunner.Engine.Runners;
 
-/// <summary>The engine's counters and runner counts.</summary>
+/// <summary>
+/// The engine's counters and runner counts. <see cref="UnresponsiveRunners"/> are runners whose strategy call has
+/// run past twice its wall-clock limit: the watchdog could not stop it, and the runner answers no command.
+/// </summary>
 public sealed record EngineHealth(
     int Runners, int Running, int Paused, int Stopped, int Symbols,
-    long BarsReceived, long BarsRejected, long TicksDropped, long UptimeMs);
+    long BarsReceived, long BarsRejected, long TicksDropped, long UptimeMs,
+    IReadOnlyList<string> UnresponsiveRunners, int SpareThreads);
 
 /// <summary>
 /// Many runners, many per symbol: routes each bar to the runners of its symbol, adds and removes runners at
@@ -29,6 +33,13 @@ public sealed class TradingEngine : IAsyncDisposable
     private readonly long _startedAt = Stopwatch.GetTimestamp();
     private volatile Dictionary<string, SymbolRunner[]> _routes = new(StringComparer.Ordinal);
     private long _barsReceived, _barsRejected;
+    private readonly Timer _monitor;
+
+    /// <summary>How long a runner may hold a runner thread before a spare thread serves the runners behind it.</summary>
+    public static readonly TimeSpan SpareThreadAfter = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Spare runner threads at most, however many runners are slow at once.</summary>
+    public const int MaxSpareThreads = 16;
 
     /// <summary>
     /// Creates an engine. <paramref name="loadStrategy"/> gives each new runner its own strategy instance
@@ -45,6 +56,31 @@ public sealed class TradingEngine : IAsyncDisposable
         if (_options.RunnerThreads < 0) throw new ArgumentOutOfRangeException(nameof(options), "RunnerThreads must not be negative.");
         Threads = new RunnerThreads(_options.RunnerThreads > 0 ? _options.RunnerThreads : Environment.ProcessorCount);
         _loggers = loggers ?? NullLoggerFactory.Instance;
+        _monitor = new Timer(static e => ((TradingEngine)e!).WatchRunners(), this, LuaWatchdogInterval, LuaWatchdogInterval);
+    }
+
+    private static readonly TimeSpan LuaWatchdogInterval = TimeSpan.FromMilliseconds(50);
+
+    // A runner that holds its thread for long (a slow call, or slow calls back to back within one batch) would make
+    // every runner queued behind it wait: a spare thread serves them until it lets go.
+    private void WatchRunners()
+    {
+        var now = Stopwatch.GetTimestamp();
+        var after = (long)(SpareThreadAfter.TotalSeconds * Stopwatch.Frequency);
+        foreach (var runner in _runners.Values)
+        {
+            var busy = runner.BusyTicks(now) > after;
+            if (busy && !runner.HoldsSpareThread && Threads.Spares < MaxSpareThreads)
+            {
+                runner.HoldsSpareThread = true;
+                Threads.AddSpare();
+            }
+            else if (!busy && runner.HoldsSpareThread)
+            {
+                runner.HoldsSpareThread = false;
+                Threads.RetireSpare();
+            }
+        }
     }
 
     /// <summary>An engine whose runners load their strategies from <paramref name="catalog"/>.</summary>
@@ -132,6 +168,11 @@ public sealed class TradingEngine : IAsyncDisposable
         {
             if (!_runners.TryRemove(runnerId, out runner)) throw new RunnerNotFoundException(runnerId);
             RebuildRoutes();
+        }
+        if (runner.HoldsSpareThread)
+        {
+            runner.HoldsSpareThread = false;
+            Threads.RetireSpare();
         }
         await runner.DisposeAsync().ConfigureAwait(false);
     }
@@ -225,8 +266,19 @@ public sealed class TradingEngine : IAsyncDisposable
             Interlocked.Read(ref _barsReceived),
             Interlocked.Read(ref _barsRejected),
             runners.Sum(r => r.TicksDropped),
-            (long)Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds);
+            (long)Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds,
+            UnresponsiveRunnerIds(runners),
+            Threads.Spares);
     }
+
+    private static List<string> UnresponsiveRunnerIds(List<SymbolRunner> runners)
+    {
+        var now = Stopwatch.GetTimestamp();
+        return runners.Where(r => r.StrategyCallTicks(now) > 2 * r.StrategyCallLimitTicks).Select(r => r.Id).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>How long shutdown waits for a runner that does not answer before it gives up on it.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Graceful shutdown: every runner stops ("engine shutdown") and closes its Lua state.</summary>
     public async ValueTask DisposeAsync()
@@ -239,14 +291,26 @@ public sealed class TradingEngine : IAsyncDisposable
             _runners.Clear();
             RebuildRoutes();
         }
+        await _monitor.DisposeAsync().ConfigureAwait(false);
         try
         {
-            foreach (var runner in runners) await runner.StopAsync("engine shutdown").ConfigureAwait(false);
-            foreach (var runner in runners) await runner.DisposeAsync().ConfigureAwait(false);
+            // A runner stuck in a call that never returns must not keep the process from stopping.
+            await Task.WhenAll(runners.Select(async runner =>
+            {
+                try
+                {
+                    await runner.StopAsync("engine shutdown").WaitAsync(ShutdownTimeout).ConfigureAwait(false);
+                    await runner.DisposeAsync().AsTask().WaitAsync(ShutdownTimeout).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // Given up on: its thread and Lua state go with the process.
+                }
+            })).ConfigureAwait(false);
         }
         finally
         {
-            Threads.Dispose();
+            Threads.Dispose(ShutdownTimeout);
         }
     }
 }

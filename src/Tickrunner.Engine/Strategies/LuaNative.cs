@@ -23,4 +23,9 @@ internal static partial class LuaNative
     [LibraryImport(Library, EntryPoint = "lua_touserdata")]
     [UnmanagedCallConv(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
     public static partial IntPtr ToUserData(IntPtr state, int index);
+
+    /// <summary>lua_tolstring: the bytes of a string (or number, converted in place) without copying them.</summary>
+    [LibraryImport(Library, EntryPoint = "lua_tolstring")]
+    [UnmanagedCallConv(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
+    public static partial IntPtr ToLString(IntPtr state, int index, out nuint length);
 }

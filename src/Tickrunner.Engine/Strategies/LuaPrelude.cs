@@ -7,12 +7,23 @@ internal static class LuaPrelude
     public const string BudgetSentinel = "tickrunner: instruction budget exceeded";
 
     /// <summary>
-    /// Arguments: instruction budget, random seed, then the host's raw functions (sma, ema, rsi, macd,
+    /// Arguments: instruction budget, random seed, memory limit in bytes, then the host's raw functions (sma, ema, rsi, macd,
     /// bollinger, print). Returns the read-only <c>indicators</c> proxy and the table behind it, whose
     /// number properties the host writes each tick.
     /// </summary>
-    public const string Code = """
-        local budget, seed, raw_sma, raw_ema, raw_rsi, raw_macd, raw_bollinger, host_print = ...
+    public static readonly string Code = Template
+        .Replace("(PATTERNS)", "(" + LuaPatterns.Factory + ")", StringComparison.Ordinal)
+        .Replace("CHUNK_LIMIT", ChunkLimit.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("PLAIN_SEARCH_LIMIT", PlainSearchLimit.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+    /// <summary>Bytes a chunk given to <c>load</c> may have.</summary>
+    public const int ChunkLimit = 1 << 20;
+
+    /// <summary>Byte comparisons one plain <c>string.find</c> may need (subject length × needle length).</summary>
+    public const long PlainSearchLimit = 1L << 28;
+
+    private const string Template = """
+        local budget, seed, memory_limit, raw_sma, raw_ema, raw_rsi, raw_macd, raw_bollinger, host_print = ...
         local error, type, tostring, select, rawget, next = error, type, tostring, select, rawget, next
         local raw_setmetatable, raw_load, concat = setmetatable, load, table.concat
         local sethook = debug.sethook
@@ -59,32 +70,80 @@ internal static class LuaPrelude
         io, package, require, dofile, loadfile, debug, coroutine, warn = nil, nil, nil, nil, nil, nil, nil, nil
         os = { time = os.time, clock = os.clock, date = os.date }
         string.dump = nil
-        -- Lua's pattern matcher backtracks inside one C call, where the instruction budget cannot stop it:
-        -- patterns get at most 2 repetition operators (*, +, -) and subjects at most 100,000 bytes.
-        local function guard(name, raw)
-          local s_len, s_byte, s_sub = string.len, string.byte, string.sub
-          local function repetitions(pattern)
-            local count, i, n = 0, 1, s_len(pattern)
-            while i <= n do
-              local c = s_sub(pattern, i, i)
-              if c == "%" then i = i + 1
-              elseif c == "*" or c == "+" or c == "-" then count = count + 1 end
-              i = i + 1
+        -- Library functions that loop inside one C call, where the instruction budget cannot stop them, are
+        -- replaced or bounded: patterns are matched in Lua (see LuaPatterns), and the others are checked for
+        -- the work they would do before they run.
+        local raw_find = string.find
+        string.find, string.match, string.gmatch, string.gsub = (PATTERNS)(raw_find, PLAIN_SEARCH_LIMIT)
+        local tointeger, tonumber, math_type = math.tointeger, tonumber, math.type
+        local function whole(v) return tonumber(v) end
+        local raw_rep = string.rep
+        string.rep = function(s, n, sep)
+          local count = whole(n)
+          if count and count > 0 then
+            local ls = type(s) == "string" and #s or #tostring(s)
+            local lsep = sep == nil and 0 or type(sep) == "string" and #sep or #tostring(sep)
+            if count > memory_limit or (ls + lsep + 0.0) * count > memory_limit then
+              error(string.format("string.rep: a result of %.0f bytes is over the memory limit of %.4g MiB", (ls + lsep + 0.0) * count, memory_limit / 1048576), 2)
             end
-            return count
           end
-          return function(subject, pattern, init, plain, ...)
-            if type(subject) == "string" and s_len(subject) > 100000 then
-              error("string." .. name .. ": subjects are limited to 100,000 bytes in strategies", 2)
+          return raw_rep(s, n, sep)
+        end
+        -- Table functions that shift or copy elements do at most one budget's worth of elements per call.
+        local raw_insert, raw_remove, raw_move, raw_sort, raw_concat = table.insert, table.remove, table.move, table.sort, table.concat
+        local function too_much(name, n, limit)
+          error("table." .. name .. ": " .. string.format("%.0f", n) .. " elements is more than one call may move in strategies (" .. limit .. ")", 3)
+        end
+        local function length_of(t) if type(t) == "table" then return whole(#t) end end
+        table.insert = function(t, ...)
+          if select("#", ...) == 2 then
+            local size, pos = length_of(t), whole((...))
+            if size and pos and size - pos > budget then too_much("insert", size - pos, budget) end
+          end
+          return raw_insert(t, ...)
+        end
+        table.remove = function(t, ...)
+          local size = length_of(t)
+          if size and select("#", ...) > 0 then
+            local pos = whole((...))
+            if pos and size - pos > budget then too_much("remove", size - pos, budget) end
+          end
+          return raw_remove(t, ...)
+        end
+        table.move = function(a1, f, e, ...)
+          local first, last = whole(f), whole(e)
+          if first and last and (last + 0.0) - first >= budget then too_much("move", (last + 0.0) - first + 1, budget) end
+          return raw_move(a1, f, e, ...)
+        end
+        table.sort = function(t, ...)
+          local size = length_of(t)
+          if size and size > budget // 4 then too_much("sort", size, budget // 4) end
+          return raw_sort(t, ...)
+        end
+        table.concat = function(t, sep, i, j)
+          local first = i == nil and 1 or whole(i)
+          local last = j == nil and length_of(t) or whole(j)
+          if first and last and (last + 0.0) - first >= budget then too_much("concat", (last + 0.0) - first + 1, budget) end
+          return raw_concat(t, sep, i, j)
+        end
+        -- Compiling is one C call too: chunks are limited in size.
+        local function bounded_reader(reader)
+          local total = 0
+          return function()
+            local piece = reader()
+            if type(piece) == "string" then
+              total = total + #piece
+              if total > CHUNK_LIMIT then error("load: chunks are limited to CHUNK_LIMIT bytes in strategies") end
             end
-            if type(pattern) == "string" and not (name == "find" and plain) and repetitions(pattern) > 2 then
-              error("string." .. name .. ": patterns are limited to 2 repetitions (*, +, -) in strategies", 2)
-            end
-            return raw(subject, pattern, init, plain, ...)
+            return piece
           end
         end
-        for _, name in ipairs({ "find", "match", "gmatch", "gsub" }) do string[name] = guard(name, string[name]) end
         load = function(chunk, name, _, ...)
+          if type(chunk) == "string" and #chunk > CHUNK_LIMIT then
+            error("load: chunks are limited to CHUNK_LIMIT bytes in strategies", 2)
+          elseif type(chunk) == "function" then
+            chunk = bounded_reader(chunk)
+          end
           if select("#", ...) > 0 then return raw_load(chunk, name, "t", ...) end
           return raw_load(chunk, name, "t")
         end

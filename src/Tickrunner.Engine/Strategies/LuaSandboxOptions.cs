@@ -1,6 +1,6 @@
 namespace Tickrunner.Engine.Strategies;
 
-/// <summary>Limits of a strategy's Lua state: instructions per call, memory per state, the random seed.</summary>
+/// <summary>Limits of a strategy's Lua state: instructions and wall-clock time per call, memory per state, the random seed.</summary>
 public sealed class LuaSandboxOptions
 {
     /// <summary>The defaults: 1,000,000 instructions per call and 32 MiB per state.</summary>
@@ -12,6 +12,12 @@ public sealed class LuaSandboxOptions
     /// <summary>Most bytes one strategy's Lua state may hold.</summary>
     public long MemoryLimitBytes { get; set; } = 32L * 1024 * 1024;
 
+    /// <summary>
+    /// Most milliseconds one call may run, whatever it does: the watchdog stops a call past it at its next Lua
+    /// instruction (for work the instruction budget does not count, such as copying huge strings in a loop).
+    /// </summary>
+    public int WallClockLimitMs { get; set; } = 1000;
+
     /// <summary>Seed of <c>math.random</c>, so replays and backtests repeat exactly.</summary>
     public long RandomSeed { get; set; } = 42;
 
@@ -19,6 +25,8 @@ public sealed class LuaSandboxOptions
     {
         if (InstructionBudget < 1000)
             throw new ArgumentOutOfRangeException(nameof(InstructionBudget), InstructionBudget, "InstructionBudget must be at least 1000.");
+        if (WallClockLimitMs < 1)
+            throw new ArgumentOutOfRangeException(nameof(WallClockLimitMs), WallClockLimitMs, "WallClockLimitMs must be at least 1.");
         if (MemoryLimitBytes < 1024 * 1024)
             throw new ArgumentOutOfRangeException(nameof(MemoryLimitBytes), MemoryLimitBytes, "MemoryLimitBytes must be at least 1 MiB.");
     }

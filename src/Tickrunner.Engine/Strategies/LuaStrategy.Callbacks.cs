@@ -105,7 +105,7 @@ public sealed partial class LuaStrategy
         var self = FromUpvalue(state);
         try
         {
-            self.Log?.Invoke(self._lua.ToString(1, false) ?? "");
+            self.Print(1);
         }
         catch
         {

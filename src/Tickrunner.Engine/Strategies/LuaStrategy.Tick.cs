@@ -131,7 +131,7 @@ public sealed partial class LuaStrategy
             }
         }
         if ((int)kind < 0)
-            return ReturnError(entry, $"returned unknown action '{lua.ToString(-1, false)}' (expected one of {string.Join(", ", ActionNames.All)})");
+            return ReturnError(entry, $"returned unknown action '{ReadString(-1, 64)}' (expected one of {string.Join(", ", ActionNames.All)})");
         lua.Pop(1);
 
         string? error = null;
@@ -186,7 +186,7 @@ public sealed partial class LuaStrategy
         var lua = _lua;
         lua.PushCopy(SlotOf(field));
         var type = lua.RawGet(table);
-        var value = type is LuaType.String or LuaType.Number ? lua.ToString(-1, false) : null;
+        var value = type is LuaType.String or LuaType.Number ? ReadString(-1, MaxReasonBytes) : null;
         lua.Pop(1);
         if (type is not (LuaType.Nil or LuaType.String or LuaType.Number) && error is null)
             error = $"returned a '{ActionNames.Of(kind)}' action whose field '{KeyNames[(int)field]}' must be a string, not a {LuaTypeName(type)}";
@@ -204,14 +204,17 @@ public sealed partial class LuaStrategy
         return StrategyResult.Failed($"{Name}.lua:{line}: {KeyNames[(int)entry]} {problem}");
     }
 
-    /// <summary>The scalar values (string, finite number, boolean) of the context table, as snapshots show them.</summary>
+    /// <summary>
+    /// The scalar values (string, finite number, boolean) of the context table, as snapshots show them: at most
+    /// <see cref="MaxContextEntries"/> entries, keys and strings cut to <see cref="MaxContextStringBytes"/>.
+    /// </summary>
     public IReadOnlyDictionary<string, object> ContextScalars()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var lua = _lua;
         var result = new SortedDictionary<string, object>(StringComparer.Ordinal);
         lua.PushNil();
-        while (lua.Next(ContextSlot))
+        while (result.Count < MaxContextEntries && lua.Next(ContextSlot))
         {
             if (lua.Type(-2) == LuaType.String)
             {
@@ -220,10 +223,10 @@ public sealed partial class LuaStrategy
                     LuaType.Boolean => lua.ToBoolean(-1),
                     LuaType.Number when lua.IsInteger(-1) => lua.ToInteger(-1),
                     LuaType.Number when double.IsFinite(lua.ToNumber(-1)) => lua.ToNumber(-1),
-                    LuaType.String => lua.ToString(-1, false),
+                    LuaType.String => ReadString(-1, MaxContextStringBytes),
                     _ => null,
                 };
-                if (value is not null) result[lua.ToString(-2, false)] = value;
+                if (value is not null) result[ReadString(-2, MaxContextStringBytes)] = value;
             }
             lua.Pop(1);
         }

@@ -38,7 +38,8 @@ public sealed partial class LuaStrategy : IDisposable
     public static IReadOnlyList<string> EntryPoints { get; } = ["detect_opportunity", "filter_commitment", "manage_position"];
 
     private static int SlotOf(Key key) => KeySlotBase + (int)key;
-    private static readonly int BaseTop = SlotOf(Key.SymbolValue);
+    private static readonly int MessageHandlerSlot = SlotOf(Key.SymbolValue) + 1;
+    private static readonly int BaseTop = MessageHandlerSlot;
 
     private readonly Lua _lua;
     private readonly LuaMemoryLimit _memory;
@@ -48,7 +49,14 @@ public sealed partial class LuaStrategy : IDisposable
     private MarketDataWindow? _window;
     private long _indicatorWork;
     private string? _symbolValue;
-    private bool _disposed;
+    private bool _disposed; // written under _interruptGate, so the watchdog never touches a closed state
+
+    // The watchdog's view of the call in progress: its Stopwatch start, 0 when no call runs, -1 while the
+    // watchdog is interrupting it (the call's end then waits on _interruptGate, so the interrupt can never
+    // land in the next call).
+    private long _callStarted;
+    private long _interruptedCall;
+    private readonly Lock _interruptGate = new();
 
     private LuaStrategy(string name, string code, string? path, LuaSandboxOptions options, Action<string>? log)
     {
@@ -64,6 +72,7 @@ public sealed partial class LuaStrategy : IDisposable
         _self = GCHandle.Alloc(this, GCHandleType.Weak);
         try
         {
+            LuaWatchdog.Register(this); // before the chunk runs: top-level code is under the watchdog too
             Initialise();
         }
         catch
@@ -122,6 +131,8 @@ public sealed partial class LuaStrategy : IDisposable
         RunPrelude();                                    // 3 indicators proxy, 4 the values behind it
         lua.PushGlobalTable();                           // 5 globals
         foreach (var key in KeyNames) lua.PushString(key); // key slots
+        lua.PushLightUserData(GCHandle.ToIntPtr(_self));
+        lua.PushCClosure(MessageHandlerFunction, 1);     // the message handler of every protected call
         _budgetHook = LuaNative.GetHook(lua.Handle);
 
         var diagnostics = new List<LuaDiagnostic>();
@@ -160,40 +171,87 @@ public sealed partial class LuaStrategy : IDisposable
             throw new InvalidOperationException("Sandbox prelude failed to compile: " + lua.ToString(-1, false));
         lua.PushInteger(_options.InstructionBudget);
         lua.PushInteger(_options.RandomSeed);
+        lua.PushInteger(_options.MemoryLimitBytes);
         var self = GCHandle.ToIntPtr(_self);
         foreach (var function in HostFunctions)
         {
             lua.PushLightUserData(self);
             lua.PushCClosure(function, 1);
         }
-        if (lua.PCall(2 + HostFunctions.Length, 2, 0) != LuaStatus.OK)
+        if (lua.PCall(3 + HostFunctions.Length, 2, 0) != LuaStatus.OK)
             throw new InvalidOperationException("Sandbox prelude failed: " + lua.ToString(-1, false));
     }
 
-    /// <summary>Runs the function below <paramref name="arguments"/> under the instruction budget and memory limit.</summary>
+    /// <summary>
+    /// Runs the function below <paramref name="arguments"/> under the instruction budget, the memory limit and
+    /// the wall-clock watchdog.
+    /// </summary>
     private LuaStatus CallProtected(int arguments, int results)
     {
         LuaNative.SetHook(_lua.Handle, _budgetHook, LuaNative.MaskCount, _options.InstructionBudget);
         _memory.TakeRefused(); // a refusal that the strategy's own pcall absorbed earlier must not colour this call
         _indicatorWork = 0;
+        _interrupted = false;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Volatile.Write(ref _callStarted, started);
         _memory.Enforce = true;
-        var status = _lua.PCall(arguments, results, 0);
+        var status = _lua.PCall(arguments, results, MessageHandlerSlot);
         _memory.Enforce = false;
+        if (Interlocked.CompareExchange(ref _callStarted, 0, started) != started)
+        {
+            // The watchdog claimed this call: wait until it has set its hook, which the next call then replaces.
+            lock (_interruptGate) Volatile.Write(ref _callStarted, 0);
+        }
+        _interrupted = status != LuaStatus.OK && Volatile.Read(ref _interruptedCall) == started;
         return status;
     }
+
+    private bool _interrupted;
+
+    /// <summary>How long the call in progress has run, in Stopwatch ticks (0 when none runs).</summary>
+    internal long CallRunningTicks(long now)
+    {
+        var started = Volatile.Read(ref _callStarted);
+        return started == 0 ? 0 : started < 0 ? now - Volatile.Read(ref _interruptedCall) : now - started;
+    }
+
+    /// <summary>The wall-clock limit per call, in Stopwatch ticks.</summary>
+    internal long WallClockLimitTicks => _options.WallClockLimitMs * System.Diagnostics.Stopwatch.Frequency / 1000;
+
+    /// <summary>
+    /// Called by the watchdog's thread: makes a call that has run past the wall-clock limit fail at its next
+    /// Lua instruction. lua_sethook is the one Lua API call documented as safe to make asynchronously.
+    /// </summary>
+    internal bool TryInterrupt(long now)
+    {
+        var started = Volatile.Read(ref _callStarted);
+        if (started <= 0 || now - started < WallClockLimitTicks) return false;
+        lock (_interruptGate)
+        {
+            if (_disposed || Interlocked.CompareExchange(ref _callStarted, -1, started) != started) return false;
+            Volatile.Write(ref _interruptedCall, started);
+            LuaNative.SetHook(_lua.Handle, _budgetHook, LuaNative.MaskCount, 1);
+        }
+        return true;
+    }
+
+    /// <summary>True when the last call failed because the watchdog stopped it.</summary>
+    public bool LastCallTimedOut => _interrupted;
 
     /// <summary>Pops the error of a failed call and turns sandbox-limit errors into messages a person can act on.</summary>
     private string PopMessage(LuaStatus status)
     {
-        var message = _lua.Type(-1) == LuaType.String
-            ? _lua.ToString(-1, false)
+        var message = _lua.Type(-1) is LuaType.String or LuaType.Number
+            ? ReadString(-1, MaxErrorBytes)
             : $"(error object is a {LuaTypeName(_lua.Type(-1))} value)";
         _lua.Pop(1);
         if ((int)status == 4 /* LUA_ERRMEM; KeraLua's enum names differ from 5.4 */ || _memory.TakeRefused())
             return $"{Name}.lua: memory limit of {_options.MemoryLimitBytes / (1024 * 1024.0):0.#} MiB exceeded ({message})";
         var sentinel = message.IndexOf(LuaPrelude.BudgetSentinel, StringComparison.Ordinal);
         if (sentinel >= 0)
-            return message[..sentinel] + $"instruction budget of {_options.InstructionBudget:N0} instructions per call exceeded";
+            return message[..sentinel] + (_interrupted
+                ? $"ran longer than the wall-clock limit of {_options.WallClockLimitMs:N0} ms per call"
+                : $"instruction budget of {_options.InstructionBudget:N0} instructions per call exceeded");
         return message;
     }
 
@@ -213,8 +271,12 @@ public sealed partial class LuaStrategy : IDisposable
     /// <summary>Closes the Lua state.</summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        lock (_interruptGate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        LuaWatchdog.Unregister(this);
         _lua.Dispose();
         _memory.Dispose();
         if (_self.IsAllocated) _self.Free();

@@ -8,6 +8,12 @@ public sealed class StateMachine
     /// <summary>How many transitions are kept.</summary>
     public const int TransitionHistorySize = 100;
 
+    /// <summary>
+    /// Largest notional (price × quantity) an entry may have. Beyond it the P&amp;L of an ordinary price move could
+    /// leave the range of finite numbers, and no paper account holds that much anyway.
+    /// </summary>
+    public const double MaxNotional = 1e15;
+
     /// <summary>Transition reason when detect_opportunity returns a table.</summary>
     public const string OpportunityReason = "Strategy detected opportunity";
 
@@ -35,6 +41,7 @@ public sealed class StateMachine
         ActionKind.EnterLong or ActionKind.EnterShort => Enter(action, timestamp),
         ActionKind.Exit => Require(action, TradingState.InPosition)
             ?? CheckPrice(action, "price", action.Price)
+            ?? CheckExitPnl(action)
             ?? Close(action.Price, timestamp, ExitTrigger.Strategy, action.Reason ?? "Strategy exit"),
         ActionKind.UpdateStopLoss => Require(action, TradingState.InPosition)
             ?? CheckPrice(action, "new_stop", action.StopLoss)
@@ -83,6 +90,16 @@ public sealed class StateMachine
             ? null
             : ActionResult.Reject($"{action.Name}: {field} must be a finite number > 0, got {Describe(value)}");
 
+    // Exits at a bar's close are bounded by the entry's notional; an exit at a price the strategy names must be too.
+    private ActionResult? CheckExitPnl(in TradingAction action)
+    {
+        var position = Position!;
+        var pnl = (action.Price - position.EntryPrice) * position.Quantity;
+        return double.IsFinite(pnl) && action.Price * position.Quantity <= MaxNotional * 1e6
+            ? null
+            : ActionResult.Reject($"{action.Name}: an exit at {Describe(action.Price)} would give a P&L of {Describe(pnl)}; the price is out of all proportion");
+    }
+
     private ActionResult Enter(in TradingAction action, long timestamp)
     {
         if (State == TradingState.InPosition)
@@ -91,6 +108,10 @@ public sealed class StateMachine
             return bad;
         if (action.StopLoss is not null && CheckPrice(action, "stop_loss", action.StopLoss) is { } badStop) return badStop;
         if (action.TakeProfit is not null && CheckPrice(action, "take_profit", action.TakeProfit) is { } badTarget) return badTarget;
+
+        var notional = action.Price * action.Quantity;
+        if (!(notional <= MaxNotional))
+            return ActionResult.Reject($"{action.Name}: price × quantity is {Describe(notional)}, more than the largest notional of {MaxNotional:0e0}");
 
         var side = action.Kind == ActionKind.EnterLong ? PositionSide.Long : PositionSide.Short;
         Position = new Position(side, action.Price, action.Quantity, timestamp, action.StopLoss, action.TakeProfit);

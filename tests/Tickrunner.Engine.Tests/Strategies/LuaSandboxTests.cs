@@ -60,8 +60,11 @@ public class LuaSandboxTests
         AssertContained("local function f(n) return 1 + f(n + 1) end\nreturn f(1)", "hostile.lua:4: ");
 
     [Fact]
-    public void Huge_string_hits_the_memory_limit() =>
-        AssertContained("local s = string.rep('x', 2^30)", "memory limit of 8 MiB exceeded");
+    public void Huge_string_hits_the_memory_limit()
+    {
+        AssertContained("local s = string.rep('x', 2^30)", "over the memory limit of 8 MiB");
+        AssertContained("local s = string.rep('x', 2^20) .. string.rep('y', 2^20) local t = {} for i = 1, 100 do t[i] = s .. i end", "memory limit of 8 MiB exceeded");
+    }
 
     [Fact]
     public void Table_that_grows_forever_hits_a_limit()
@@ -144,10 +147,109 @@ public class LuaSandboxTests
     }
 
     [Theory]
-    [InlineData("string.find(('a'):rep(3000), ('a*'):rep(12) .. 'b')", "patterns are limited to 2 repetitions")]
-    [InlineData("('x'):rep(200000):match('x')", "subjects are limited to 100,000 bytes")]
-    public void Work_inside_one_host_or_library_call_is_bounded_too(string call, string expected) =>
-        AssertContained(call, expected, options: new LuaSandboxOptions { InstructionBudget = 100_000_000, MemoryLimitBytes = 64 * 1024 * 1024 });
+    // Cubic and exponential backtracking: every step of a match is a Lua instruction now.
+    [InlineData("string.find(string.rep('a', 100000), '.-.-b')", "hostile.lua:4: instruction budget")]
+    [InlineData("string.find(string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40))", "hostile.lua:4: instruction budget")]
+    [InlineData("for k in string.gmatch(string.rep('a', 100000), '.-.-b') do end", "instruction budget")]
+    [InlineData("string.gsub(string.rep('a', 100000), '.-.-b', '')", "instruction budget")]
+    // Library loops that would run inside one C call are refused before they start.
+    [InlineData("string.rep('', math.maxinteger)", "string.rep: a result of")]
+    [InlineData("string.rep('ab', 1e9, ',')", "over the memory limit of 64 MiB")]
+    [InlineData("table.move({}, 1, 1 << 53, 1)", "table.move: 9007199254740992 elements is more than one call may move")]
+    [InlineData("table.remove(setmetatable({}, { __len = function() return math.maxinteger end }), 1)", "table.remove:")]
+    [InlineData("table.insert(setmetatable({}, { __len = function() return math.maxinteger end }), 1, 'x')", "table.insert:")]
+    [InlineData("table.sort(setmetatable({}, { __len = function() return 1 << 40 end }))", "table.sort:")]
+    [InlineData("table.concat(setmetatable({}, { __index = function() return '' end }), '', 1, 1 << 53)", "table.concat:")]
+    [InlineData("string.find(string.rep('a', 1 << 22), string.rep('a', 1 << 12) .. 'b', 1, true)", "string.find: a plain search")]
+    [InlineData("load(string.rep(' ', 2 << 20))", "load: chunks are limited to 1048576 bytes")]
+    public void No_single_library_call_outruns_the_budget(string call, string expected) =>
+        AssertContained(call, expected, options: new LuaSandboxOptions { InstructionBudget = 1_000_000, MemoryLimitBytes = 64 * 1024 * 1024 });
+
+    [Fact]
+    public void A_reader_function_cannot_feed_load_an_endless_chunk() =>
+        AssertContained("local f, err = load(function() return string.rep(' ', 4096) end) error(err, 0)", "load: chunks are limited",
+            options: new LuaSandboxOptions { InstructionBudget = 100_000_000, MemoryLimitBytes = 64 * 1024 * 1024 });
+
+    [Fact]
+    public void A_call_past_the_wall_clock_limit_is_stopped_by_the_watchdog()
+    {
+        // Three instructions per iteration, each copying 4 MiB: far inside the instruction budget, and endless.
+        AssertContained("local s = string.rep('x', 4 * 1024 * 1024) for i = 1, 1e12 do local t = s .. i end",
+            "hostile.lua:4: ran longer than the wall-clock limit of 200 ms per call",
+            options: new LuaSandboxOptions { InstructionBudget = 2_000_000_000, MemoryLimitBytes = 64 * 1024 * 1024, WallClockLimitMs = 200 });
+    }
+
+    [Fact]
+    public void The_watchdog_reports_a_stopped_call_as_timed_out_and_the_next_call_runs_normally()
+    {
+        using var s = Detecting("if context.quick then return { ok = true } end local s = string.rep('x', 1 << 22) for i = 1, 1e12 do local t = s .. i end",
+            new LuaSandboxOptions { InstructionBudget = 2_000_000_000, MemoryLimitBytes = 64 * 1024 * 1024, WallClockLimitMs = 100 });
+        var r = Tick(s);
+        Assert.True(s.LastCallTimedOut);
+        Assert.Contains("wall-clock limit", r.Error);
+        s.SetContext([new("quick", true)]);
+        Assert.Equal(StrategySignal.Opportunity, Tick(s).Signal);
+        Assert.False(s.LastCallTimedOut);
+    }
+
+    [Fact]
+    public void Runaway_top_level_code_is_stopped_by_the_watchdog_too()
+    {
+        var e = Assert.Throws<StrategyLoadException>(() => Detecting("",
+            new LuaSandboxOptions { InstructionBudget = 2_000_000_000, MemoryLimitBytes = 64 * 1024 * 1024, WallClockLimitMs = 100 },
+            top: "local s = string.rep('x', 1 << 22) for i = 1, 1e12 do local t = s .. i end"));
+        Assert.Contains("wall-clock limit of 100 ms", e.Diagnostics[0].Message);
+        Assert.Equal(1, e.Diagnostics[0].Line);
+    }
+
+    [Fact]
+    public void Errors_raised_inside_the_sandbox_library_name_the_strategy_line() =>
+        AssertContained("\nlocal x = string.find('abc', '[a')", "hostile.lua:5: malformed pattern (missing ']')");
+
+    [Fact]
+    public void Strings_that_reach_the_host_are_cut_to_their_limits()
+    {
+        var big = new LuaSandboxOptions { InstructionBudget = 10_000_000, MemoryLimitBytes = 64 * 1024 * 1024 };
+        using var failing = Detecting("error(string.rep('e', 12 * 1024 * 1024))", big);
+        var error = Tick(failing).Error!;
+        Assert.InRange(error.Length, LuaStrategy.MaxErrorBytes, LuaStrategy.MaxErrorBytes + 200);
+        Assert.Contains("(truncated from 12,582,9", error);
+
+        using var context = Detecting("context.big = string.rep('c', 12 * 1024 * 1024) for i = 1, 10000 do context['k' .. i] = i end context[string.rep('k', 5000)] = 1", big);
+        Tick(context);
+        var scalars = context.ContextScalars();
+        Assert.Equal(LuaStrategy.MaxContextEntries, scalars.Count);
+        Assert.All(scalars, e =>
+        {
+            Assert.True(e.Key.Length <= LuaStrategy.MaxContextStringBytes + 50, $"key of {e.Key.Length}");
+            if (e.Value is string text) Assert.True(text.Length <= LuaStrategy.MaxContextStringBytes + 50, $"value of {text.Length}");
+        });
+    }
+
+    [Fact]
+    public void A_multibyte_character_is_never_cut_in_half()
+    {
+        using var s = Detecting("error(string.rep('é', 5000), 0)");
+        var error = Tick(s).Error!;
+        Assert.DoesNotContain('\uFFFD', error);
+        Assert.StartsWith("detect_opportunity: éé", error);
+    }
+
+    [Fact]
+    public void Printed_lines_are_cut_and_rate_limited()
+    {
+        var lines = new List<string>();
+        using var s = LuaStrategy.FromCode("printer", """
+            function detect_opportunity()
+              for i = 1, 100 do print(string.rep('p', 100000)) end
+            end
+            function filter_commitment() end
+            function manage_position() end
+            """, Small, lines.Add);
+        Tick(s);
+        Assert.Equal(LuaStrategy.MaxPrintsPerSecond, lines.Count);
+        Assert.All(lines, l => Assert.InRange(l.Length, LuaStrategy.MaxPrintBytes, LuaStrategy.MaxPrintBytes + 60));
+    }
 
     [Fact]
     public void A_loop_of_indicator_calls_over_a_large_window_is_bounded()
