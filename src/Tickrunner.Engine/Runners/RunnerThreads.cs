@@ -19,6 +19,7 @@ internal sealed class RunnerThreads : SynchronizationContext, IDisposable
         new(new ConcurrentQueue<(SendOrPostCallback, object?)>());
     private readonly List<Thread> _threads = [];
     private int _spares, _retiring;
+    private const int RetireCheckMs = 100;
 
     public RunnerThreads(int count)
     {
@@ -88,9 +89,17 @@ internal sealed class RunnerThreads : SynchronizationContext, IDisposable
     private void Work()
     {
         SetSynchronizationContext(this);
-        foreach (var (callback, state) in _work.GetConsumingEnumerable())
+        // A timed take, so a thread asked to retire does so even while no work arrives.
+        while (!_work.IsCompleted)
         {
-            callback(state);
+            try
+            {
+                if (_work.TryTake(out var item, RetireCheckMs)) item.Callback(item.State);
+            }
+            catch (InvalidOperationException)
+            {
+                break; // completed and drained between the check and the take
+            }
             if (Volatile.Read(ref _retiring) > 0 && TryRetire()) break;
         }
         lock (_threads) _threads.Remove(Thread.CurrentThread);

@@ -237,4 +237,30 @@ public class StateMachineTests
         }
         Assert.False(ActionNames.TryParse("buy_the_dip", out _));
     }
+
+    [Theory]
+    [InlineData(100, 1e308)]
+    [InlineData(1e308, 10)]
+    [InlineData(1e10, 1e6)]
+    public void Entries_whose_notional_is_not_finite_or_beyond_the_largest_are_rejected(double price, double quantity)
+    {
+        var sm = new StateMachine();
+        var result = sm.Apply(TradingAction.EnterLong(price, quantity), 1);
+        Assert.True(result.IsRejected);
+        Assert.Contains("largest notional", result.Rejection);
+        Assert.Equal(TradingState.Idle, sm.State);
+        Assert.True(sm.Apply(TradingAction.EnterLong(1e5, 1e10), 1).Executed); // exactly the largest notional
+    }
+
+    [Fact]
+    public void An_exit_whose_pnl_would_not_be_finite_is_rejected_and_the_position_stays()
+    {
+        var sm = new StateMachine();
+        sm.Apply(TradingAction.EnterShort(1e-3, 1e12), 1);
+        var result = sm.Apply(TradingAction.Exit(1e300), 2);
+        Assert.True(result.IsRejected);
+        Assert.Contains("out of all proportion", result.Rejection);
+        Assert.Equal(TradingState.InPosition, sm.State);
+        Assert.True(double.IsFinite(sm.Apply(TradingAction.Exit(2e-3), 3).Closed!.RealizedPnl!.Value));
+    }
 }

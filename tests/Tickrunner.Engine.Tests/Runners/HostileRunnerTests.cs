@@ -1,0 +1,105 @@
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Runners;
+using Tickrunner.Engine.Strategies;
+using static Tickrunner.Engine.Tests.EngineTestKit;
+
+namespace Tickrunner.Engine.Tests;
+
+/// <summary>Hostile runners next to ordinary ones: the ordinary ones keep trading, memory and history stay bounded.</summary>
+public class HostileRunnerTests
+{
+    private const string Counting = """
+        function detect_opportunity(md, ctx) ctx.n = (ctx.n or 0) + 1 end
+        function filter_commitment() end
+        function manage_position() end
+        """;
+
+    // Each call copies 4 MiB per instruction for ever: only the wall-clock watchdog ends it.
+    private const string Endless = """
+        function detect_opportunity(md, ctx)
+          local s = string.rep('x', 4 * 1024 * 1024)
+          for i = 1, 1e12 do local t = s .. i end
+        end
+        function filter_commitment() end
+        function manage_position() end
+        """;
+
+    // A 12 MiB error message on every tick.
+    private const string Shouting = """
+        local big = string.rep('e', 12 * 1024 * 1024)
+        function detect_opportunity(md, ctx) error(big) end
+        function filter_commitment() end
+        function manage_position() end
+        """;
+
+    private static readonly LuaSandboxOptions Sandbox = new()
+    {
+        InstructionBudget = 2_000_000_000, MemoryLimitBytes = 64 * 1024 * 1024, WallClockLimitMs = 1500,
+    };
+
+    private static readonly Dictionary<string, string> Strategies = new() { ["counting"] = Counting, ["endless"] = Endless, ["shouting"] = Shouting };
+
+    [Fact]
+    public async Task Two_runaway_runners_cannot_hold_up_the_others_and_are_stopped_at_the_wall_clock_limit()
+    {
+        var sink = new CollectingSink();
+        await using var engine = NewEngine(sink, Strategies, new EngineOptions { RunnerThreads = 2 }, Sandbox);
+        engine.AddRunner(Definition("hostile1", "EVIL", "endless"));
+        engine.AddRunner(Definition("hostile2", "EVIL", "endless"));
+        engine.AddRunner(Definition("demo1", "BTCUSDT", "counting"));
+        engine.AddRunner(Definition("demo2", "ETHUSDT", "counting"));
+        engine.Publish(Bar("EVIL", 1, 100));
+        var demo = engine.GetRunner("demo1");
+        // Both runner threads are now inside endless calls: the bystanders are served by spare threads meanwhile.
+        await Until(() => engine.Runners.Count(r => r.Id.StartsWith("hostile", StringComparison.Ordinal) && r.StrategyCallTicks(System.Diagnostics.Stopwatch.GetTimestamp()) > 0) == 2);
+        for (var t = 1; t <= 20; t++)
+        {
+            engine.Publish(Bar("BTCUSDT", t, 100 + t));
+            engine.Publish(Bar("ETHUSDT", t, 100 + t));
+        }
+        var snapshot = await demo.GetSnapshotAsync().WaitAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(20L, snapshot.Context["n"]);
+        Assert.True(engine.Runners.Any(r => r.Id.StartsWith("hostile", StringComparison.Ordinal) && r.StrategyCallTicks(System.Diagnostics.Stopwatch.GetTimestamp()) > 0),
+            "the bystanders were served while a runaway call was still running");
+
+        await Until(() => engine.GetRunner("hostile1").Status == RunnerStatus.Stopped && engine.GetRunner("hostile2").Status == RunnerStatus.Stopped);
+        foreach (var id in new[] { "hostile1", "hostile2" })
+        {
+            var error = Assert.Single(sink.For(id), e => e.Kind == RunnerEventKind.Error);
+            Assert.Equal(ErrorSeverity.Critical, error.Severity);
+            Assert.Contains("endless.lua:3: ran longer than the wall-clock limit of 1,500 ms per call", error.Text);
+            Assert.Contains(sink.For(id), e => e.Kind == RunnerEventKind.RunnerStopped);
+        }
+        Assert.Empty(engine.Health().UnresponsiveRunners);
+        await Until(() => engine.Health().SpareThreads == 0);
+        engine.Publish(Bar("BTCUSDT", 21, 50));
+        await Until(() => (long)demo.GetSnapshotAsync().Result.Context["n"] == 21);
+    }
+
+    [Fact]
+    public async Task A_runner_failing_on_every_tick_with_a_huge_message_keeps_history_and_memory_bounded()
+    {
+        await using var hub = new EventHub(new EventHubOptions { HistorySize = 10_000 });
+        await using var engine = NewEngine(hub, Strategies, sandbox: Sandbox);
+        engine.AddRunner(Definition("loud", "EVIL", "shouting"));
+        engine.AddRunner(Definition("demo", "BTCUSDT", "counting"));
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        for (var t = 1; t <= 200; t++)
+        {
+            engine.Publish(Bar("EVIL", t, 100));
+            engine.Publish(Bar("BTCUSDT", t, 100));
+        }
+        var loud = await engine.GetRunner("loud").GetSnapshotAsync();
+        Assert.Equal(200L, loud.Stats.Errors);
+        Assert.Equal(RunnerStatus.Running, loud.Status);
+        Assert.Equal(200L, (await engine.GetRunner("demo").GetSnapshotAsync()).Context["n"]);
+
+        // One event for 200 identical errors, cut to the message limit; the process did not keep 200 × 12 MiB.
+        var errors = hub.Recent(0, new EventFilter(["loud"], [], [RunnerEventKind.Error]));
+        var error = Assert.Single(errors);
+        Assert.True(error.Json.Length < LuaStrategy.MaxErrorBytes + 512, $"event of {error.Json.Length} bytes");
+        Assert.Contains("truncated from 12,582,9", error.Event.Text);
+        var grown = GC.GetTotalMemory(forceFullCollection: true) - before;
+        Assert.True(grown < 64L * 1024 * 1024, $"managed memory grew by {grown:N0} bytes");
+    }
+}
