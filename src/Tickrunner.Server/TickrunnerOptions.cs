@@ -99,6 +99,9 @@ public sealed class SandboxOptions
 
     /// <summary>Memory per strategy's Lua state, in MiB.</summary>
     public int MemoryLimitMb { get; set; } = 32;
+
+    /// <summary>Milliseconds one strategy call may run before the watchdog stops it (and its runner).</summary>
+    public int WallClockLimitMs { get; set; } = 1000;
 }
 
 /// <summary>The WebSocket stream.</summary>

@@ -25,9 +25,10 @@ public static class HealthApi
     {
         var storeOk = runtime.Database.IsHealthy(out var error);
         var feed = runtime.Feed.Status;
+        var engine = runtime.Engine.Health();
         var report = new HealthReport(
-            storeOk && feed.Connected ? "ok" : "degraded",
-            runtime.Engine.Health(),
+            storeOk && feed.Connected && engine.UnresponsiveRunners.Count == 0 ? "ok" : "degraded",
+            engine,
             feed,
             new StoreHealth(storeOk ? "ok" : "failing", runtime.Database.FilePath, runtime.Database.SchemaVersion, error),
             new EventsHealth(runtime.Hub.LastSeq, runtime.Hub.Backlog, runtime.Hub.SubscriberCount, runtime.WebSocketClients,

@@ -21,6 +21,7 @@ public sealed class TickrunnerRuntime : IAsyncDisposable
         {
             InstructionBudget = Options.Sandbox.InstructionBudget,
             MemoryLimitBytes = Options.Sandbox.MemoryLimitMb * 1024L * 1024,
+            WallClockLimitMs = Options.Sandbox.WallClockLimitMs,
         });
         Hub = new EventHub(new EventHubOptions { HistorySize = Options.Engine.EventHistorySize, SubscriberQueueSize = Options.WebSockets.QueueSize });
         Feed = FeedFactory.Create(Options.Feed, loggers); // first: a bad feed setting then leaves no runner threads behind
