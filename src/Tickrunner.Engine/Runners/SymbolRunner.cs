@@ -231,8 +231,13 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     /// <summary>The strategy's wall-clock limit per call, in Stopwatch ticks.</summary>
     internal long StrategyCallLimitTicks => _processor.Strategy.WallClockLimitTicks;
 
-    /// <summary>Whether the engine started a spare runner thread while this runner held one (the engine's own bookkeeping).</summary>
-    internal bool HoldsSpareThread { get; set; }
+    private int _holdsSpare;
+
+    /// <summary>Marks that a spare runner thread was started for this runner; false when one already was.</summary>
+    internal bool TryTakeSpareThread() => Interlocked.CompareExchange(ref _holdsSpare, 1, 0) == 0;
+
+    /// <summary>Clears the mark; true when there was one (its spare thread is to be retired, once).</summary>
+    internal bool TryReleaseSpareThread() => Interlocked.Exchange(ref _holdsSpare, 0) == 1;
 
     private void ProcessTickSafely(in MarketData bar, long receivedAt)
     {

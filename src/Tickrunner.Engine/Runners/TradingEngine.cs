@@ -65,23 +65,30 @@ public sealed class TradingEngine : IAsyncDisposable
     // every runner queued behind it wait: a spare thread serves them until it lets go.
     private void WatchRunners()
     {
-        var now = Stopwatch.GetTimestamp();
-        var after = (long)(SpareThreadAfter.TotalSeconds * Stopwatch.Frequency);
-        foreach (var runner in _runners.Values)
+        if (Interlocked.Exchange(ref _watching, 1) == 1) return; // the previous look is still going
+        try
         {
-            var busy = runner.BusyTicks(now) > after;
-            if (busy && !runner.HoldsSpareThread && Threads.Spares < MaxSpareThreads)
+            var now = Stopwatch.GetTimestamp();
+            var after = (long)(SpareThreadAfter.TotalSeconds * Stopwatch.Frequency);
+            foreach (var runner in _runners.Values)
             {
-                runner.HoldsSpareThread = true;
-                Threads.AddSpare();
-            }
-            else if (!busy && runner.HoldsSpareThread)
-            {
-                runner.HoldsSpareThread = false;
-                Threads.RetireSpare();
+                if (runner.BusyTicks(now) > after)
+                {
+                    if (Threads.Spares < MaxSpareThreads && runner.TryTakeSpareThread()) Threads.AddSpare();
+                }
+                else if (runner.TryReleaseSpareThread())
+                {
+                    Threads.RetireSpare();
+                }
             }
         }
+        finally
+        {
+            Volatile.Write(ref _watching, 0);
+        }
     }
+
+    private int _watching;
 
     /// <summary>An engine whose runners load their strategies from <paramref name="catalog"/>.</summary>
     public TradingEngine(StrategyCatalog catalog, IEventSink? events = null, EngineOptions? options = null, ILoggerFactory? loggers = null)
@@ -169,11 +176,7 @@ public sealed class TradingEngine : IAsyncDisposable
             if (!_runners.TryRemove(runnerId, out runner)) throw new RunnerNotFoundException(runnerId);
             RebuildRoutes();
         }
-        if (runner.HoldsSpareThread)
-        {
-            runner.HoldsSpareThread = false;
-            Threads.RetireSpare();
-        }
+        if (runner.TryReleaseSpareThread()) Threads.RetireSpare();
         await runner.DisposeAsync().ConfigureAwait(false);
     }
 
