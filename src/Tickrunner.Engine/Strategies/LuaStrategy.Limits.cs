@@ -61,19 +61,24 @@ public sealed partial class LuaStrategy
             var bytes = (byte*)LuaNative.ToLString(state, 1, out var length);
             var prefix = "tickrunner:"u8;
             if (length < (nuint)prefix.Length || !new ReadOnlySpan<byte>(bytes, prefix.Length).SequenceEqual(prefix)) return 1;
+            var message = self.ReadString(1, MaxErrorBytes);
+            var rest = message.IndexOf(": ", prefix.Length, StringComparison.Ordinal);
+            var text = rest >= 0 ? message[(rest + 2)..] : message;
+            // The strategy's innermost frame; after a tail call into the library there is none, and then the
+            // strategy's file is named without a line (Lua's own library errors carry no line there either).
+            var location = $"{self.Name}.lua";
             var debug = new LuaDebug();
             for (var level = 0; lua.GetStack(level, ref debug) != 0; level++)
             {
                 if (!lua.GetInfo("Sl", ref debug) || debug.CurrentLine <= 0 || debug.ShortSource == "tickrunner") continue;
-                var message = self.ReadString(1, MaxErrorBytes);
-                var rest = message.IndexOf(": ", prefix.Length, StringComparison.Ordinal);
-                var relocated = $"{debug.ShortSource}:{debug.CurrentLine}: {(rest >= 0 ? message[(rest + 2)..] : message)}";
-                var enforce = self._memory.Enforce;
-                self._memory.Enforce = false; // host work is never refused (see LuaMemoryLimit)
-                lua.PushString(relocated);
-                self._memory.Enforce = enforce;
-                return 1;
+                location = $"{debug.ShortSource}:{debug.CurrentLine}";
+                break;
             }
+            var enforce = self._memory.Enforce;
+            self._memory.Enforce = false; // host work is never refused (see LuaMemoryLimit)
+            lua.PushString($"{location}: {text}");
+            self._memory.Enforce = enforce;
+            return 1;
         }
         catch
         {

@@ -180,6 +180,15 @@ public class LuaSandboxTests
     }
 
     [Fact]
+    public void A_call_stopped_inside_the_sandbox_library_names_the_strategy_line() =>
+        AssertContained("string.find(string.rep('a', 100000), '.-.-b')", "hostile.lua:4: ran longer than the wall-clock limit of 200 ms per call",
+            options: new LuaSandboxOptions { InstructionBudget = 2_000_000_000, MemoryLimitBytes = 64 * 1024 * 1024, WallClockLimitMs = 200 });
+
+    [Fact]
+    public void After_a_tail_call_into_the_library_the_error_names_the_file() =>
+        AssertContained("return string.find('abc', '[a')", "detect_opportunity: hostile.lua: malformed pattern (missing ']')");
+
+    [Fact]
     public void The_watchdog_reports_a_stopped_call_as_timed_out_and_the_next_call_runs_normally()
     {
         using var s = Detecting("if context.quick then return { ok = true } end local s = string.rep('x', 1 << 22) for i = 1, 1e12 do local t = s .. i end",
