@@ -59,6 +59,11 @@ public static class RunnersApi
         if (!errors.ContainsKey("strategy_name") && !runtime.Catalog.Exists(definition.StrategyName))
             errors["strategy_name"] = $"There is no strategy named '{definition.StrategyName}'; GET /api/strategies lists them.";
         if (errors.Count > 0) return Problems.Invalid(errors);
+
+        // The id's lock for the whole check-insert-start (a delete of the same id waits for it), and the
+        // strategy's lock so it cannot be deleted between the check that no runner uses it and its deletion.
+        using var runnerLock = await runtime.RunnerLocks.AcquireAsync(definition.RunnerId, ct);
+        using var strategyLock = await runtime.StrategyLocks.AcquireAsync(definition.StrategyName, ct);
         if (runtime.Engine.Contains(definition.RunnerId) || runtime.Runners.Exists(definition.RunnerId))
             return Problems.Conflict($"A runner with id '{definition.RunnerId}' already exists; remove it first or choose another id.");
 
@@ -67,7 +72,7 @@ public static class RunnersApi
         {
             runtime.Runners.Insert(definition);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19) // constraint: a concurrent create won
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19) // constraint: the row exists after all
         {
             return Problems.Conflict($"A runner with id '{definition.RunnerId}' already exists; remove it first or choose another id.");
         }
@@ -87,7 +92,8 @@ public static class RunnersApi
                 _ => Problems.Conflict(e.Message),
             };
         }
-        return TypedResults.Created($"/api/runners/{definition.RunnerId}", await runner.GetSnapshotAsync(ct));
+        // Not cancelled with the request: the runner exists and is stored now, and the answer should say so.
+        return TypedResults.Created($"/api/runners/{definition.RunnerId}", await runner.GetSnapshotAsync(CancellationToken.None));
     }
 
     private static async Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Get(string id, TickrunnerRuntime runtime, CancellationToken ct)
@@ -145,6 +151,7 @@ public static class RunnersApi
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, TickrunnerRuntime runtime)
     {
+        using var runnerLock = await runtime.RunnerLocks.AcquireAsync(id);
         try
         {
             await runtime.Engine.RemoveRunnerAsync(id);
@@ -158,23 +165,25 @@ public static class RunnersApi
         return TypedResults.NoContent();
     }
 
-    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Pause(string id, TickrunnerRuntime runtime, CancellationToken ct) =>
-        Steer(id, runtime, r => r.PauseAsync(ct));
+    // Not cancelled with the request: a command the runner may already have carried out must have its status stored.
+    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Pause(string id, TickrunnerRuntime runtime) =>
+        Steer(id, runtime, r => r.PauseAsync());
 
-    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Resume(string id, TickrunnerRuntime runtime, CancellationToken ct) =>
-        Steer(id, runtime, r => r.ResumeAsync(ct));
+    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Resume(string id, TickrunnerRuntime runtime) =>
+        Steer(id, runtime, r => r.ResumeAsync());
 
-    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Stop(string id, TickrunnerRuntime runtime, CancellationToken ct) =>
-        Steer(id, runtime, r => r.StopAsync("stopped by request", ct));
+    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Stop(string id, TickrunnerRuntime runtime) =>
+        Steer(id, runtime, r => r.StopAsync("stopped by request"));
 
     private static async Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Steer(string id, TickrunnerRuntime runtime,
         Func<SymbolRunner, Task<RunnerStatus>> command)
     {
+        using var runnerLock = await runtime.RunnerLocks.AcquireAsync(id);
         if (Find(runtime, id) is not { } runner) return RunnerNotFound(id);
         try
         {
             var status = await command(runner);
-            runtime.Runners.SetStatus(id, status);
+            runtime.Runners.SetStatus(id, status); // committed before the answer: an acknowledged status survives a crash
             return TypedResults.Ok(new RunnerStatusResponse(id, status));
         }
         catch (RunnerNotFoundException)
