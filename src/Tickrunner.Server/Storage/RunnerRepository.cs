@@ -98,13 +98,12 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
             ("$state", state.ToString()), ("$position", position is null ? DBNull.Value : JsonSerializer.Serialize(StoredPosition.From(position), Json)));
 
     /// <summary>
-    /// Checkpoints a runner's status and context scalars. State and position are not written here: the journal
-    /// writes them in event order, and a snapshot taken a moment earlier must not overwrite a newer close.
+    /// Checkpoints a runner's context scalars, and nothing else. Status, state and position are written where
+    /// they change (the steering request before its answer, the journal in event order): a snapshot taken a
+    /// moment earlier must not overwrite a newer pause, stop or close.
     /// </summary>
     public void Checkpoint(RunnerSnapshot snapshot) =>
-        Update(snapshot.RunnerId, "status = $status, context = $context",
-            ("$status", StatusName(snapshot.Status)),
-            ("$context", WriteContext(snapshot.Context)));
+        Update(snapshot.RunnerId, "context = $context", ("$context", WriteContext(snapshot.Context)));
 
     /// <summary>True when a runner with that id is stored (restored or not).</summary>
     public bool Exists(string runnerId)
