@@ -109,35 +109,34 @@ public static class RunnersApi
         }
     }
 
-    private static async Task<Results<Ok<MarketData[]>, ProblemHttpResult>> History(string id, int? count, TickrunnerRuntime runtime, CancellationToken ct)
+    private static async Task<Results<Ok<MarketData[]>, ProblemHttpResult>> History(string id, string? count, TickrunnerRuntime runtime, CancellationToken ct)
     {
-        var n = count ?? 100;
-        if (n is < 1 or > RunnerDefinition.MaxWindowSize)
-            return Problems.Invalid(new Dictionary<string, string> { ["count"] = $"count must be between 1 and {RunnerDefinition.MaxWindowSize:N0}, got {n}." });
+        var errors = new Dictionary<string, string>();
+        var n = (int)QueryNumber.Read(count, "count", 1, RunnerDefinition.MaxWindowSize, 100, errors);
+        if (errors.Count > 0) return Problems.Invalid(errors);
         if (Find(runtime, id) is not { } runner) return RunnerNotFound(id);
         return TypedResults.Ok(await runner.GetPriceHistoryAsync(n, ct));
     }
 
-    private static Results<Ok<IReadOnlyList<TradeRecord>>, ProblemHttpResult> Trades(string id, int? limit, TickrunnerRuntime runtime)
+    private static Results<Ok<IReadOnlyList<TradeRecord>>, ProblemHttpResult> Trades(string id, string? limit, TickrunnerRuntime runtime)
     {
-        var n = limit ?? 1000;
-        if (n is < 1 or > 100_000)
-            return Problems.Invalid(new Dictionary<string, string> { ["limit"] = $"limit must be between 1 and 100,000, got {n}." });
+        var errors = new Dictionary<string, string>();
+        var n = (int)QueryNumber.Read(limit, "limit", 1, 100_000, 1000, errors);
+        if (errors.Count > 0) return Problems.Invalid(errors);
         if (Find(runtime, id) is null) return RunnerNotFound(id);
         return TypedResults.Ok(runtime.Runners.Trades(id, n));
     }
 
-    private static IResult Events(string id, long? since, int? limit, TickrunnerRuntime runtime)
+    private static IResult Events(string id, string? since, string? limit, TickrunnerRuntime runtime)
     {
-        var n = limit ?? 1000;
-        if (n is < 1 or > 10_000)
-            return Problems.Invalid(new Dictionary<string, string> { ["limit"] = $"limit must be between 1 and 10,000, got {n}." });
-        if (since is < 0)
-            return Problems.Invalid(new Dictionary<string, string> { ["since"] = $"since must be a seq ≥ 0, got {since}." });
+        var errors = new Dictionary<string, string>();
+        var n = (int)QueryNumber.Read(limit, "limit", 1, 10_000, 1000, errors);
+        long? after = since is null ? null : QueryNumber.Read(since, "since", 0, long.MaxValue, 0, errors);
+        if (errors.Count > 0) return Problems.Invalid(errors);
         if (Find(runtime, id) is null) return RunnerNotFound(id);
         // With since: the events after it, oldest first (to resume). Without: the newest n, oldest first (a log).
         var filter = new EventFilter([id], [], []);
-        var frames = since is { } after ? runtime.Hub.Recent(after, filter, n) : runtime.Hub.Recent(0, filter).TakeLast(n).ToList();
+        var frames = after is { } seq ? runtime.Hub.Recent(seq, filter, n) : runtime.Hub.Recent(0, filter).TakeLast(n).ToList();
         var body = new MemoryStream();
         body.WriteByte((byte)'[');
         for (var i = 0; i < frames.Count; i++)
