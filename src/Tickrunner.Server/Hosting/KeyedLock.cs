@@ -9,7 +9,7 @@ public sealed class KeyedLock
 {
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
-    private sealed class Entry
+    internal sealed class Entry
     {
         public readonly SemaphoreSlim Gate = new(1, 1);
         public int Users; // holders and waiters, under the dictionary's lock
@@ -51,11 +51,11 @@ public sealed class KeyedLock
         private readonly string _key;
         private readonly Entry _entry;
 
-        internal Releaser(KeyedLock owner, string key, object entry)
+        internal Releaser(KeyedLock owner, string key, Entry entry)
         {
             _owner = owner;
             _key = key;
-            _entry = (Entry)entry;
+            _entry = entry;
         }
 
         /// <inheritdoc />
