@@ -45,6 +45,8 @@ public static class TickrunnerApp
 
         var app = builder.Build();
         app.UseExceptionHandler(handler => handler.Run(WriteUnexpectedError));
+        var hosts = new HostAllowList(settings.EffectiveAllowedHosts);
+        app.Use(hosts.RejectForeignHosts); // first: nothing, not even a 404 or a CORS preflight, for a foreign name
         app.UseStatusCodePages(); // bodyless 404/405/… become problem+json too
         app.UseCors(CorsPolicy);
         app.Use(RejectForeignOrigins(settings.Cors.EffectiveOrigins));
@@ -68,14 +70,17 @@ public static class TickrunnerApp
 
     // Browsers send Origin on cross-site form posts and WebSocket handshakes, which CORS does not stop: a page on
     // another site could otherwise stop runners or read the event stream. Requests without Origin (curl,
-    // programs) and same-origin requests pass.
+    // programs) and same-origin requests pass. Same-origin is judged against a Host that the host allow-list
+    // has already accepted: a Host header alone proves nothing, as a rebinding page sets it to its own name.
     private static Func<HttpContext, RequestDelegate, Task> RejectForeignOrigins(IReadOnlyList<string> allowed) => (context, next) =>
     {
         var request = context.Request;
         var unsafeMethod = !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method));
         var isWebSocket = request.Path.StartsWithSegments("/ws");
         var origin = request.Headers.Origin.ToString();
-        if ((unsafeMethod || isWebSocket) && origin.Length > 0 && origin != $"{request.Scheme}://{request.Host}"
+        var sameOrigin = HostAllowList.IsAccepted(context)
+            && string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase);
+        if ((unsafeMethod || isWebSocket) && origin.Length > 0 && !sameOrigin
             && !allowed.Contains(origin, StringComparer.OrdinalIgnoreCase))
         {
             return TypedResults.Problem($"Requests from {origin} are not allowed; add it to Tickrunner:Cors:Origins to permit it.",

@@ -17,6 +17,16 @@ public sealed class TickrunnerOptions
     /// <summary>Market data.</summary>
     public FeedOptions Feed { get; set; } = new();
 
+    /// <summary>
+    /// Host names the server answers to (the name part of the <c>Host</c> header; any port the server listens on).
+    /// Empty means <c>localhost</c>, <c>127.0.0.1</c> and <c>[::1]</c>; <c>*</c> allows every name. Other names get
+    /// 421: a page on another site whose name resolves to this machine (DNS rebinding) is not served.
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>The host names in effect.</summary>
+    public IReadOnlyList<string> EffectiveAllowedHosts => AllowedHosts.Count > 0 ? AllowedHosts : ["localhost", "127.0.0.1", "[::1]"];
+
     /// <summary>Cross-origin access.</summary>
     public CorsOptions Cors { get; set; } = new();
 

@@ -39,6 +39,27 @@ internal sealed class RawWebSocketClient : IDisposable
         return client;
     }
 
+    /// <summary>Sends an upgrade request with the given Host header and returns the response head (status line and headers).</summary>
+    public static async Task<string> HandshakeAsync(Uri server, string pathAndQuery, string host, string? origin = null)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(server.Host, server.Port);
+        var stream = tcp.GetStream();
+        var key = Convert.ToBase64String(Guid.NewGuid().ToByteArray());
+        var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                      (origin is null ? "" : $"Origin: {origin}\r\n") +
+                      $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        var headers = new StringBuilder();
+        var one = new byte[1];
+        while (!headers.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            if (await stream.ReadAsync(one) == 0) break;
+            headers.Append((char)one[0]);
+        }
+        return headers.ToString();
+    }
+
     /// <summary>The next text frame as JSON (server frames are unmasked).</summary>
     public async Task<JsonElement> ReceiveAsync(CancellationToken ct)
     {

@@ -104,6 +104,25 @@ public sealed class WebSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_binary_frame_is_a_protocol_error_that_closes_with_1003()
+    {
+        using var socket = await _server.ConnectAsync("runner_id=nobody");
+        // Valid JSON, sent as binary: it must not be taken as a text message.
+        await socket.SendAsync("{\"filter\":{}}"u8.ToArray(), WebSocketMessageType.Binary, true, CancellationToken.None);
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(10_000);
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, timeout.Token);
+            if (result.MessageType == WebSocketMessageType.Close) break;
+            var text = System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count);
+            Assert.DoesNotContain("Subscribed", text);
+        }
+        Assert.Equal(WebSocketCloseStatus.InvalidMessageType, socket.CloseStatus);
+        Assert.Contains("binary", socket.CloseStatusDescription);
+    }
+
+    [Fact]
     public async Task Heartbeats_arrive_on_a_quiet_stream()
     {
         using var socket = await _server.ConnectAsync("runner_id=nobody");

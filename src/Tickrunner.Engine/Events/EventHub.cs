@@ -122,7 +122,7 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
 
     /// <summary>
     /// Subscribes with its own queue. With <paramref name="sinceSeq"/>, events after that seq that the hub still
-    /// holds are queued first (a lag notice counts those it no longer holds).
+    /// holds are queued first (a lag notice counts those it no longer holds); a seq at or beyond the newest replays nothing.
     /// </summary>
     public EventSubscription Subscribe(EventFilter? filter = null, long? sinceSeq = null, int? queueSize = null)
     {
@@ -131,8 +131,11 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
         var subscription = new EventSubscription(capacity, filter ?? EventFilter.All, Unsubscribe);
         lock (_gate)
         {
-            if (sinceSeq is { } since)
+            if (sinceSeq is { } requested)
             {
+                // Clamped to [0, newest]: a seq beyond the newest means "nothing yet" (never "everything"), and
+                // the subtraction below cannot overflow.
+                var since = Math.Clamp(requested, 0, _seq);
                 var oldestHeld = Math.Max(1, _seq - _history.Length + 1);
                 subscription.ReportMissed(Math.Min(_seq, oldestHeld - 1) - since);
                 foreach (var frame in HistoryAfter(since)) subscription.Offer(frame);
@@ -143,7 +146,7 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
         return subscription;
     }
 
-    /// <summary>Events after <paramref name="sinceSeq"/> still held, oldest first, that pass <paramref name="filter"/>.</summary>
+    /// <summary>Events after <paramref name="sinceSeq"/> still held, oldest first, that pass <paramref name="filter"/> (none when it is at or beyond the newest).</summary>
     public IReadOnlyList<EventFrame> Recent(long sinceSeq, EventFilter? filter = null, int limit = int.MaxValue)
     {
         List<EventFrame> frames;
@@ -155,6 +158,9 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
     private IEnumerable<EventFrame> HistoryAfter(long sinceSeq)
     {
         var last = _seq;
+        // A since at or beyond the newest seq has nothing after it; checked first, because sinceSeq + 1 would
+        // overflow at long.MaxValue and wrap around to the whole history.
+        if (sinceSeq >= last) yield break;
         var first = Math.Max(Math.Max(sinceSeq + 1, 1), last - _history.Length + 1);
         for (var seq = first; seq <= last; seq++)
         {

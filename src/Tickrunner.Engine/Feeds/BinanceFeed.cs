@@ -72,7 +72,7 @@ public sealed partial class BinanceFeed : IMarketDataFeed
         }
     }
 
-    [GeneratedRegex("^[A-Z0-9]{2,20}$")]
+    [GeneratedRegex(@"^[A-Z0-9]{2,20}\z")] // \z, not $: $ also matches before a final newline
     private static partial Regex SymbolPattern();
 
     private static string Normalize(string symbol)

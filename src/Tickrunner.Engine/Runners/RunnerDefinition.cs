@@ -36,7 +36,7 @@ public sealed partial record RunnerDefinition
     /// <summary>Switches.</summary>
     [JsonPropertyName("config")] public RunnerConfig Config { get; init; } = new();
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,64}\z")] // \z, not $: $ also matches before a final newline
     private static partial Regex IdPattern();
 
     /// <summary>True when <paramref name="id"/> is a valid runner id.</summary>

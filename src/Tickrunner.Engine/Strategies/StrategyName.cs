@@ -5,7 +5,7 @@ namespace Tickrunner.Engine.Strategies;
 /// <summary>The rule for strategy names: 1–64 characters of A–Z, a–z, 0–9, '_' and '-'.</summary>
 public static partial class StrategyName
 {
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")] // \z, not $: $ also matches before a final newline
     private static partial Regex Pattern();
 
     /// <summary>True when <paramref name="name"/> follows the rule.</summary>

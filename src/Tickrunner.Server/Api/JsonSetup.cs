@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Tickrunner.Server.Api;
 
-/// <summary>The wire conventions of DESIGN.md: snake_case, enums by name.</summary>
+/// <summary>The wire conventions of DESIGN.md: snake_case, enums by name, non-finite numbers as null.</summary>
 internal static class JsonSetup
 {
     public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
@@ -13,6 +13,7 @@ internal static class JsonSetup
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         options.DictionaryKeyPolicy = null; // context keys are the strategy's own
         options.Converters.Add(new JsonStringEnumConverter());
+        options.Converters.Add(new NonFiniteAsNullConverter()); // also used for double? (the serializer wraps it)
         options.NumberHandling = JsonNumberHandling.Strict;
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip;
         return options;

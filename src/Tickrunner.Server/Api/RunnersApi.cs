@@ -59,6 +59,11 @@ public static class RunnersApi
         if (!errors.ContainsKey("strategy_name") && !runtime.Catalog.Exists(definition.StrategyName))
             errors["strategy_name"] = $"There is no strategy named '{definition.StrategyName}'; GET /api/strategies lists them.";
         if (errors.Count > 0) return Problems.Invalid(errors);
+
+        // The id's lock for the whole check-insert-start (a delete of the same id waits for it), and the
+        // strategy's lock so it cannot be deleted between the check that no runner uses it and its deletion.
+        using var runnerLock = await runtime.RunnerLocks.AcquireAsync(definition.RunnerId, ct);
+        using var strategyLock = await runtime.StrategyLocks.AcquireAsync(definition.StrategyName, ct);
         if (runtime.Engine.Contains(definition.RunnerId) || runtime.Runners.Exists(definition.RunnerId))
             return Problems.Conflict($"A runner with id '{definition.RunnerId}' already exists; remove it first or choose another id.");
 
@@ -67,7 +72,7 @@ public static class RunnersApi
         {
             runtime.Runners.Insert(definition);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19) // constraint: a concurrent create won
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19) // constraint: the row exists after all
         {
             return Problems.Conflict($"A runner with id '{definition.RunnerId}' already exists; remove it first or choose another id.");
         }
@@ -87,7 +92,8 @@ public static class RunnersApi
                 _ => Problems.Conflict(e.Message),
             };
         }
-        return TypedResults.Created($"/api/runners/{definition.RunnerId}", await runner.GetSnapshotAsync(ct));
+        // Not cancelled with the request: the runner exists and is stored now, and the answer should say so.
+        return TypedResults.Created($"/api/runners/{definition.RunnerId}", await runner.GetSnapshotAsync(CancellationToken.None));
     }
 
     private static async Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Get(string id, TickrunnerRuntime runtime, CancellationToken ct)
@@ -103,35 +109,34 @@ public static class RunnersApi
         }
     }
 
-    private static async Task<Results<Ok<MarketData[]>, ProblemHttpResult>> History(string id, int? count, TickrunnerRuntime runtime, CancellationToken ct)
+    private static async Task<Results<Ok<MarketData[]>, ProblemHttpResult>> History(string id, string? count, TickrunnerRuntime runtime, CancellationToken ct)
     {
-        var n = count ?? 100;
-        if (n is < 1 or > RunnerDefinition.MaxWindowSize)
-            return Problems.Invalid(new Dictionary<string, string> { ["count"] = $"count must be between 1 and {RunnerDefinition.MaxWindowSize:N0}, got {n}." });
+        var errors = new Dictionary<string, string>();
+        var n = (int)QueryNumber.Read(count, "count", 1, RunnerDefinition.MaxWindowSize, 100, errors);
+        if (errors.Count > 0) return Problems.Invalid(errors);
         if (Find(runtime, id) is not { } runner) return RunnerNotFound(id);
         return TypedResults.Ok(await runner.GetPriceHistoryAsync(n, ct));
     }
 
-    private static Results<Ok<IReadOnlyList<TradeRecord>>, ProblemHttpResult> Trades(string id, int? limit, TickrunnerRuntime runtime)
+    private static Results<Ok<IReadOnlyList<TradeRecord>>, ProblemHttpResult> Trades(string id, string? limit, TickrunnerRuntime runtime)
     {
-        var n = limit ?? 1000;
-        if (n is < 1 or > 100_000)
-            return Problems.Invalid(new Dictionary<string, string> { ["limit"] = $"limit must be between 1 and 100,000, got {n}." });
+        var errors = new Dictionary<string, string>();
+        var n = (int)QueryNumber.Read(limit, "limit", 1, 100_000, 1000, errors);
+        if (errors.Count > 0) return Problems.Invalid(errors);
         if (Find(runtime, id) is null) return RunnerNotFound(id);
         return TypedResults.Ok(runtime.Runners.Trades(id, n));
     }
 
-    private static IResult Events(string id, long? since, int? limit, TickrunnerRuntime runtime)
+    private static IResult Events(string id, string? since, string? limit, TickrunnerRuntime runtime)
     {
-        var n = limit ?? 1000;
-        if (n is < 1 or > 10_000)
-            return Problems.Invalid(new Dictionary<string, string> { ["limit"] = $"limit must be between 1 and 10,000, got {n}." });
-        if (since is < 0)
-            return Problems.Invalid(new Dictionary<string, string> { ["since"] = $"since must be a seq ≥ 0, got {since}." });
+        var errors = new Dictionary<string, string>();
+        var n = (int)QueryNumber.Read(limit, "limit", 1, 10_000, 1000, errors);
+        long? after = since is null ? null : QueryNumber.Read(since, "since", 0, long.MaxValue, 0, errors);
+        if (errors.Count > 0) return Problems.Invalid(errors);
         if (Find(runtime, id) is null) return RunnerNotFound(id);
         // With since: the events after it, oldest first (to resume). Without: the newest n, oldest first (a log).
         var filter = new EventFilter([id], [], []);
-        var frames = since is { } after ? runtime.Hub.Recent(after, filter, n) : runtime.Hub.Recent(0, filter).TakeLast(n).ToList();
+        var frames = after is { } seq ? runtime.Hub.Recent(seq, filter, n) : runtime.Hub.Recent(0, filter).TakeLast(n).ToList();
         var body = new MemoryStream();
         body.WriteByte((byte)'[');
         for (var i = 0; i < frames.Count; i++)
@@ -145,6 +150,7 @@ public static class RunnersApi
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, TickrunnerRuntime runtime)
     {
+        using var runnerLock = await runtime.RunnerLocks.AcquireAsync(id);
         try
         {
             await runtime.Engine.RemoveRunnerAsync(id);
@@ -158,23 +164,25 @@ public static class RunnersApi
         return TypedResults.NoContent();
     }
 
-    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Pause(string id, TickrunnerRuntime runtime, CancellationToken ct) =>
-        Steer(id, runtime, r => r.PauseAsync(ct));
+    // Not cancelled with the request: a command the runner may already have carried out must have its status stored.
+    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Pause(string id, TickrunnerRuntime runtime) =>
+        Steer(id, runtime, r => r.PauseAsync());
 
-    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Resume(string id, TickrunnerRuntime runtime, CancellationToken ct) =>
-        Steer(id, runtime, r => r.ResumeAsync(ct));
+    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Resume(string id, TickrunnerRuntime runtime) =>
+        Steer(id, runtime, r => r.ResumeAsync());
 
-    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Stop(string id, TickrunnerRuntime runtime, CancellationToken ct) =>
-        Steer(id, runtime, r => r.StopAsync("stopped by request", ct));
+    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Stop(string id, TickrunnerRuntime runtime) =>
+        Steer(id, runtime, r => r.StopAsync("stopped by request"));
 
     private static async Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Steer(string id, TickrunnerRuntime runtime,
         Func<SymbolRunner, Task<RunnerStatus>> command)
     {
+        using var runnerLock = await runtime.RunnerLocks.AcquireAsync(id);
         if (Find(runtime, id) is not { } runner) return RunnerNotFound(id);
         try
         {
             var status = await command(runner);
-            runtime.Runners.SetStatus(id, status);
+            runtime.Runners.SetStatus(id, status); // committed before the answer: an acknowledged status survives a crash
             return TypedResults.Ok(new RunnerStatusResponse(id, status));
         }
         catch (RunnerNotFoundException)

@@ -27,7 +27,7 @@ public static class StrategiesApi
     {
         var group = app.MapGroup("/api/strategies").WithTags("Strategies");
         group.MapGet("/", List).WithSummary("Shipped and uploaded strategies");
-        group.MapPost("/", Upload).Accepts<UploadStrategyRequest>("application/json").WithSummary("Upload a new strategy (validated first)");
+        group.MapPost("/", Upload).Accepts<UploadStrategyRequest>("application/json").WithSummary("Upload a new strategy (validated first); 409 if the name exists");
         group.MapGet("/{name}", Get).WithSummary("A strategy's code");
         group.MapPut("/{name}", Put).Accepts<StrategyCodeRequest>("application/json")
             .WithSummary("Create or replace an uploaded strategy (running runners keep the code they loaded)");
@@ -52,6 +52,9 @@ public static class StrategiesApi
         if (StrategyName.Problem(body!.Name) is { } nameProblem) errors["name"] = nameProblem;
         if (body.Code is null) errors["code"] = "code is required: the Lua source of the strategy.";
         if (errors.Count > 0) return Problems.Invalid(errors);
+        // POST only creates: under the name's lock the check and the save are one step, so of concurrent uploads
+        // of one name exactly one is created and the others are told it exists.
+        using var nameLock = await runtime.StrategyLocks.AcquireAsync(body.Name!);
         if (runtime.Catalog.Find(body.Name!) is { } existing)
             return Problems.Conflict(existing.Info.Source == StrategySource.Shipped
                 ? $"'{body.Name}' is a shipped strategy; upload yours under another name."
@@ -66,6 +69,9 @@ public static class StrategiesApi
         var (body, problem) = await RequestBody.ReadAsync<StrategyCodeRequest>(request);
         if (problem is not null) return problem;
         if (body!.Code is null) return Problems.Invalid(new Dictionary<string, string> { ["code"] = "code is required: the Lua source of the strategy." });
+        // PUT creates or replaces; serialized per name, so 201 goes to exactly one and the stored code is that
+        // of the last write acknowledged.
+        using var nameLock = await runtime.StrategyLocks.AcquireAsync(name);
         if (runtime.Catalog.IsShipped(name))
             return Problems.Conflict($"'{name}' is a shipped strategy and cannot be changed; save it under another name.");
         var existed = runtime.Catalog.Exists(name);
@@ -89,8 +95,10 @@ public static class StrategiesApi
         }
     }
 
-    private static Results<NoContent, ProblemHttpResult> Delete(string name, TickrunnerRuntime runtime)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, TickrunnerRuntime runtime)
     {
+        // A runner being created with this strategy holds the name's lock until its row is stored (or not).
+        using var nameLock = await runtime.StrategyLocks.AcquireAsync(name);
         if (runtime.Catalog.Find(name) is not { } found) return StrategyNotFound(name);
         if (found.Info.Source == StrategySource.Shipped)
             return Problems.Conflict($"'{name}' is a shipped strategy and cannot be deleted.");

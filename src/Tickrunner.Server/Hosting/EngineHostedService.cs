@@ -6,7 +6,8 @@ namespace Tickrunner.Server.Hosting;
 
 /// <summary>
 /// Brings the engine up and down with the server: restores the stored runners, creates the demo runners on a
-/// fresh data directory, pumps the feed, journals state changes and closed trades, checkpoints context.
+/// fresh data directory, pumps the feed, journals state changes, closed trades and runners that stopped by
+/// themselves, checkpoints context.
 /// </summary>
 public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogger<EngineHostedService> logger) : BackgroundService
 {
@@ -28,7 +29,7 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
     {
         // Subscribed before any runner exists, so the journal sees every event from the first one.
         _journal = runtime.Hub.Subscribe(
-            new EventFilter([], [], [RunnerEventKind.PositionOpened, RunnerEventKind.PositionClosed, RunnerEventKind.StateTransition]),
+            new EventFilter([], [], [RunnerEventKind.PositionOpened, RunnerEventKind.PositionClosed, RunnerEventKind.StateTransition, RunnerEventKind.RunnerStopped]),
             queueSize: 1 << 16);
         RestoreRunners();
         CreateDemoRunners();
@@ -54,7 +55,7 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
             LogFeedFailed(e, runtime.Feed.Kind);
         }
         await checkpoints;
-        // Shutdown, in an order that loses nothing: the last checkpoint of context and status, then the runners
+        // Shutdown, in an order that loses nothing: the last checkpoint of context, then the runners
         // stop (their last events go to the hub), then the hub publishes what is left and ends the journal.
         await CheckpointAsync(CancellationToken.None);
         await runtime.DisposeAsync();
@@ -125,7 +126,8 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
     {
         if (message.Frame is not null)
         {
-            Journal(message);
+            if (message.Frame.Event.Kind == RunnerEventKind.RunnerStopped) await StoreStoppedAsync(message.Frame.Event, ct);
+            else Journal(message);
             return;
         }
         // Events were lost: rebuild state, positions and trades from the runners themselves.
@@ -136,6 +138,7 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
             {
                 var snapshot = await runner.GetSnapshotAsync(ct);
                 runtime.Runners.SetState(runner.Id, snapshot.State, snapshot.Position);
+                if (snapshot.Status == RunnerStatus.Stopped) await StoreStoppedIfCurrentAsync(runner, ct); // its RunnerStopped may be among the lost
                 foreach (var trade in await runner.GetTradesAsync(cancellationToken: ct))
                     runtime.Runners.RecordTrade(runner.Id, runner.Symbol, trade, "recovered after the journal fell behind", clearPosition: false);
             }
@@ -164,6 +167,23 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
         }
     }
 
+    // A runner that stopped by itself (stop_on_error, a strategy or internal error, the engine's watchdog) has
+    // no request that stores its status, so its RunnerStopped does. Removal and shutdown also stop runners,
+    // but those must not be stored as stopped: a removed id may be reused, and a shut-down runner resumes.
+    private Task StoreStoppedAsync(in RunnerEvent e, CancellationToken ct) =>
+        e.Text is "removed" or "engine shutdown" || !runtime.Engine.TryGetRunner(e.RunnerId, out var runner)
+            ? Task.CompletedTask
+            : StoreStoppedIfCurrentAsync(runner, ct);
+
+    // Under the id's lock, and only while this very runner is the id's runner and stopped (a stop is final for a
+    // runner): an event of an earlier runner with the same id, removed and created again since, changes nothing.
+    private async Task StoreStoppedIfCurrentAsync(SymbolRunner runner, CancellationToken ct)
+    {
+        using var runnerLock = await runtime.RunnerLocks.AcquireAsync(runner.Id, ct);
+        if (runtime.Engine.TryGetRunner(runner.Id, out var current) && ReferenceEquals(current, runner) && runner.Status == RunnerStatus.Stopped)
+            runtime.Runners.SetStatus(runner.Id, RunnerStatus.Stopped);
+    }
+
     private async Task CheckpointLoopAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, runtime.Options.Engine.CheckpointSeconds)));
@@ -176,15 +196,25 @@ public sealed partial class EngineHostedService(TickrunnerRuntime runtime, ILogg
         }
     }
 
+    // Context only (see RunnerRepository.Checkpoint). Each write is made under the id's lock and only while the
+    // snapshot's runner is still the id's runner, so the context of a removed runner never lands on the row of a
+    // new runner with the same id.
     private async Task CheckpointAsync(CancellationToken cancellationToken)
     {
         try
         {
-            foreach (var snapshot in await runtime.Engine.GetAllSnapshotsAsync(cancellationToken))
+            foreach (var runner in runtime.Engine.Runners)
             {
                 try
                 {
-                    runtime.Runners.Checkpoint(snapshot);
+                    var snapshot = await runner.GetSnapshotAsync(cancellationToken);
+                    using var runnerLock = await runtime.RunnerLocks.AcquireAsync(runner.Id, cancellationToken);
+                    if (runtime.Engine.TryGetRunner(runner.Id, out var current) && ReferenceEquals(current, runner))
+                        runtime.Runners.Checkpoint(snapshot);
+                }
+                catch (RunnerNotFoundException)
+                {
+                    // Removed meanwhile: nothing to checkpoint.
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -58,6 +58,16 @@ public sealed class TickrunnerRuntime : IAsyncDisposable
     /// <summary>The market data feed.</summary>
     public IMarketDataFeed Feed { get; }
 
+    /// <summary>
+    /// Serializes everything that creates, removes or steers one runner id (and the journal's status writes for
+    /// it), so after any interleaving of requests the engine's runners are the database's rows and each
+    /// acknowledged status is the stored one.
+    /// </summary>
+    public KeyedLock RunnerLocks { get; } = new();
+
+    /// <summary>Serializes uploads, replacements and deletions of one strategy name (and creating a runner that uses it).</summary>
+    public KeyedLock StrategyLocks { get; } = new();
+
     /// <summary>Open WebSocket connections.</summary>
     public int WebSocketClients => Volatile.Read(ref _webSocketClients);
 

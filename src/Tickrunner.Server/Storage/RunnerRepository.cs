@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Engine.Trading;
@@ -11,7 +13,14 @@ public sealed record StoredRunner(RunnerDefinition Definition, RunnerRestore Res
 /// <summary>Runner definitions, their durable state (status, state, open position, context) and the trade journal.</summary>
 public sealed class RunnerRepository(TickrunnerDatabase database)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Infinity and NaN are stored as the strings "Infinity" and "NaN" rather than failing the write: a stored
+    // position or context must never make a checkpoint, the journal or a restart fail.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private static readonly JsonSerializerOptions ContextJson = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Stores a new runner.</summary>
     public void Insert(RunnerDefinition definition)
@@ -89,13 +98,12 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
             ("$state", state.ToString()), ("$position", position is null ? DBNull.Value : JsonSerializer.Serialize(StoredPosition.From(position), Json)));
 
     /// <summary>
-    /// Checkpoints a runner's status and context scalars. State and position are not written here: the journal
-    /// writes them in event order, and a snapshot taken a moment earlier must not overwrite a newer close.
+    /// Checkpoints a runner's context scalars, and nothing else. Status, state and position are written where
+    /// they change (the steering request before its answer, the journal in event order): a snapshot taken a
+    /// moment earlier must not overwrite a newer pause, stop or close.
     /// </summary>
     public void Checkpoint(RunnerSnapshot snapshot) =>
-        Update(snapshot.RunnerId, "status = $status, context = $context",
-            ("$status", StatusName(snapshot.Status)),
-            ("$context", WriteContext(snapshot.Context)));
+        Update(snapshot.RunnerId, "context = $context", ("$context", WriteContext(snapshot.Context)));
 
     /// <summary>True when a runner with that id is stored (restored or not).</summary>
     public bool Exists(string runnerId)
@@ -203,7 +211,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
             double d => new object[] { "f", d },
             bool b => new object[] { "b", b },
             _ => new object[] { "s", e.Value.ToString() ?? "" },
-        }));
+        }), ContextJson);
 
     private static Dictionary<string, object> ReadContext(string json)
     {
@@ -217,6 +225,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
                 {
                     ("i", { ValueKind: JsonValueKind.Number } n) when n.TryGetInt64(out var l) => l,
                     ("f", { ValueKind: JsonValueKind.Number } n) => n.GetDouble(),
+                    ("f", { ValueKind: JsonValueKind.String } t) when double.TryParse(t.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
                     ("b", { ValueKind: JsonValueKind.True or JsonValueKind.False } b) => b.GetBoolean(),
                     ("s", { ValueKind: JsonValueKind.String } t) => t.GetString(),
                     _ => null,
@@ -250,7 +259,10 @@ internal sealed record StoredPosition(string Side, double EntryPrice, double Qua
     public static StoredPosition From(Position p) =>
         new(p.Side.ToString(), p.EntryPrice, p.Quantity, p.EntryTimestamp, p.CurrentPrice, p.StopLoss, p.TakeProfit);
 
+    // A position the engine would refuse to open (non-finite or non-positive price or size) is not restored:
+    // the runner comes back idle rather than failing every runner's restore.
     public Position? ToPosition() => Enum.TryParse<PositionSide>(Side, out var side)
+        && double.IsFinite(EntryPrice) && EntryPrice > 0 && double.IsFinite(Quantity) && Quantity > 0
         ? new Position(side, EntryPrice, Quantity, EntryTimestamp, StopLoss, TakeProfit)
         : null;
 }

@@ -225,16 +225,39 @@ public static partial class EventStreamEndpoint
                 do
                 {
                     result = await socket.ReceiveAsync(buffer.GetMemory(1024), ct);
+                    if (result.MessageType == WebSocketMessageType.Binary)
+                    {
+                        // Client messages are JSON text; a binary frame is a protocol error, like an oversized message.
+                        await CloseWithErrorAsync(WebSocketCloseStatus.InvalidMessageType, "binary frames are not supported; send JSON as text frames", ct);
+                        return;
+                    }
                     buffer.Advance(result.Count);
                     if (buffer.WrittenCount > 64 * 1024)
                     {
-                        await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, "messages are limited to 64 KiB", ct);
+                        await CloseWithErrorAsync(WebSocketCloseStatus.MessageTooBig, "messages are limited to 64 KiB", ct);
                         return;
                     }
                 }
                 while (!result.EndOfMessage);
                 if (result.MessageType == WebSocketMessageType.Close) return;
                 await SendAsync(HandleMessage(buffer.WrittenSpan), ct);
+            }
+        }
+
+        // Under the send lock: a close frame must not interleave with a batch of events being written.
+        private async Task CloseWithErrorAsync(WebSocketCloseStatus status, string description, CancellationToken ct)
+        {
+            await _send.WaitAsync(ct);
+            try
+            {
+                // The client gets 2 s to answer the close; the session ends either way.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(2));
+                await socket.CloseAsync(status, description, timeout.Token);
+            }
+            finally
+            {
+                _send.Release();
             }
         }
 
