@@ -18,7 +18,7 @@ public static class TickrunnerApp
         // directory; relative data paths still resolve against the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
-            builder.WebHost.UseUrls("http://localhost:8080"); // the seed's address
+            builder.WebHost.UseUrls("http://localhost:8080"); // the documented default address (docs/guides/web-app-api.md §6)
         configure?.Invoke(builder);
 
         var settings = builder.Configuration.GetSection(TickrunnerOptions.Section).Get<TickrunnerOptions>() ?? new TickrunnerOptions();

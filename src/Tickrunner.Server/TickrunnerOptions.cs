@@ -87,7 +87,7 @@ public sealed class BinanceSettings
 /// <summary>Origins allowed besides the server's own.</summary>
 public sealed class CorsOptions
 {
-    /// <summary>Allowed origins (default the seed's <c>http://localhost:3000</c>).</summary>
+    /// <summary>Allowed origins (default <c>http://localhost:3000</c>, docs/guides/web-app-api.md §6).</summary>
     public List<string> Origins { get; set; } = [];
 
     /// <summary>The origins in effect.</summary>

@@ -12,7 +12,7 @@ public sealed class RunnersApiTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private const string SeedCreateBody = """
+    private const string DocumentedCreateBody = """
         {
             "runner_id": "btc_ema_prod",
             "symbol": "BTCUSDT",
@@ -26,9 +26,9 @@ public sealed class RunnersApiTests : IAsyncLifetime
         """;
 
     [Fact]
-    public async Task The_seed_create_runner_body_works_verbatim_and_the_snapshot_has_the_seed_shape()
+    public async Task The_documented_create_runner_body_works_verbatim_and_the_snapshot_has_the_documented_shape()
     {
-        var created = await _server.PostJsonAsync("/api/runners", SeedCreateBody);
+        var created = await _server.PostJsonAsync("/api/runners", DocumentedCreateBody);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal("/api/runners/btc_ema_prod", created.Headers.Location!.OriginalString);
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();

@@ -35,7 +35,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         });
 
     [Fact]
-    public async Task Events_arrive_one_per_frame_in_the_seed_format()
+    public async Task Events_arrive_one_per_frame_in_the_documented_format()
     {
         using var socket = await _server.ConnectAsync();
         var tick = await socket.ReceiveUntilAsync(m => m.Tag() == "TickReceived");

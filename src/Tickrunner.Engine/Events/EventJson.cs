@@ -3,7 +3,7 @@ using Tickrunner.Engine.Trading;
 namespace Tickrunner.Engine.Events;
 
 /// <summary>
-/// Writes events in the wire format of DESIGN.md: externally tagged, snake_case, enums by name, every payload
+/// Writes events in the wire format of docs/engine-contract.md §6: externally tagged, snake_case, enums by name, every payload
 /// with <c>timestamp</c> and <c>seq</c>. Hand-written over pre-encoded fragments: no reflection, one pass.
 /// </summary>
 public static class EventJson
@@ -119,7 +119,7 @@ public static class EventJson
         return b.ToArray();
     }
 
-    // A bar in the field order of spec §1.
+    // A bar in the field order of docs/engine-contract.md §1.1.
     private static void WriteMarketData(JsonBuffer b, in MarketData bar)
     {
         b.Raw("{\"symbol\":"u8);

@@ -20,7 +20,7 @@ namespace Tickrunner.Engine.Feeds;
 /// </summary>
 public sealed partial class BinanceFeed : IMarketDataFeed
 {
-    /// <summary>Half-spread for bid/ask when no book ticker has arrived for a symbol (spec §1).</summary>
+    /// <summary>Half-spread for bid/ask when no book ticker has arrived for a symbol (docs/engine-contract.md §1.4).</summary>
     public const double FallbackHalfSpread = 0.0005;
 
     private readonly BinanceFeedOptions _options;

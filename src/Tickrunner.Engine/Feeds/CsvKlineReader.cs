@@ -6,7 +6,7 @@ namespace Tickrunner.Engine.Feeds;
 /// <remarks>
 /// A header row is recognised by a first field that is not a number. Binance's spot exports switched to
 /// microsecond timestamps in 2025; values too large for milliseconds are scaled down. There is no book in a
-/// kline, so bid/ask are close ∓ 0.05 % (spec §1).
+/// kline, so bid/ask are close ∓ 0.05 % (docs/engine-contract.md §1.4).
 /// </remarks>
 public static class CsvKlineReader
 {

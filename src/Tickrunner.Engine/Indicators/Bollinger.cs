@@ -3,7 +3,7 @@ namespace Tickrunner.Engine.Indicators;
 /// <summary>One Bollinger reading: middle = SMA(p), upper/lower = middle ± k × population standard deviation.</summary>
 public readonly record struct BollingerBands(double Upper, double Middle, double Lower);
 
-/// <summary>Bollinger bands with the population standard deviation (spec §2).</summary>
+/// <summary>Bollinger bands with the population standard deviation (docs/engine-contract.md §2.6).</summary>
 public static class Bollinger
 {
     /// <summary>The usual parameters: 20 periods, 2 standard deviations.</summary>

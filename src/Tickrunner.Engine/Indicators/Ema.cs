@@ -1,6 +1,6 @@
 namespace Tickrunner.Engine.Indicators;
 
-/// <summary>Exponential moving average, α = 2 / (p + 1), seeded with the SMA of the first p values (spec §2).</summary>
+/// <summary>Exponential moving average, α = 2 / (p + 1), seeded with the SMA of the first p values (docs/engine-contract.md §2.3).</summary>
 public static class Ema
 {
     /// <summary>EMA after the last value, or null with fewer than <paramref name="period"/> values.</summary>
@@ -17,7 +17,7 @@ public static class Ema
 
     /// <summary>
     /// EMA at every index (same length as the input). The first <paramref name="period"/> entries hold the
-    /// seed, so EMA([1..10], 3) = 2,2,2,3,4,…,9 as the spec fixes; all NaN with fewer values than the period.
+    /// seed, so EMA([1..10], 3) = 2,2,2,3,4,…,9 as docs/engine-contract.md §2.3 fixes; all NaN with fewer values than the period.
     /// </summary>
     public static double[] Series(ReadOnlySpan<double> values, int period)
     {

@@ -3,7 +3,7 @@ namespace Tickrunner.Engine.Indicators;
 /// <summary>One MACD reading: line = EMA(fast) − EMA(slow), signal = EMA(signal) of the line, histogram = line − signal.</summary>
 public readonly record struct MacdValue(double Line, double Signal, double Histogram);
 
-/// <summary>Moving average convergence/divergence with the EMA convention of spec §2.</summary>
+/// <summary>Moving average convergence/divergence with the EMA convention of docs/engine-contract.md §2.3 (MACD: §2.5).</summary>
 public static class Macd
 {
     /// <summary>The usual periods: 12, 26, 9.</summary>

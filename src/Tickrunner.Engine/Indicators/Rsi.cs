@@ -1,7 +1,7 @@
 namespace Tickrunner.Engine.Indicators;
 
-/// <summary>Relative strength index with Wilder's smoothing (spec §2).</summary>
-/// <remarks>An average loss of 0 gives 100, or 50 when the average gain is 0 too (spec decision).</remarks>
+/// <summary>Relative strength index with Wilder's smoothing (docs/engine-contract.md §2.4).</summary>
+/// <remarks>An average loss of 0 gives 100, or 50 when the average gain is 0 too (docs/engine-contract.md §2.4).</remarks>
 public static class Rsi
 {
     /// <summary>RSI after the last value, or null with fewer than period + 1 values.</summary>

@@ -1,6 +1,6 @@
 namespace Tickrunner.Engine.Indicators;
 
-/// <summary>Simple moving average: the mean of the last p values (spec §2).</summary>
+/// <summary>Simple moving average: the mean of the last p values (docs/engine-contract.md §2.2).</summary>
 public static class Sma
 {
     /// <summary>SMA of the last <paramref name="period"/> values, or null with fewer values.</summary>

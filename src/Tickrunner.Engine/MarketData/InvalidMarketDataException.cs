@@ -1,6 +1,6 @@
 namespace Tickrunner.Engine;
 
-/// <summary>A bar that breaks the rules of spec §1; names the symbol, timestamp and field.</summary>
+/// <summary>A bar that breaks the rules of docs/engine-contract.md §1.2; names the symbol, timestamp and field.</summary>
 public sealed class InvalidMarketDataException(string? symbol, long timestamp, string field, string problem)
     : ArgumentException($"Invalid market data for {(string.IsNullOrEmpty(symbol) ? "<no symbol>" : symbol)} at {timestamp}: {problem}", field)
 {

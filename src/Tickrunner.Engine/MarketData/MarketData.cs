@@ -31,7 +31,7 @@ public readonly record struct MarketData(
         return bar;
     }
 
-    /// <summary>Returns null when the bar is valid (spec §1), otherwise what is wrong with which field.</summary>
+    /// <summary>Returns null when the bar is valid (docs/engine-contract.md §1.2), otherwise what is wrong with which field.</summary>
     public MarketDataError? Validate()
     {
         if (string.IsNullOrWhiteSpace(Symbol)) return new("symbol", "symbol is empty");

@@ -1,6 +1,6 @@
 namespace Tickrunner.Engine;
 
-/// <summary>Bounded FIFO of the newest bars of one symbol, oldest first, with the range queries of spec §1.</summary>
+/// <summary>Bounded FIFO of the newest bars of one symbol, oldest first, with the range queries of docs/engine-contract.md §1.3.</summary>
 /// <remarks>
 /// Bars live in a ring. Closes, highs, lows and volumes are also written twice into arrays of twice the
 /// capacity (at slot i and i + capacity), so the newest n values are always one contiguous span: indicators

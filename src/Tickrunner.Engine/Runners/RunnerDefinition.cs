@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 
 namespace Tickrunner.Engine.Runners;
 
-/// <summary>Per-runner switches (spec §5).</summary>
+/// <summary>Per-runner switches (docs/engine-contract.md §5.2).</summary>
 public sealed record RunnerConfig
 {
     /// <summary>Stop the runner on the first strategy error (default false: skip the tick and count it).</summary>
@@ -19,7 +19,7 @@ public sealed record RunnerConfig
 /// <summary>What a runner is: id, symbol, strategy, window size and config. This is what is persisted.</summary>
 public sealed partial record RunnerDefinition
 {
-    /// <summary>Default window size (spec §5).</summary>
+    /// <summary>Default window size (docs/engine-contract.md §5.1).</summary>
     public const int DefaultWindowSize = 100;
 
     /// <summary>Largest window size accepted.</summary>

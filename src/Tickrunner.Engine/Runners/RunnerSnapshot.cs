@@ -15,7 +15,7 @@ public enum RunnerStatus
     [JsonStringEnumMemberName("stopped")] Stopped,
 }
 
-/// <summary>A runner's counters (spec §5); durations in microseconds.</summary>
+/// <summary>A runner's counters (docs/engine-contract.md §5.4); durations in microseconds.</summary>
 public sealed record RunnerStats(
     [property: JsonPropertyName("ticks_processed")] long TicksProcessed,
     [property: JsonPropertyName("actions_executed")] long ActionsExecuted,

@@ -185,7 +185,7 @@ public sealed class TradingEngine : IAsyncDisposable
             .ToDictionary(g => g.Key, g => g.OrderBy(r => r.Id, StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);
 
     /// <summary>
-    /// Hands a bar to every runner of its symbol without waiting. An invalid bar (spec §1) is counted and
+    /// Hands a bar to every runner of its symbol without waiting. An invalid bar (docs/engine-contract.md §1.2) is counted and
     /// dropped; the result says whether the bar was valid.
     /// </summary>
     public bool Publish(in MarketData bar)

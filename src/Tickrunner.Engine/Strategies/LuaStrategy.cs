@@ -4,7 +4,7 @@ using KeraLua;
 
 namespace Tickrunner.Engine.Strategies;
 
-/// <summary>A Lua 5.4 strategy in its own sandboxed state: the three-function contract of spec §4.</summary>
+/// <summary>A Lua 5.4 strategy in its own sandboxed state: the three-function contract of docs/engine-contract.md §4.</summary>
 /// <remarks>
 /// The state's tables (market_data, context, indicators) and the constant strings the host needs are created
 /// once and kept on the bottom of the Lua stack, so a tick only overwrites numbers in place: no Lua table,

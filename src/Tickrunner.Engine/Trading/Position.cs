@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Tickrunner.Engine.Trading;
 
-/// <summary>An open or closed position and its P&amp;L (spec §3).</summary>
+/// <summary>An open or closed position and its P&amp;L (docs/engine-contract.md §3.4).</summary>
 /// <remarks>Mutable so the per-tick price update allocates nothing; hand out <see cref="Clone"/> to readers.</remarks>
 public sealed class Position
 {

@@ -2,7 +2,7 @@ using Tickrunner.Engine.Common;
 
 namespace Tickrunner.Engine.Trading;
 
-/// <summary>A runner's Idle → Analyzing → InPosition machine: validates actions, keeps the position and its exits (spec §3).</summary>
+/// <summary>A runner's Idle → Analyzing → InPosition machine: validates actions, keeps the position and its exits (docs/engine-contract.md §3).</summary>
 public sealed class StateMachine
 {
     /// <summary>How many transitions are kept.</summary>

@@ -1,6 +1,6 @@
 namespace Tickrunner.Engine.Trading;
 
-/// <summary>What a strategy asks the state machine to do (spec §3).</summary>
+/// <summary>What a strategy asks the state machine to do (docs/engine-contract.md §3.2).</summary>
 public enum ActionKind
 {
     /// <summary>Idle → Analyzing.</summary>

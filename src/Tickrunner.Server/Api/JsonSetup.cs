@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Tickrunner.Server.Api;
 
-/// <summary>The wire conventions of DESIGN.md: snake_case, enums by name, non-finite numbers as null.</summary>
+/// <summary>The wire conventions of docs/engine-contract.md §6.1: snake_case, enums by name, non-finite numbers as null.</summary>
 internal static class JsonSetup
 {
     public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));

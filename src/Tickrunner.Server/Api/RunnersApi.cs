@@ -9,7 +9,7 @@ using Tickrunner.Server.Storage;
 
 namespace Tickrunner.Server.Api;
 
-/// <summary>The body of <c>POST /api/runners</c> (the seed's create-runner example).</summary>
+/// <summary>The body of <c>POST /api/runners</c> (the create-runner request of docs/guides/web-app-api.md; fields in docs/engine-contract.md §5.1–§5.2).</summary>
 public sealed record CreateRunnerRequest(string? RunnerId, string? Symbol, string? StrategyName, int? WindowSize, RunnerConfig? Config);
 
 /// <summary>The answer to pause, resume and stop.</summary>

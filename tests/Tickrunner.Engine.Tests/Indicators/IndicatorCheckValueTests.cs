@@ -2,7 +2,7 @@ using Tickrunner.Engine.Indicators;
 
 namespace Tickrunner.Engine.Tests;
 
-/// <summary>The check values of spec §2.</summary>
+/// <summary>The check values of docs/engine-contract.md §2.</summary>
 public class IndicatorCheckValueTests
 {
     private static double[] Range(int from, int count) => Enumerable.Range(from, count).Select(i => (double)i).ToArray();

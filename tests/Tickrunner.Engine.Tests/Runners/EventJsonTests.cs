@@ -4,7 +4,7 @@ using Tickrunner.Engine.Trading;
 
 namespace Tickrunner.Engine.Tests;
 
-/// <summary>Every event variant against hand-written JSON (DESIGN.md wire format).</summary>
+/// <summary>Every event variant against hand-written JSON (docs/engine-contract.md §6).</summary>
 public class EventJsonTests
 {
     private static string Json(RunnerEvent e, long seq = 7) => Encoding.UTF8.GetString(EventJson.Serialize(e, seq));

@@ -4,7 +4,7 @@ using Tickrunner.Engine.Trading;
 
 namespace Tickrunner.Engine.Tests;
 
-/// <summary>A strategy written in the style of the spec's contract that touches every part of the API.</summary>
+/// <summary>A strategy written written to the Lua contract of docs/engine-contract.md §4 that touches every part of the API.</summary>
 public class ContractStrategyTests
 {
     private const string EveryFeature = """
