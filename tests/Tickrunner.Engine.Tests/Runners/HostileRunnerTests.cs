@@ -102,4 +102,34 @@ public class HostileRunnerTests
         var grown = GC.GetTotalMemory(forceFullCollection: true) - before;
         Assert.True(grown < 64L * 1024 * 1024, $"managed memory grew by {grown:N0} bytes");
     }
+
+    [Fact]
+    public async Task A_call_stuck_where_the_watchdog_cannot_reach_is_reported_unresponsive_and_the_others_go_on()
+    {
+        // print reaches the host's log: a log that blocks holds the call inside a host function, where no hook fires.
+        using var release = new ManualResetEventSlim();
+        const string Printing = """
+            function detect_opportunity(md, ctx) print('hello') ctx.n = (ctx.n or 0) + 1 end
+            function filter_commitment() end
+            function manage_position() end
+            """;
+        var sandbox = new LuaSandboxOptions { WallClockLimitMs = 200 };
+        var sink = new CollectingSink();
+        await using var engine = new TradingEngine((definition, log) => LuaStrategy.FromCode(definition.StrategyName,
+            definition.StrategyName == "printing" ? Printing : Counting, sandbox,
+            definition.RunnerId == "stuck" ? _ => release.Wait() : log), sink, new EngineOptions { RunnerThreads = 1 });
+        engine.AddRunner(Definition("stuck", "EVIL", "printing"));
+        engine.AddRunner(Definition("demo", "BTCUSDT", "counting"));
+        engine.Publish(Bar("EVIL", 1, 100));
+
+        await Until(() => engine.Health().UnresponsiveRunners.Contains("stuck"));
+        for (var t = 1; t <= 5; t++) engine.Publish(Bar("BTCUSDT", t, 100));
+        Assert.Equal(5L, (await engine.GetRunner("demo").GetSnapshotAsync().WaitAsync(TimeSpan.FromSeconds(5))).Context["n"]);
+
+        // Once the host function returns, the pending interrupt fails the call at its next instruction.
+        release.Set();
+        await Until(() => engine.GetRunner("stuck").Status == RunnerStatus.Stopped);
+        Assert.Empty(engine.Health().UnresponsiveRunners);
+        Assert.Contains(sink.For("stuck"), e => e.Kind == RunnerEventKind.Error && e.Text!.Contains("wall-clock limit of 200 ms"));
+    }
 }
