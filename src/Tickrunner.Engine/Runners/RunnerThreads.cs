@@ -15,8 +15,11 @@ namespace Tickrunner.Engine.Runners;
 /// </remarks>
 internal sealed class RunnerThreads : SynchronizationContext, IDisposable
 {
-    private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> _work =
-        new(new ConcurrentQueue<(SendOrPostCallback, object?)>());
+    // A queue and a semaphore rather than a BlockingCollection: its timed take allocates a linked
+    // CancellationTokenSource on every wait, and runner threads wait between most bursts.
+    private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _work = new();
+    private readonly SemaphoreSlim _queued = new(0);
+    private volatile bool _completed;
     private readonly List<Thread> _threads = [];
     private int _spares, _retiring;
     private const int RetireCheckMs = 100;
@@ -43,7 +46,7 @@ internal sealed class RunnerThreads : SynchronizationContext, IDisposable
     /// </summary>
     public void AddSpare()
     {
-        if (_work.IsAddingCompleted) return;
+        if (_completed) return;
         StartThread($"Tickrunner runner (spare {Interlocked.Increment(ref _spares)})");
     }
 
@@ -53,17 +56,14 @@ internal sealed class RunnerThreads : SynchronizationContext, IDisposable
     /// <summary>Queues a continuation of a runner loop.</summary>
     public override void Post(SendOrPostCallback d, object? state)
     {
-        if (!_work.IsAddingCompleted)
+        if (!_completed)
         {
-            try
-            {
-                _work.Add((d, state));
-                return;
-            }
-            catch (InvalidOperationException)
-            {
-                // Completed meanwhile: fall through.
-            }
+            _work.Enqueue((d, state));
+            _queued.Release();
+            if (!_completed) return;
+            // Completed meanwhile: the threads may be gone; whatever is left is run below by the pool.
+            if (!_work.TryDequeue(out var left)) return;
+            (d, state) = left;
         }
         // After disposal (an engine shut down while a late continuation arrives) the thread pool runs it.
         ThreadPool.UnsafeQueueUserWorkItem(static s => s.d(s.state), (d, state), preferLocal: false);
@@ -89,17 +89,11 @@ internal sealed class RunnerThreads : SynchronizationContext, IDisposable
     private void Work()
     {
         SetSynchronizationContext(this);
-        // A timed take, so a thread asked to retire does so even while no work arrives.
-        while (!_work.IsCompleted)
+        // A timed wait, so a thread asked to retire does so even while no work arrives.
+        while (true)
         {
-            try
-            {
-                if (_work.TryTake(out var item, RetireCheckMs)) item.Callback(item.State);
-            }
-            catch (InvalidOperationException)
-            {
-                break; // completed and drained between the check and the take
-            }
+            if (_queued.Wait(RetireCheckMs) && _work.TryDequeue(out var item)) item.Callback(item.State);
+            else if (_completed && _work.IsEmpty) break;
             if (Volatile.Read(ref _retiring) > 0 && TryRetire()) break;
         }
         lock (_threads) _threads.Remove(Thread.CurrentThread);
@@ -131,7 +125,11 @@ internal sealed class RunnerThreads : SynchronizationContext, IDisposable
     /// <summary>As <see cref="Dispose()"/>, giving up on threads that have not ended after <paramref name="joinTimeout"/> in all.</summary>
     public void Dispose(TimeSpan joinTimeout)
     {
-        _work.CompleteAdding();
+        _completed = true;
+        lock (_threads)
+        {
+            if (_threads.Count > 0) _queued.Release(_threads.Count); // wakes every waiting thread to see it
+        }
         Thread[] threads;
         lock (_threads) threads = [.. _threads];
         var waited = System.Diagnostics.Stopwatch.StartNew();
