@@ -31,7 +31,7 @@ public class EventBenchmarks
     [Benchmark(OperationsPerInvoke = Burst)]
     public void EmitTickReceived()
     {
-        for (var i = 0; i < Burst; i++) _hub.Emit(RunnerEvent.TickReceived("btc_ema_prod", _bar, 0));
+        for (var i = 0; i < Burst; i++) _hub.Emit(RunnerEvent.TickReceived("btc_ema_prod", _bar, 0, 1_700_000_000_000));
     }
 
     /// <summary>Only building the events, without the hub: the part of emission that is not the queue.</summary>
@@ -39,7 +39,7 @@ public class EventBenchmarks
     public long BuildTickReceived()
     {
         long sum = 0;
-        for (var i = 0; i < Burst; i++) sum += RunnerEvent.TickReceived("btc_ema_prod", _bar, i).Timestamp;
+        for (var i = 0; i < Burst; i++) sum += RunnerEvent.TickReceived("btc_ema_prod", _bar, i, 1_700_000_000_000).Timestamp;
         return sum;
     }
 
@@ -55,7 +55,7 @@ public class EventBenchmarks
     [Benchmark(OperationsPerInvoke = Burst)]
     public void EmitPositionUpdated()
     {
-        for (var i = 0; i < Burst; i++) _hub.Emit(RunnerEvent.PositionUpdated("btc_ema_prod", "BTCUSDT", 50_050.25, 5.025, 0));
+        for (var i = 0; i < Burst; i++) _hub.Emit(RunnerEvent.PositionUpdated("btc_ema_prod", "BTCUSDT", 50_050.25, 5.025, 0, 1_700_000_000_000));
     }
 }
 
@@ -69,9 +69,9 @@ public class EventSerializationBenchmarks
     public void Setup()
     {
         var bar = new MarketData("BTCUSDT", 1_700_000_000_000, 50_000, 50_100, 49_900, 50_050.25, 12.5, 50_049.75, 50_050.75);
-        _tick = RunnerEvent.TickReceived("btc_ema_prod", bar, 0);
-        _opened = RunnerEvent.PositionOpened("btc_ema_prod", "BTCUSDT", new Position(PositionSide.Long, 50_000, 0.1, 1, 49_000, 52_500), 0);
-        _updated = RunnerEvent.PositionUpdated("btc_ema_prod", "BTCUSDT", 50_050.25, 5.025, 0);
+        _tick = RunnerEvent.TickReceived("btc_ema_prod", bar, 0, 1_700_000_000_000);
+        _opened = RunnerEvent.PositionOpened("btc_ema_prod", "BTCUSDT", new Position(PositionSide.Long, 50_000, 0.1, 1, 49_000, 52_500), 0, 1_700_000_000_000);
+        _updated = RunnerEvent.PositionUpdated("btc_ema_prod", "BTCUSDT", 50_050.25, 5.025, 0, 1_700_000_000_000);
     }
 
     /// <summary>The JSON of a TickReceived (the largest per-tick event).</summary>

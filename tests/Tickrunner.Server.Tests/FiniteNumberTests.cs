@@ -34,7 +34,7 @@ public sealed class FiniteNumberTests : IDisposable
     [Fact]
     public void Event_json_writes_non_finite_prices_and_pnl_as_null()
     {
-        var json = EventJson.Serialize(RunnerEvent.PositionUpdated("r", "BTCUSDT", double.PositiveInfinity, double.NaN, 0), 7);
+        var json = EventJson.Serialize(RunnerEvent.PositionUpdated("r", "BTCUSDT", double.PositiveInfinity, double.NaN, 0, 1_700_000_000_000), 7);
         var payload = JsonDocument.Parse(json).RootElement.GetProperty("PositionUpdated");
         Assert.Equal(JsonValueKind.Null, payload.GetProperty("current_price").ValueKind);
         Assert.Equal(JsonValueKind.Null, payload.GetProperty("unrealized_pnl").ValueKind);

@@ -44,7 +44,7 @@ public sealed class SinceTests : IAsyncLifetime
     public void The_hub_treats_a_huge_since_as_nothing_yet()
     {
         var hub = new EventHub(new EventHubOptions { HistorySize = 16 });
-        for (var i = 0; i < 5; i++) hub.Emit(RunnerEvent.RunnerStarted("r", "BTCUSDT"));
+        for (var i = 0; i < 5; i++) hub.Emit(RunnerEvent.RunnerStarted("r", "BTCUSDT", 1_700_000_000_000));
         Assert.Empty(hub.Recent(long.MaxValue));
         Assert.Empty(hub.Recent(5));
         Assert.Single(hub.Recent(4));

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Tickrunner.Engine.Common;
 using Tickrunner.Engine.Trading;
 
 namespace Tickrunner.Engine.Events;
@@ -51,13 +49,14 @@ public readonly struct RunnerEvent
     // the boxed action and the position share one field; each kind uses at most one of them.
     private readonly object? _payload;
 
-    private RunnerEvent(RunnerEventKind kind, string runnerId, string symbol, long receivedAt, in MarketData data = default,
+    private RunnerEvent(RunnerEventKind kind, string runnerId, string symbol, long receivedAt, long timestamp, in MarketData data = default,
         TradingState from = default, TradingState to = default, object? payload = null,
         double price = 0, double pnl = 0, ErrorSeverity severity = default)
     {
         Kind = kind;
         RunnerId = runnerId;
         ReceivedAt = receivedAt;
+        Timestamp = timestamp;
         Data = kind == RunnerEventKind.TickReceived ? data : new MarketData { Symbol = symbol };
         From = from;
         To = to;
@@ -73,9 +72,9 @@ public readonly struct RunnerEvent
     public string RunnerId { get; }
     /// <summary>The runner's symbol (all variants carry it, for filtering; only some put it on the wire).</summary>
     public string Symbol => Data.Symbol;
-    /// <summary>When it happened (Unix ms): for events caused by a bar, when that bar reached the engine.</summary>
-    public long Timestamp => WallClock.UnixMs(ReceivedAt);
-    /// <summary>When the bar that caused it reached the engine (Stopwatch ticks), for latency measurements.</summary>
+    /// <summary>When it happened (Unix ms), as the engine's clock stamped it: live, when the bar that caused it reached the runner; in a backtest, that bar's time.</summary>
+    public long Timestamp { get; }
+    /// <summary>When the bar that caused it reached the runner (the clock's monotonic timestamp), for latency measurements; 0 for events no bar caused.</summary>
     public long ReceivedAt { get; }
     /// <summary>TickReceived: the bar.</summary>
     public MarketData Data { get; }
@@ -97,41 +96,41 @@ public readonly struct RunnerEvent
     public ErrorSeverity Severity { get; }
 
     /// <summary>TickReceived.</summary>
-    public static RunnerEvent TickReceived(string runnerId, in MarketData bar, long receivedAt) =>
-        new(RunnerEventKind.TickReceived, runnerId, bar.Symbol, receivedAt, bar);
+    public static RunnerEvent TickReceived(string runnerId, in MarketData bar, long receivedAt, long timestamp) =>
+        new(RunnerEventKind.TickReceived, runnerId, bar.Symbol, receivedAt, timestamp, bar);
 
     /// <summary>StateTransition.</summary>
-    public static RunnerEvent StateTransition(string runnerId, string symbol, in Transition t, long receivedAt) =>
-        new(RunnerEventKind.StateTransition, runnerId, symbol, receivedAt, from: t.From, to: t.To, payload: t.Reason);
+    public static RunnerEvent StateTransition(string runnerId, string symbol, in Transition t, long receivedAt, long timestamp) =>
+        new(RunnerEventKind.StateTransition, runnerId, symbol, receivedAt, timestamp, from: t.From, to: t.To, payload: t.Reason);
 
     /// <summary>ActionExecuted.</summary>
-    public static RunnerEvent ActionExecuted(string runnerId, string symbol, in TradingAction action, long receivedAt) =>
-        new(RunnerEventKind.ActionExecuted, runnerId, symbol, receivedAt, payload: action);
+    public static RunnerEvent ActionExecuted(string runnerId, string symbol, in TradingAction action, long receivedAt, long timestamp) =>
+        new(RunnerEventKind.ActionExecuted, runnerId, symbol, receivedAt, timestamp, payload: action);
 
     /// <summary>PositionOpened (the position is copied).</summary>
-    public static RunnerEvent PositionOpened(string runnerId, string symbol, Position position, long receivedAt) =>
-        new(RunnerEventKind.PositionOpened, runnerId, symbol, receivedAt, payload: position.Clone());
+    public static RunnerEvent PositionOpened(string runnerId, string symbol, Position position, long receivedAt, long timestamp) =>
+        new(RunnerEventKind.PositionOpened, runnerId, symbol, receivedAt, timestamp, payload: position.Clone());
 
     /// <summary>PositionUpdated.</summary>
-    public static RunnerEvent PositionUpdated(string runnerId, string symbol, double currentPrice, double unrealizedPnl, long receivedAt) =>
-        new(RunnerEventKind.PositionUpdated, runnerId, symbol, receivedAt, price: currentPrice, pnl: unrealizedPnl);
+    public static RunnerEvent PositionUpdated(string runnerId, string symbol, double currentPrice, double unrealizedPnl, long receivedAt, long timestamp) =>
+        new(RunnerEventKind.PositionUpdated, runnerId, symbol, receivedAt, timestamp, price: currentPrice, pnl: unrealizedPnl);
 
     /// <summary>PositionClosed; <paramref name="closed"/> must have its exit fields set (it is not copied: closed positions no longer change).</summary>
-    public static RunnerEvent PositionClosed(string runnerId, string symbol, Position closed, string reason, long receivedAt) =>
-        new(RunnerEventKind.PositionClosed, runnerId, symbol, receivedAt, payload: new ClosedTrade(closed, reason),
+    public static RunnerEvent PositionClosed(string runnerId, string symbol, Position closed, string reason, long receivedAt, long timestamp) =>
+        new(RunnerEventKind.PositionClosed, runnerId, symbol, receivedAt, timestamp, payload: new ClosedTrade(closed, reason),
             price: closed.ExitPrice ?? closed.CurrentPrice, pnl: closed.RealizedPnl ?? 0);
 
     /// <summary>Error.</summary>
-    public static RunnerEvent Error(string runnerId, string symbol, string error, ErrorSeverity severity, long receivedAt) =>
-        new(RunnerEventKind.Error, runnerId, symbol, receivedAt, payload: error, severity: severity);
+    public static RunnerEvent Error(string runnerId, string symbol, string error, ErrorSeverity severity, long receivedAt, long timestamp) =>
+        new(RunnerEventKind.Error, runnerId, symbol, receivedAt, timestamp, payload: error, severity: severity);
 
     /// <summary>RunnerStarted.</summary>
-    public static RunnerEvent RunnerStarted(string runnerId, string symbol) =>
-        new(RunnerEventKind.RunnerStarted, runnerId, symbol, Stopwatch.GetTimestamp());
+    public static RunnerEvent RunnerStarted(string runnerId, string symbol, long timestamp) =>
+        new(RunnerEventKind.RunnerStarted, runnerId, symbol, 0, timestamp);
 
     /// <summary>RunnerStopped.</summary>
-    public static RunnerEvent RunnerStopped(string runnerId, string symbol, string reason) =>
-        new(RunnerEventKind.RunnerStopped, runnerId, symbol, Stopwatch.GetTimestamp(), payload: reason);
+    public static RunnerEvent RunnerStopped(string runnerId, string symbol, string reason, long timestamp) =>
+        new(RunnerEventKind.RunnerStopped, runnerId, symbol, 0, timestamp, payload: reason);
 }
 
 /// <summary>A closed position and why it was closed (the payload of PositionClosed).</summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Tickrunner.Engine.Runners;
 
 /// <summary>
@@ -12,16 +10,17 @@ internal struct ErrorThrottle
     /// <summary>How long an identical error stays quiet.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
 
-    private static readonly long WindowTicks = (long)(Window.TotalSeconds * Stopwatch.Frequency);
+    private static readonly long WindowMs = (long)Window.TotalMilliseconds;
 
     private string? _last;
     private long _reportedAt;
     private long _repeats;
 
-    /// <summary>Whether to report <paramref name="error"/> seen at Stopwatch time <paramref name="now"/>; <paramref name="text"/> is what to report.</summary>
-    public bool ShouldReport(string error, long now, bool always, out string text)
+    /// <summary>Whether to report <paramref name="error"/> seen at <paramref name="nowMs"/> (the clock's Unix ms); <paramref name="text"/> is what to report.</summary>
+    public bool ShouldReport(string error, long nowMs, bool always, out string text)
     {
-        if (!always && string.Equals(error, _last, StringComparison.Ordinal) && now - _reportedAt < WindowTicks)
+        var now = nowMs;
+        if (!always && string.Equals(error, _last, StringComparison.Ordinal) && now - _reportedAt < WindowMs)
         {
             _repeats++;
             text = error;

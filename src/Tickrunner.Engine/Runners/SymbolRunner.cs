@@ -10,8 +10,8 @@ using Tickrunner.Engine.Trading;
 namespace Tickrunner.Engine.Runners;
 
 /// <summary>
-/// One strategy on one symbol: an async loop over a bounded inbox of bars and a queue of commands.
-/// Per tick: TickReceived → window → strategy → state machine → stop/target → events.
+/// One strategy on one symbol: the actor around a <see cref="RunnerStep"/>, an async loop over a bounded inbox
+/// of bars and a queue of commands, on the engine's runner threads.
 /// </summary>
 /// <remarks>
 /// All state is touched only by the loop, so commands (snapshot, history, pause, …) run on it too and
@@ -43,30 +43,32 @@ public sealed partial class SymbolRunner : IAsyncDisposable
 
     private readonly Channel<InboxItem> _inbox;
     private readonly ConcurrentQueue<RunnerCommand> _commands = new();
+    private readonly RunnerStep _step;
     private readonly TickProcessor _processor;
     private readonly IEventSink? _events;
+    private readonly IEngineClock _clock;
     private readonly ILogger _logger;
     private readonly EngineOptions _options;
-    private readonly BoundedHistory<ClosedPositionRecord> _trades;
-    private readonly long _startedAt = Stopwatch.GetTimestamp();
+    private readonly long _startedAt;
     private Task _loop = Task.CompletedTask;
     private volatile RunnerStatus _status = RunnerStatus.Running;
     private volatile bool _closed, _wakeLost, _loopEnded;
     private long _commandsSent;
-    private long _ticks, _executed, _rejected, _errors, _dropped;
-    private long _tickTicksTotal, _tickTicksMin = long.MaxValue, _tickTicksMax;
+    private long _dropped;
+    // Supervision (spare threads, the watchdog) runs on real time whatever the engine's clock is.
     private long _busySince; // Stopwatch time the loop last took a runner thread; 0 while it waits
-    private ErrorThrottle _errorThrottle;
 
     internal SymbolRunner(RunnerDefinition definition, LuaStrategy strategy, IEventSink? events, EngineOptions options, ILogger logger,
-        RunnerRestore? restore = null)
+        IEngineClock clock, RunnerRestore? restore = null)
     {
         Definition = definition;
         _events = events;
         _options = options;
         _logger = logger;
-        _processor = new TickProcessor(strategy, definition.WindowSize);
-        _trades = new BoundedHistory<ClosedPositionRecord>(options.TradeHistorySize);
+        _clock = clock;
+        _startedAt = clock.GetTimestamp();
+        _step = new RunnerStep(definition, strategy, events, clock, logger, options.TradeHistorySize);
+        _processor = _step.Processor;
         _inbox = Channel.CreateBounded<InboxItem>(new BoundedChannelOptions(options.InboxCapacity)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
@@ -109,7 +111,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     public bool Offer(in MarketData bar)
     {
         if (_status == RunnerStatus.Stopped) return false;
-        return _inbox.Writer.TryWrite(new InboxItem(bar, Stopwatch.GetTimestamp()));
+        return _inbox.Writer.TryWrite(new InboxItem(bar, _clock.GetTimestamp()));
     }
 
     /// <summary>The runner's state, taken on its loop.</summary>
@@ -127,7 +129,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     public async Task<Position[]> GetTradesAsync(int count = int.MaxValue, CancellationToken cancellationToken = default)
     {
         // Copied on the loop, turned into objects off it.
-        var records = await Send(r => r._trades.ToArray(count), cancellationToken).ConfigureAwait(false);
+        var records = await Send(r => r._step.Trades.ToArray(count), cancellationToken).ConfigureAwait(false);
         return Array.ConvertAll(records, t => t.ToPosition());
     }
 
@@ -241,17 +243,17 @@ public sealed partial class SymbolRunner : IAsyncDisposable
 
     private void ProcessTickSafely(in MarketData bar, long receivedAt)
     {
+        string? stop;
         try
         {
-            ProcessTick(bar, receivedAt);
+            stop = _step.Process(bar, receivedAt);
         }
         catch (Exception e)
         {
             // A bug in the host, not the strategy: this runner stops, the others go on.
-            _errors++;
-            _events?.Emit(RunnerEvent.Error(Id, Symbol, $"internal error: {e.Message}", ErrorSeverity.Critical, receivedAt));
-            Stop($"internal error: {e.Message}");
+            stop = _step.Fail(bar, receivedAt, e);
         }
+        if (stop is not null) Stop(stop);
     }
 
     // Only this loop dequeues, so a peeked command is the one dequeued.
@@ -286,7 +288,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     private RunnerStatus Announce(string reason)
     {
         if (_status != RunnerStatus.Stopped) return Stop(reason);
-        _events?.Emit(RunnerEvent.RunnerStopped(Id, Symbol, reason));
+        _events?.Emit(RunnerEvent.RunnerStopped(Id, Symbol, reason, _clock.NowUnixMs()));
         return _status;
     }
 
@@ -295,98 +297,17 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         if (_status == RunnerStatus.Stopped) return _status;
         _status = RunnerStatus.Stopped;
         LogStopped(Id, reason);
-        _events?.Emit(RunnerEvent.RunnerStopped(Id, Symbol, reason));
+        _events?.Emit(RunnerEvent.RunnerStopped(Id, Symbol, reason, _clock.NowUnixMs()));
         return _status;
-    }
-
-    private void ProcessTick(in MarketData bar, long receivedAt)
-    {
-        var started = Definition.Config.CollectMetrics ? Stopwatch.GetTimestamp() : 0;
-        var sink = _events;
-        sink?.Emit(RunnerEvent.TickReceived(Id, bar, receivedAt));
-        var outcome = _processor.Process(bar);
-        _ticks++;
-
-        var strategyError = outcome.Strategy.Error;
-        // A call the watchdog had to stop would most likely run as long on the next tick: the runner stops.
-        var fatal = strategyError is not null && (Definition.Config.StopOnError || _processor.Strategy.LastCallTimedOut);
-        if (strategyError is not null)
-        {
-            _errors++;
-            var severity = fatal ? ErrorSeverity.Critical : ErrorSeverity.Error;
-            // The same error on every tick is reported once per window, with the count of repeats since.
-            if (_errorThrottle.ShouldReport(strategyError, receivedAt, fatal, out var reported))
-            {
-                LogStrategyError(Id, reported);
-                sink?.Emit(RunnerEvent.Error(Id, Symbol, reported, severity, receivedAt));
-            }
-        }
-
-        var step = outcome.Action;
-        if (step.IsRejected)
-        {
-            _rejected++;
-            sink?.Emit(RunnerEvent.Error(Id, Symbol, $"{outcome.Strategy.Action.Name} rejected: {step.Rejection}", ErrorSeverity.Warning, receivedAt));
-        }
-        else if (step.Executed)
-        {
-            if (outcome.Strategy.Signal == StrategySignal.Action)
-            {
-                _executed++;
-                if (Definition.Config.LogActions) LogAction(Id, outcome.Strategy.Action.Name, bar.Close);
-                sink?.Emit(RunnerEvent.ActionExecuted(Id, Symbol, outcome.Strategy.Action, receivedAt));
-            }
-            Report(step, receivedAt);
-        }
-        Report(outcome.Exit, receivedAt);
-
-        if (sink is not null && _processor.Machine.Position is { } open)
-            sink.Emit(RunnerEvent.PositionUpdated(Id, Symbol, open.CurrentPrice, open.UnrealizedPnl, receivedAt));
-
-        if (started != 0)
-        {
-            var elapsed = Stopwatch.GetTimestamp() - started;
-            _tickTicksTotal += elapsed;
-            if (elapsed < _tickTicksMin) _tickTicksMin = elapsed;
-            if (elapsed > _tickTicksMax) _tickTicksMax = elapsed;
-        }
-        if (fatal) Stop($"strategy error: {strategyError}");
-    }
-
-    // Events of one state-machine step, in the documented order: PositionOpened, StateTransition, PositionClosed.
-    private void Report(in ActionResult step, long receivedAt)
-    {
-        var sink = _events;
-        if (step.Opened is { } opened)
-        {
-            if (Definition.Config.LogPositions) LogOpened(Id, opened.Side, opened.Quantity, opened.EntryPrice);
-            sink?.Emit(RunnerEvent.PositionOpened(Id, Symbol, opened, receivedAt));
-        }
-        if (step.Transition is { } transition) sink?.Emit(RunnerEvent.StateTransition(Id, Symbol, transition, receivedAt));
-        if (step.Closed is { } closed)
-        {
-            _trades.Add(new ClosedPositionRecord(closed));
-            var reason = step.Transition?.Reason ?? "closed";
-            if (Definition.Config.LogPositions) LogClosed(Id, closed.ExitPrice ?? 0, closed.RealizedPnl ?? 0, reason);
-            sink?.Emit(RunnerEvent.PositionClosed(Id, Symbol, closed, reason, receivedAt));
-        }
     }
 
     private RunnerSnapshot TakeSnapshot()
     {
         var machine = _processor.Machine;
-        var toMicros = 1_000_000.0 / Stopwatch.Frequency;
-        var stats = new RunnerStats(
-            _ticks, _executed, _rejected, _errors,
-            _ticks == 0 ? 0 : (double)_errors / _ticks,
-            _ticks == 0 ? 0 : _tickTicksTotal * toMicros / _ticks,
-            _tickTicksMin == long.MaxValue ? 0 : _tickTicksMin * toMicros,
-            _tickTicksMax * toMicros,
-            TicksDropped);
         return new RunnerSnapshot(
             Id, Symbol, Definition.StrategyName, _status, machine.State, machine.Position?.Clone(),
-            _processor.Strategy.ContextScalars(), stats,
-            (long)Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds,
+            _processor.Strategy.ContextScalars(), _step.Stats(TicksDropped),
+            (long)_clock.ElapsedMs(_startedAt, _clock.GetTimestamp()),
             Definition.WindowSize, _processor.Window.Count,
             machine.RecentTransitions(_options.SnapshotTransitions), Definition.Config);
     }
@@ -411,18 +332,6 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     }
 
     internal void LogPrint(string line) => LogPrinted(Id, line);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: {Action} at {Price}")]
-    private partial void LogAction(string runnerId, string action, double price);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: opened {Side} {Quantity} at {Price}")]
-    private partial void LogOpened(string runnerId, PositionSide side, double quantity, double price);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: closed at {Price}, P&L {Pnl} ({Reason})")]
-    private partial void LogClosed(string runnerId, double price, double pnl, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{RunnerId}: strategy error: {Error}")]
-    private partial void LogStrategyError(string runnerId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: stopped ({Reason})")]
     private partial void LogStopped(string runnerId, string reason);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Tickrunner.Engine.Common;
 using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Feeds;
 using Tickrunner.Engine.Strategies;
@@ -30,7 +31,7 @@ public sealed class TradingEngine : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ConcurrentDictionary<string, SymbolRunner> _runners = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
-    private readonly long _startedAt = Stopwatch.GetTimestamp();
+    private readonly long _startedAt;
     private volatile Dictionary<string, SymbolRunner[]> _routes = new(StringComparer.Ordinal);
     private long _barsReceived, _barsRejected;
     private readonly Timer _monitor;
@@ -46,8 +47,10 @@ public sealed class TradingEngine : IAsyncDisposable
     /// (the second argument receives what the strategy prints); <paramref name="events"/> is optional.
     /// </summary>
     public TradingEngine(Func<RunnerDefinition, Action<string>, LuaStrategy> loadStrategy, IEventSink? events = null,
-        EngineOptions? options = null, ILoggerFactory? loggers = null)
+        EngineOptions? options = null, ILoggerFactory? loggers = null, IEngineClock? clock = null)
     {
+        Clock = clock ?? EngineClock.System;
+        _startedAt = Clock.GetTimestamp();
         _loadStrategy = loadStrategy ?? throw new ArgumentNullException(nameof(loadStrategy));
         _events = events;
         _options = options ?? new EngineOptions();
@@ -91,10 +94,14 @@ public sealed class TradingEngine : IAsyncDisposable
     private int _watching;
 
     /// <summary>An engine whose runners load their strategies from <paramref name="catalog"/>.</summary>
-    public TradingEngine(StrategyCatalog catalog, IEventSink? events = null, EngineOptions? options = null, ILoggerFactory? loggers = null)
-        : this((definition, log) => catalog.Load(definition.StrategyName, log), events, options, loggers)
+    public TradingEngine(StrategyCatalog catalog, IEventSink? events = null, EngineOptions? options = null, ILoggerFactory? loggers = null,
+        IEngineClock? clock = null)
+        : this((definition, log) => catalog.Load(definition.StrategyName, log), events, options, loggers, clock)
     {
     }
+
+    /// <summary>Where every time the engine stamps comes from.</summary>
+    public IEngineClock Clock { get; }
 
     /// <summary>The threads the runners run on (tests hold them to line up work deterministically).</summary>
     internal RunnerThreads Threads { get; }
@@ -139,7 +146,7 @@ public sealed class TradingEngine : IAsyncDisposable
         var strategy = _loadStrategy(definition, line => runner?.LogPrint(line));
         try
         {
-            runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>(), restore);
+            runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>(), Clock, restore);
         }
         catch
         {
@@ -160,7 +167,7 @@ public sealed class TradingEngine : IAsyncDisposable
                 throw new DuplicateRunnerException(definition.RunnerId);
             }
             RebuildRoutes();
-            if (runner.Status != RunnerStatus.Stopped) _events?.Emit(RunnerEvent.RunnerStarted(runner.Id, runner.Symbol));
+            if (runner.Status != RunnerStatus.Stopped) _events?.Emit(RunnerEvent.RunnerStarted(runner.Id, runner.Symbol, Clock.NowUnixMs()));
             runner.Start(Threads);
         }
         return runner;
@@ -269,7 +276,7 @@ public sealed class TradingEngine : IAsyncDisposable
             Interlocked.Read(ref _barsReceived),
             Interlocked.Read(ref _barsRejected),
             runners.Sum(r => r.TicksDropped),
-            (long)Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds,
+            (long)Clock.ElapsedMs(_startedAt, Clock.GetTimestamp()),
             UnresponsiveRunnerIds(runners),
             Threads.Spares);
     }

@@ -6,7 +6,7 @@ namespace Tickrunner.Engine.Tests;
 
 public class EventHubTests
 {
-    private static RunnerEvent Started(string id, string symbol = "X") => RunnerEvent.RunnerStarted(id, symbol);
+    private static RunnerEvent Started(string id, string symbol = "X") => RunnerEvent.RunnerStarted(id, symbol, 1_700_000_000_000);
 
     private static async Task<List<EventMessage>> Read(EventSubscription s, int count)
     {
@@ -46,7 +46,7 @@ public class EventHubTests
         var emitters = Enumerable.Range(0, threads).Select(t => new Thread(() =>
         {
             start.SignalAndWait();
-            for (var i = 0; i < perThread; i++) hub.Emit(RunnerEvent.PositionUpdated($"t{t}", "X", i, 0, 0));
+            for (var i = 0; i < perThread; i++) hub.Emit(RunnerEvent.PositionUpdated($"t{t}", "X", i, 0, 0, 1_700_000_000_000));
         })).ToList();
         emitters.ForEach(e => e.Start());
         emitters.ForEach(e => e.Join());
@@ -67,7 +67,7 @@ public class EventHubTests
         using var byKind = hub.Subscribe(new EventFilter([], [], [RunnerEventKind.RunnerStopped]));
         hub.Emit(Started("a", "BTC"));
         hub.Emit(Started("b", "ETH"));
-        hub.Emit(RunnerEvent.RunnerStopped("c", "BTC", "x"));
+        hub.Emit(RunnerEvent.RunnerStopped("c", "BTC", "x", 1_700_000_000_000));
         Assert.Equal("a", (await Read(byRunner, 1))[0].Frame!.Event.RunnerId);
         Assert.Equal("b", (await Read(bySymbol, 1))[0].Frame!.Event.RunnerId);
         Assert.Equal("c", (await Read(byKind, 1))[0].Frame!.Event.RunnerId);

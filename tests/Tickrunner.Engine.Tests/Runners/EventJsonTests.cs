@@ -14,48 +14,48 @@ public class EventJsonTests
     [Fact]
     public void Tick_received()
     {
-        var e = RunnerEvent.TickReceived("btc_ema", new MarketData("BTCUSDT", 1700000000000, 50000, 50100.5, 49900, 50050, 12.5, 50049.5, 50050.5), 0);
+        var e = RunnerEvent.TickReceived("btc_ema", new MarketData("BTCUSDT", 1700000000000, 50000, 50100.5, 49900, 50050, 12.5, 50049.5, 50050.5), 0, 1_700_000_000_000);
         Assert.Equal("""{"TickReceived":{"runner_id":"btc_ema","symbol":"BTCUSDT","data":{"symbol":"BTCUSDT","timestamp":1700000000000,"open":50000,"high":50100.5,"low":49900,"close":50050,"volume":12.5,"bid":50049.5,"ask":50050.5},""" + At(e), Json(e));
     }
 
     [Fact]
     public void State_transition()
     {
-        var e = RunnerEvent.StateTransition("r", "X", new Transition(TradingState.Analyzing, TradingState.InPosition, "Entered Long 0.1 at 50000", 1), 0);
+        var e = RunnerEvent.StateTransition("r", "X", new Transition(TradingState.Analyzing, TradingState.InPosition, "Entered Long 0.1 at 50000", 1), 0, 1_700_000_000_000);
         Assert.Equal("""{"StateTransition":{"runner_id":"r","from":"Analyzing","to":"InPosition","reason":"Entered Long 0.1 at 50000",""" + At(e), Json(e));
     }
 
     [Fact]
     public void Action_executed_for_each_action_shape()
     {
-        var enter = RunnerEvent.ActionExecuted("r", "X", TradingAction.EnterLong(50000, 0.1, 49000, 52500), 0);
+        var enter = RunnerEvent.ActionExecuted("r", "X", TradingAction.EnterLong(50000, 0.1, 49000, 52500), 0, 1_700_000_000_000);
         Assert.Equal("""{"ActionExecuted":{"runner_id":"r","action":{"type":"enter_long","price":50000,"quantity":0.1,"stop_loss":49000,"take_profit":52500},""" + At(enter), Json(enter));
-        var exit = RunnerEvent.ActionExecuted("r", "X", TradingAction.Exit(51000, "done"), 0);
+        var exit = RunnerEvent.ActionExecuted("r", "X", TradingAction.Exit(51000, "done"), 0, 1_700_000_000_000);
         Assert.Equal("""{"ActionExecuted":{"runner_id":"r","action":{"type":"exit","price":51000,"reason":"done"},""" + At(exit), Json(exit));
-        var stop = RunnerEvent.ActionExecuted("r", "X", TradingAction.UpdateStopLoss(49500), 0);
+        var stop = RunnerEvent.ActionExecuted("r", "X", TradingAction.UpdateStopLoss(49500), 0, 1_700_000_000_000);
         Assert.Equal("""{"ActionExecuted":{"runner_id":"r","action":{"type":"update_stop_loss","new_stop":49500},""" + At(stop), Json(stop));
-        var target = RunnerEvent.ActionExecuted("r", "X", TradingAction.UpdateTakeProfit(53000), 0);
+        var target = RunnerEvent.ActionExecuted("r", "X", TradingAction.UpdateTakeProfit(53000), 0, 1_700_000_000_000);
         Assert.Equal("""{"ActionExecuted":{"runner_id":"r","action":{"type":"update_take_profit","new_target":53000},""" + At(target), Json(target));
-        var cancel = RunnerEvent.ActionExecuted("r", "X", TradingAction.CancelAnalysis(), 0);
+        var cancel = RunnerEvent.ActionExecuted("r", "X", TradingAction.CancelAnalysis(), 0, 1_700_000_000_000);
         Assert.Equal("""{"ActionExecuted":{"runner_id":"r","action":{"type":"cancel_analysis"},""" + At(cancel), Json(cancel));
     }
 
     [Fact]
     public void Position_opened()
     {
-        var e = RunnerEvent.PositionOpened("r", "X", new Position(PositionSide.Short, 3000, 2, 1700000000000, takeProfit: 2800), 0);
+        var e = RunnerEvent.PositionOpened("r", "X", new Position(PositionSide.Short, 3000, 2, 1700000000000, takeProfit: 2800), 0, 1_700_000_000_000);
         Assert.Equal("""{"PositionOpened":{"runner_id":"r","position":{"side":"Short","entry_price":3000,"quantity":2,"entry_timestamp":1700000000000,"current_price":3000,"stop_loss":null,"take_profit":2800,"unrealized_pnl":0},""" + At(e), Json(e));
     }
 
     [Fact]
     public void Position_updated_and_closed()
     {
-        var updated = RunnerEvent.PositionUpdated("r", "X", 50150, 15, 0);
+        var updated = RunnerEvent.PositionUpdated("r", "X", 50150, 15, 0, 1_700_000_000_000);
         Assert.Equal("""{"PositionUpdated":{"runner_id":"r","current_price":50150,"unrealized_pnl":15,""" + At(updated), Json(updated));
         var machine = new StateMachine();
         machine.Apply(TradingAction.EnterLong(50000, 0.1, 49000), 0);
         var position = machine.MarkToMarket(49000, 5).Closed!;
-        var closed = RunnerEvent.PositionClosed("r", "X", position, "Stop loss hit at 49000", 0);
+        var closed = RunnerEvent.PositionClosed("r", "X", position, "Stop loss hit at 49000", 0, 1_700_000_000_000);
         Assert.Equal("""{"PositionClosed":{"runner_id":"r","exit_price":49000,"realized_pnl":-100,"reason":"Stop loss hit at 49000",""" + At(closed), Json(closed));
     }
 
@@ -64,7 +64,7 @@ public class EventJsonTests
     {
         foreach (var severity in Enum.GetValues<ErrorSeverity>())
         {
-            var e = RunnerEvent.Error("r", "X", "bad \"quote\"", severity, 0);
+            var e = RunnerEvent.Error("r", "X", "bad \"quote\"", severity, 0, 1_700_000_000_000);
             Assert.Equal($$"""{"Error":{"runner_id":"r","error":"bad \u0022quote\u0022","severity":"{{severity}}",""" + At(e), Json(e));
         }
     }
@@ -72,9 +72,9 @@ public class EventJsonTests
     [Fact]
     public void Runner_started_and_stopped()
     {
-        var started = RunnerEvent.RunnerStarted("r", "ETHUSDT");
+        var started = RunnerEvent.RunnerStarted("r", "ETHUSDT", 1_700_000_000_000);
         Assert.Equal("""{"RunnerStarted":{"runner_id":"r","symbol":"ETHUSDT",""" + At(started), Json(started));
-        var stopped = RunnerEvent.RunnerStopped("r", "ETHUSDT", "removed");
+        var stopped = RunnerEvent.RunnerStopped("r", "ETHUSDT", "removed", 1_700_000_000_000);
         Assert.Equal("""{"RunnerStopped":{"runner_id":"r","reason":"removed",""" + At(stopped), Json(stopped));
     }
 
@@ -83,11 +83,8 @@ public class EventJsonTests
         Assert.Equal("""{"Lagged":{"dropped":12,"timestamp":99}}""", Encoding.UTF8.GetString(EventJson.LagNotice(12, 99)));
 
     [Fact]
-    public void Timestamps_are_wall_clock_milliseconds()
-    {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        Assert.InRange(RunnerEvent.RunnerStarted("r", "X").Timestamp, now - 1000, now + 1000);
-    }
+    public void The_timestamp_is_the_one_the_event_was_stamped_with() =>
+        Assert.Equal(1_700_000_000_123, RunnerEvent.RunnerStarted("r", "X", 1_700_000_000_123).Timestamp);
 }
 
 public class JsonNumberTests
@@ -115,7 +112,7 @@ public class JsonNumberTests
             var value = i % 2 == 0
                 ? Math.Round(rng.NextDouble() * Math.Pow(10, rng.Next(0, 9)), rng.Next(0, 9))
                 : (rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-12, 14));
-            var e = Tickrunner.Engine.Events.RunnerEvent.PositionUpdated("r", "X", value, -value, 0);
+            var e = Tickrunner.Engine.Events.RunnerEvent.PositionUpdated("r", "X", value, -value, 0, 1_700_000_000_000);
             var bytes = Tickrunner.Engine.Events.EventJson.Serialize(e, 1);
             var text = System.Text.Encoding.ASCII.GetString(bytes);
             var price = text[(text.IndexOf("\"current_price\":", StringComparison.Ordinal) + 16)..text.IndexOf(",\"unrealized_pnl", StringComparison.Ordinal)];
@@ -149,7 +146,7 @@ public class JsonNumberTests
     [Fact]
     public void Non_finite_numbers_become_null()
     {
-        var e = Tickrunner.Engine.Events.RunnerEvent.PositionUpdated("r", "X", double.NaN, double.PositiveInfinity, 0);
+        var e = Tickrunner.Engine.Events.RunnerEvent.PositionUpdated("r", "X", double.NaN, double.PositiveInfinity, 0, 1_700_000_000_000);
         Assert.Contains("\"current_price\":null,\"unrealized_pnl\":null", System.Text.Encoding.UTF8.GetString(Tickrunner.Engine.Events.EventJson.Serialize(e, 1)));
     }
 }

@@ -1,0 +1,169 @@
+using Microsoft.Extensions.Logging;
+using Tickrunner.Engine.Common;
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Strategies;
+using Tickrunner.Engine.Trading;
+
+namespace Tickrunner.Engine.Runners;
+
+/// <summary>
+/// One runner's synchronous work for one bar, shared by live runners and backtests: TickReceived → window →
+/// strategy → state machine → stop/target → events, with the runner's stats and closed trades.
+/// </summary>
+/// <remarks>
+/// It knows nothing of inboxes, threads or commands: <see cref="SymbolRunner"/> drives it from its actor loop,
+/// and a backtest drives it in a plain loop, bar after bar, with no channel and nothing dropped. Events go to
+/// the sink (none are built without one), stamped by the clock. Not thread-safe: one caller at a time.
+/// </remarks>
+public sealed partial class RunnerStep
+{
+    private readonly IEventSink? _events;
+    private readonly IEngineClock _clock;
+    private readonly ILogger _logger;
+    private readonly RunnerConfig _config;
+    private readonly string _id, _symbol;
+    private ErrorThrottle _errorThrottle;
+    private long _ticks, _executed, _rejected, _errors;
+    private long _tickTicksTotal, _tickTicksMin = long.MaxValue, _tickTicksMax;
+
+    /// <summary>A step for <paramref name="definition"/>'s runner over <paramref name="strategy"/>.</summary>
+    public RunnerStep(RunnerDefinition definition, LuaStrategy strategy, IEventSink? events, IEngineClock clock, ILogger logger,
+        int tradeHistorySize = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        Definition = definition;
+        _id = definition.RunnerId;
+        _symbol = definition.Symbol;
+        _config = definition.Config;
+        _events = events;
+        _clock = clock ?? throw new ArgumentNullException(nameof(clock));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        Processor = new TickProcessor(strategy, definition.WindowSize);
+        Trades = new BoundedHistory<ClosedPositionRecord>(tradeHistorySize);
+    }
+
+    /// <summary>What the runner is.</summary>
+    public RunnerDefinition Definition { get; }
+
+    /// <summary>The window, the state machine and the strategy.</summary>
+    public TickProcessor Processor { get; }
+
+    /// <summary>The newest closed trades.</summary>
+    public BoundedHistory<ClosedPositionRecord> Trades { get; }
+
+    /// <summary>Bars processed.</summary>
+    public long TicksProcessed => _ticks;
+
+    /// <summary>
+    /// Processes one bar that reached the runner at <paramref name="receivedAt"/> (the clock's timestamp). Returns
+    /// why the runner must stop now (stop_on_error, or a call the watchdog stopped), or null.
+    /// </summary>
+    public string? Process(in MarketData bar, long receivedAt)
+    {
+        var started = _config.CollectMetrics ? _clock.GetTimestamp() : 0;
+        var sink = _events;
+        var at = _clock.StampOf(bar, receivedAt);
+        sink?.Emit(RunnerEvent.TickReceived(_id, bar, receivedAt, at));
+        var outcome = Processor.Process(bar);
+        _ticks++;
+
+        var strategyError = outcome.Strategy.Error;
+        // A call the watchdog had to stop would most likely run as long on the next tick: the runner stops.
+        var fatal = strategyError is not null && (_config.StopOnError || Processor.Strategy.LastCallTimedOut);
+        if (strategyError is not null)
+        {
+            _errors++;
+            var severity = fatal ? ErrorSeverity.Critical : ErrorSeverity.Error;
+            // The same error on every tick is reported once per window, with the count of repeats since.
+            // Timed by the clock's stamp, so a backtest reports the same errors however fast it runs.
+            if (_errorThrottle.ShouldReport(strategyError, at, fatal, out var reported))
+            {
+                LogStrategyError(_id, reported);
+                sink?.Emit(RunnerEvent.Error(_id, _symbol, reported, severity, receivedAt, at));
+            }
+        }
+
+        var step = outcome.Action;
+        if (step.IsRejected)
+        {
+            _rejected++;
+            sink?.Emit(RunnerEvent.Error(_id, _symbol, $"{outcome.Strategy.Action.Name} rejected: {step.Rejection}", ErrorSeverity.Warning, receivedAt, at));
+        }
+        else if (step.Executed)
+        {
+            if (outcome.Strategy.Signal == StrategySignal.Action)
+            {
+                _executed++;
+                if (_config.LogActions) LogAction(_id, outcome.Strategy.Action.Name, bar.Close);
+                sink?.Emit(RunnerEvent.ActionExecuted(_id, _symbol, outcome.Strategy.Action, receivedAt, at));
+            }
+            Report(step, receivedAt, at);
+        }
+        Report(outcome.Exit, receivedAt, at);
+
+        if (sink is not null && Processor.Machine.Position is { } open)
+            sink.Emit(RunnerEvent.PositionUpdated(_id, _symbol, open.CurrentPrice, open.UnrealizedPnl, receivedAt, at));
+
+        if (started != 0)
+        {
+            var elapsed = _clock.GetTimestamp() - started;
+            _tickTicksTotal += elapsed;
+            if (elapsed < _tickTicksMin) _tickTicksMin = elapsed;
+            if (elapsed > _tickTicksMax) _tickTicksMax = elapsed;
+        }
+        return fatal ? $"strategy error: {strategyError}" : null;
+    }
+
+    // Events of one state-machine step, in the documented order: PositionOpened, StateTransition, PositionClosed.
+    private void Report(in ActionResult step, long receivedAt, long at)
+    {
+        var sink = _events;
+        if (step.Opened is { } opened)
+        {
+            if (_config.LogPositions) LogOpened(_id, opened.Side, opened.Quantity, opened.EntryPrice);
+            sink?.Emit(RunnerEvent.PositionOpened(_id, _symbol, opened, receivedAt, at));
+        }
+        if (step.Transition is { } transition) sink?.Emit(RunnerEvent.StateTransition(_id, _symbol, transition, receivedAt, at));
+        if (step.Closed is { } closed)
+        {
+            Trades.Add(new ClosedPositionRecord(closed));
+            var reason = step.Transition?.Reason ?? "closed";
+            if (_config.LogPositions) LogClosed(_id, closed.ExitPrice ?? 0, closed.RealizedPnl ?? 0, reason);
+            sink?.Emit(RunnerEvent.PositionClosed(_id, _symbol, closed, reason, receivedAt, at));
+        }
+    }
+
+    /// <summary>The runner's counters; <paramref name="dropped"/> is what the caller's inbox dropped (0 in a backtest).</summary>
+    public RunnerStats Stats(long dropped)
+    {
+        var toMicros = 1_000_000.0 / _clock.TimestampFrequency;
+        return new RunnerStats(
+            _ticks, _executed, _rejected, _errors,
+            _ticks == 0 ? 0 : (double)_errors / _ticks,
+            _ticks == 0 ? 0 : _tickTicksTotal * toMicros / _ticks,
+            _tickTicksMin == long.MaxValue ? 0 : _tickTicksMin * toMicros,
+            _tickTicksMax * toMicros,
+            dropped);
+    }
+
+    /// <summary>Records an error of the host (not the strategy) on this bar: Critical; the caller stops the runner.</summary>
+    public string Fail(in MarketData bar, long receivedAt, Exception e)
+    {
+        _errors++;
+        var message = $"internal error: {e.Message}";
+        _events?.Emit(RunnerEvent.Error(_id, _symbol, message, ErrorSeverity.Critical, receivedAt, _clock.StampOf(bar, receivedAt)));
+        return message;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: {Action} at {Price}")]
+    private partial void LogAction(string runnerId, string action, double price);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: opened {Side} {Quantity} at {Price}")]
+    private partial void LogOpened(string runnerId, PositionSide side, double quantity, double price);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: closed at {Price}, P&L {Pnl} ({Reason})")]
+    private partial void LogClosed(string runnerId, double price, double pnl, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{RunnerId}: strategy error: {Error}")]
+    private partial void LogStrategyError(string runnerId, string error);
+}
