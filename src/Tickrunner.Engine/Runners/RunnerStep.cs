@@ -67,6 +67,25 @@ public sealed partial class RunnerStep
         var outcome = Processor.Process(bar);
         _ticks++;
 
+        // An entry or exit queued on the previous bar filled (or was refused) at this open; then intrabar exits.
+        if (outcome.Queued.Executed || outcome.Queued.IsRejected)
+        {
+            var queued = outcome.Queued;
+            if (queued.IsRejected)
+            {
+                _rejected++;
+                sink?.Emit(RunnerEvent.Error(_id, _symbol, $"{outcome.QueuedAction.Name} rejected at the open: {queued.Rejection}", ErrorSeverity.Warning, receivedAt, at));
+            }
+            else if (queued.Executed)
+            {
+                _executed++;
+                if (_config.LogActions) LogAction(_id, outcome.QueuedAction.Name, bar.Open);
+                sink?.Emit(RunnerEvent.ActionExecuted(_id, _symbol, outcome.QueuedAction, receivedAt, at));
+                Report(queued, receivedAt, at);
+            }
+        }
+        Report(outcome.Early, receivedAt, at);
+
         var strategyError = outcome.Strategy.Error;
         // A call the watchdog had to stop would most likely run as long on the next tick: the runner stops.
         var fatal = strategyError is not null && (_config.StopOnError || Processor.Strategy.LastCallTimedOut);
@@ -89,7 +108,7 @@ public sealed partial class RunnerStep
             _rejected++;
             sink?.Emit(RunnerEvent.Error(_id, _symbol, $"{outcome.Strategy.Action.Name} rejected: {step.Rejection}", ErrorSeverity.Warning, receivedAt, at));
         }
-        else if (step.Executed)
+        else if (step.Executed && !step.Queued)
         {
             if (outcome.Strategy.Signal == StrategySignal.Action)
             {

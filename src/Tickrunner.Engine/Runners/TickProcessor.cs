@@ -1,39 +1,188 @@
+using System.Globalization;
 using Tickrunner.Engine.Strategies;
 using Tickrunner.Engine.Trading;
 
 namespace Tickrunner.Engine.Runners;
 
-/// <summary>What one tick did: the strategy's answer, the state machine's response, and any stop/target exit.</summary>
-public readonly record struct TickOutcome(StrategyResult Strategy, ActionResult Action, ActionResult Exit);
+/// <summary>
+/// What one bar did, in the order it happened: the fill of an action queued on the previous bar (<see cref="Queued"/>),
+/// an intrabar stop or target (<see cref="Early"/>), the strategy's answer and the state machine's response to it
+/// (<see cref="Action"/>), and a stop or target at the close (<see cref="Exit"/>).
+/// </summary>
+public readonly record struct TickOutcome(StrategyResult Strategy, ActionResult Action, ActionResult Exit,
+    ActionResult Queued = default, ActionResult Early = default)
+{
+    /// <summary>The queued action that filled (or was refused) at this bar's open.</summary>
+    public TradingAction QueuedAction { get; init; }
+}
 
 /// <summary>
-/// One runner's synchronous per-tick pipeline: push the bar, call the strategy for the state before the tick,
-/// apply its answer through the state machine, then mark the position to the close (stop first, then target).
+/// One runner's synchronous trading pipeline for one bar, with its paper account (docs/backtesting.md §3.4):
+/// 1. an action queued on the previous bar fills at this bar's open (<c>fill = next_open</c>);
+/// 2. with <c>stops = intrabar</c>, the open position's stop or target is checked against the bar's range;
+/// 3. the strategy is called for the state after 1–2; its entry or exit fills at the close, or is queued;
+/// 4. with <c>stops = close</c>, the stop or target is checked against the close;
+/// 5. the position is marked to the close.
 /// Live runners and backtests share it; it knows nothing of threads or events.
 /// </summary>
-public sealed class TickProcessor(LuaStrategy strategy, int windowSize)
+public sealed class TickProcessor
 {
+    private TradingAction? _queued;
+
+    /// <summary>A pipeline over <paramref name="strategy"/> with a window of <paramref name="windowSize"/> bars and a paper account.</summary>
+    public TickProcessor(LuaStrategy strategy, int windowSize, AccountSettings? account = null)
+    {
+        Strategy = strategy;
+        Window = new MarketDataWindow(windowSize);
+        Account = new PaperAccount(account ?? AccountSettings.Default);
+    }
+
     /// <summary>The runner's bars.</summary>
-    public MarketDataWindow Window { get; } = new(windowSize);
+    public MarketDataWindow Window { get; }
 
     /// <summary>The runner's state machine.</summary>
     public StateMachine Machine { get; } = new();
 
     /// <summary>The strategy called on each tick.</summary>
-    public LuaStrategy Strategy { get; } = strategy;
+    public LuaStrategy Strategy { get; }
+
+    /// <summary>The paper account the fills go through.</summary>
+    public PaperAccount Account { get; }
+
+    /// <summary>The entry or exit waiting for the next bar's open, if any.</summary>
+    public TradingAction? QueuedAction => _queued;
 
     /// <summary>Processes one bar.</summary>
     public TickOutcome Process(in MarketData bar)
     {
         Window.Push(bar);
+        var settings = Account.Settings;
+
+        // 1. The action queued on the previous bar fills at this open, before the strategy sees this bar.
+        var queued = ActionResult.None;
+        var queuedAction = default(TradingAction);
+        if (_queued is { } waiting)
+        {
+            _queued = null;
+            queuedAction = waiting;
+            queued = Fill(waiting, bar.Open, bar.Timestamp);
+        }
+
+        // 2. Intrabar stops and targets, also for a position opened at this open.
+        var early = settings.Stops == StopTiming.Intrabar ? IntrabarExit(bar) : ActionResult.None;
+
+        // 3. The strategy, for the state after 1 and 2.
+        Strategy.SetAccount(Account.Equity(MarkedPosition(bar.Close)), Account.Cash(Machine.Position), Account.InitialCapital);
         var result = Strategy.OnTick(Machine.State, bar, Window);
         var action = result.Signal switch
         {
             StrategySignal.Opportunity => Machine.DetectOpportunity(bar.Timestamp),
-            StrategySignal.Action => Machine.Apply(result.Action, bar.Timestamp),
+            StrategySignal.Action => Act(result.Action, bar),
             _ => ActionResult.None,
         };
-        var exit = Machine.MarkToMarket(bar.Close, bar.Timestamp);
-        return new TickOutcome(result, action, exit);
+
+        // 4. Stops and targets at the close; 5. the position is marked to it.
+        var exit = ActionResult.None;
+        if (Machine.Position is { } open)
+        {
+            open.MarkToMarket(bar.Close);
+            if (settings.Stops == StopTiming.Close) exit = CloseExit(open, bar);
+        }
+        return new TickOutcome(result, action, exit, queued, early) { QueuedAction = queuedAction };
+    }
+
+    /// <summary>Equity after the last processed bar (the position marked at its close).</summary>
+    public double Equity => Account.Equity(Machine.Position);
+
+    /// <summary>
+    /// Closes an open position at <paramref name="bar"/>'s close with <paramref name="reason"/> (a backtest's end of
+    /// data), through the same fill rules; a queued action is dropped.
+    /// </summary>
+    public ActionResult CloseOpenPosition(in MarketData bar, string reason)
+    {
+        _queued = null;
+        if (Machine.Position is not { } open) return ActionResult.None;
+        return Settle(Machine.CloseAt(Account.ExitPrice(open.Side, bar.Close), bar.Timestamp, ExitTrigger.EndOfData, reason), open);
+    }
+
+    // The open position marked at the close for the strategy's view of equity (marking is idempotent: step 5 does it again).
+    private Position? MarkedPosition(double close)
+    {
+        Machine.Position?.MarkToMarket(close);
+        return Machine.Position;
+    }
+
+    private ActionResult Act(in TradingAction action, in MarketData bar)
+    {
+        if (action.Kind is not (ActionKind.EnterLong or ActionKind.EnterShort or ActionKind.Exit))
+            return Machine.Apply(action, bar.Timestamp);
+        if (Account.Settings.Fill == FillTiming.Close) return Fill(action, bar.Close, bar.Timestamp);
+        // next_open: checked now, filled at the next bar's open.
+        if (Machine.Check(action) is { } problem) return ActionResult.Reject(problem);
+        _queued = action;
+        return new ActionResult { Queued = true };
+    }
+
+    // An entry or exit at reference price `price`: slippage by side, the cash check, the fee.
+    private ActionResult Fill(in TradingAction action, double price, long timestamp)
+    {
+        if (action.Kind == ActionKind.Exit)
+        {
+            if (Machine.Position is not { } open) return ActionResult.Reject($"{action.Name}: there is no open position to exit any more");
+            return Settle(Machine.Apply(action, timestamp, Account.ExitPrice(open.Side, price)), open);
+        }
+        var side = action.Kind == ActionKind.EnterLong ? PositionSide.Long : PositionSide.Short;
+        var fill = Account.EntryPrice(side, price);
+        var notional = fill * action.Quantity;
+        var fee = Account.Fee(notional);
+        var equity = Account.Equity(null);
+        if (Machine.Check(action) is null && double.IsFinite(notional) && notional + fee > equity)
+            return ActionResult.Reject(string.Create(CultureInfo.InvariantCulture,
+                $"{action.Name}: the entry needs {notional + fee:0.########} (notional {notional:0.########} + fee {fee:0.########}) but the account's equity is {equity:0.########}; no leverage"));
+        var entered = Machine.Apply(action, timestamp, fill);
+        if (entered.Opened is not null) Account.Opened(fee);
+        return entered with { EntryFee = entered.Opened is null ? 0 : fee };
+    }
+
+    // The account's side of a close: the exit fee and the trade's net P&L.
+    private ActionResult Settle(in ActionResult closed, Position position)
+    {
+        if (closed.Closed is null) return closed;
+        var exitFee = Account.Fee(closed.Closed.ExitPrice!.Value * position.Quantity);
+        var entryFee = Account.OpenEntryFee;
+        var net = Account.Closed(closed.Closed, exitFee);
+        return closed with { EntryFee = entryFee, ExitFee = exitFee, NetPnl = net };
+    }
+
+    private ActionResult CloseExit(Position open, in MarketData bar)
+    {
+        var close = bar.Close;
+        if (open.IsStopHit(close))
+            return Settle(Machine.CloseAt(Account.ExitPrice(open.Side, close), bar.Timestamp, ExitTrigger.StopLoss,
+                string.Create(CultureInfo.InvariantCulture, $"Stop loss hit at {close}")), open);
+        if (open.IsTargetHit(close))
+            return Settle(Machine.CloseAt(Account.ExitPrice(open.Side, close), bar.Timestamp, ExitTrigger.TakeProfit,
+                string.Create(CultureInfo.InvariantCulture, $"Take profit hit at {close}")), open);
+        return ActionResult.None;
+    }
+
+    // Stop first (conservative when both lie inside the bar); a bar that opens beyond the level fills at the open.
+    private ActionResult IntrabarExit(in MarketData bar)
+    {
+        if (Machine.Position is not { } open) return ActionResult.None;
+        var isLong = open.Side == PositionSide.Long;
+        if (open.StopLoss is { } stop && (isLong ? bar.Low <= stop : bar.High >= stop))
+        {
+            var at = isLong ? Math.Min(bar.Open, stop) : Math.Max(bar.Open, stop);
+            return Settle(Machine.CloseAt(Account.ExitPrice(open.Side, at), bar.Timestamp, ExitTrigger.StopLoss,
+                string.Create(CultureInfo.InvariantCulture, $"Stop loss hit at {at}")), open);
+        }
+        if (open.TakeProfit is { } target && (isLong ? bar.High >= target : bar.Low <= target))
+        {
+            var at = isLong ? Math.Max(bar.Open, target) : Math.Min(bar.Open, target);
+            return Settle(Machine.CloseAt(Account.ExitPrice(open.Side, at), bar.Timestamp, ExitTrigger.TakeProfit,
+                string.Create(CultureInfo.InvariantCulture, $"Take profit hit at {at}")), open);
+        }
+        return ActionResult.None;
     }
 }

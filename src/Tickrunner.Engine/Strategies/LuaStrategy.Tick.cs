@@ -34,7 +34,8 @@ public sealed partial class LuaStrategy
         lua.PushCopy(MarketDataSlot);
         lua.PushCopy(ContextSlot);
         lua.PushCopy(IndicatorsSlot);
-        var status = CallProtected(3, 1);
+        lua.PushCopy(AccountSlot);
+        var status = CallProtected(4, 1);
         if (status != LuaStatus.OK)
         {
             var message = PopMessage(status);
@@ -44,6 +45,18 @@ public sealed partial class LuaStrategy
         var result = entry == Key.DetectOpportunity ? ConvertOpportunity() : ConvertAction(entry);
         lua.SetTop(BaseTop);
         return result;
+    }
+
+    /// <summary>
+    /// Writes the paper account the next call sees as its fourth argument (<c>account.equity</c>, <c>account.cash</c>,
+    /// <c>account.initial_capital</c>), so a strategy can size by equity.
+    /// </summary>
+    public void SetAccount(double equity, double cash, double initialCapital)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        SetNumber(AccountSlot, Key.Equity, equity);
+        SetNumber(AccountSlot, Key.Cash, cash);
+        SetNumber(AccountSlot, Key.InitialCapital, initialCapital);
     }
 
     private void WriteMarketData(in MarketData bar)

@@ -13,8 +13,8 @@ namespace Tickrunner.Engine.Strategies;
 public sealed partial class LuaStrategy : IDisposable
 {
     // Fixed stack slots, filled at load and kept for the state's life.
-    private const int MarketDataSlot = 1, ContextSlot = 2, IndicatorsSlot = 3, IndicatorValuesSlot = 4, GlobalsSlot = 5;
-    private const int KeySlotBase = 6;
+    private const int MarketDataSlot = 1, ContextSlot = 2, IndicatorsSlot = 3, IndicatorValuesSlot = 4, GlobalsSlot = 5, AccountSlot = 6;
+    private const int KeySlotBase = 7;
 
     private enum Key
     {
@@ -22,6 +22,7 @@ public sealed partial class LuaStrategy : IDisposable
         Action, Price, Quantity, StopLoss, TakeProfit, Reason, NewStop, NewTarget,
         DetectOpportunity, FilterCommitment, ManagePosition,
         StartAnalyzing, CancelAnalysis, EnterLong, EnterShort, Exit, UpdateStopLoss, UpdateTakeProfit,
+        Equity, Cash, InitialCapital,
         SymbolValue, // the symbol string last written to market_data, pushed again only when it changes
     }
 
@@ -31,6 +32,7 @@ public sealed partial class LuaStrategy : IDisposable
         "action", "price", "quantity", "stop_loss", "take_profit", "reason", "new_stop", "new_target",
         "detect_opportunity", "filter_commitment", "manage_position",
         "start_analyzing", "cancel_analysis", "enter_long", "enter_short", "exit", "update_stop_loss", "update_take_profit",
+        "equity", "cash", "initial_capital",
         "",
     ];
 
@@ -130,6 +132,7 @@ public sealed partial class LuaStrategy : IDisposable
         lua.NewTable();                                  // 2 context
         RunPrelude();                                    // 3 indicators proxy, 4 the values behind it
         lua.PushGlobalTable();                           // 5 globals
+        lua.NewTable();                                  // 6 account
         foreach (var key in KeyNames) lua.PushString(key); // key slots
         lua.PushLightUserData(GCHandle.ToIntPtr(_self));
         lua.PushCClosure(MessageHandlerFunction, 1);     // the message handler of every protected call

@@ -9,6 +9,8 @@ public enum ExitTrigger
     StopLoss,
     /// <summary>The close reached the take-profit.</summary>
     TakeProfit,
+    /// <summary>A backtest's data ended with the position open.</summary>
+    EndOfData,
 }
 
 /// <summary>What one state-machine step did: executed or rejected (with why), and what changed.</summary>
@@ -26,6 +28,14 @@ public readonly record struct ActionResult
     public Position? Closed { get; init; }
     /// <summary>What closed <see cref="Closed"/>.</summary>
     public ExitTrigger? ExitTrigger { get; init; }
+    /// <summary>The entry or exit was accepted and waits for the next bar's open (<c>fill = next_open</c>).</summary>
+    public bool Queued { get; init; }
+    /// <summary>The entry fee of <see cref="Opened"/> or of <see cref="Closed"/>.</summary>
+    public double EntryFee { get; init; }
+    /// <summary>The exit fee of <see cref="Closed"/>.</summary>
+    public double ExitFee { get; init; }
+    /// <summary>The net P&amp;L of <see cref="Closed"/>: gross P&amp;L at the fill prices less both fees.</summary>
+    public double NetPnl { get; init; }
 
     /// <summary>Nothing happened.</summary>
     public static ActionResult None => default;

@@ -31,18 +31,22 @@ public sealed class StateMachine
     /// <summary>The newest kept transitions, oldest first.</summary>
     public Transition[] RecentTransitions(int count = TransitionHistorySize) => _transitions.ToArray(count);
 
-    /// <summary>Validates and applies one action at bar time <paramref name="timestamp"/>.</summary>
-    public ActionResult Apply(in TradingAction action, long timestamp) => action.Kind switch
+    /// <summary>
+    /// Validates and applies one action at bar time <paramref name="timestamp"/>. Entries and exits fill at
+    /// <paramref name="fillPrice"/> when given (the account's fill price), else at the action's own price; the
+    /// action's price is validated either way, as the contract requires it.
+    /// </summary>
+    public ActionResult Apply(in TradingAction action, long timestamp, double? fillPrice = null) => action.Kind switch
     {
         ActionKind.StartAnalyzing => Require(action, TradingState.Idle)
             ?? Move(TradingState.Analyzing, action.Reason ?? "Strategy started analysis", timestamp),
         ActionKind.CancelAnalysis => Require(action, TradingState.Analyzing)
             ?? Move(TradingState.Idle, action.Reason ?? "Strategy cancelled analysis", timestamp),
-        ActionKind.EnterLong or ActionKind.EnterShort => Enter(action, timestamp),
+        ActionKind.EnterLong or ActionKind.EnterShort => Enter(action, timestamp, fillPrice ?? action.Price),
         ActionKind.Exit => Require(action, TradingState.InPosition)
             ?? CheckPrice(action, "price", action.Price)
-            ?? CheckExitPnl(action)
-            ?? Close(action.Price, timestamp, ExitTrigger.Strategy, action.Reason ?? "Strategy exit"),
+            ?? CheckExitPnl(action, fillPrice ?? action.Price)
+            ?? Close(fillPrice ?? action.Price, timestamp, ExitTrigger.Strategy, action.Reason ?? "Strategy exit"),
         ActionKind.UpdateStopLoss => Require(action, TradingState.InPosition)
             ?? CheckPrice(action, "new_stop", action.StopLoss)
             ?? SetStop(action.StopLoss),
@@ -91,31 +95,53 @@ public sealed class StateMachine
             : ActionResult.Reject($"{action.Name}: {field} must be a finite number > 0, got {Describe(value)}");
 
     // Exits at a bar's close are bounded by the entry's notional; an exit at a price the strategy names must be too.
-    private ActionResult? CheckExitPnl(in TradingAction action)
+    private ActionResult? CheckExitPnl(in TradingAction action, double price)
     {
         var position = Position!;
-        var pnl = (action.Price - position.EntryPrice) * position.Quantity;
-        return double.IsFinite(pnl) && action.Price * position.Quantity <= MaxNotional * 1e6
+        var pnl = (price - position.EntryPrice) * position.Quantity;
+        return double.IsFinite(pnl) && price * position.Quantity <= MaxNotional * 1e6
             ? null
-            : ActionResult.Reject($"{action.Name}: an exit at {Describe(action.Price)} would give a P&L of {Describe(pnl)}; the price is out of all proportion");
+            : ActionResult.Reject($"{action.Name}: an exit at {Describe(price)} would give a P&L of {Describe(pnl)}; the price is out of all proportion");
     }
 
-    private ActionResult Enter(in TradingAction action, long timestamp)
+    /// <summary>
+    /// Why <paramref name="action"/> would be rejected in the current state, or null: the checks of
+    /// <see cref="Apply"/> without applying it (an action queued for the next bar's open is checked when queued).
+    /// </summary>
+    public string? Check(in TradingAction action) => action.Kind switch
+    {
+        ActionKind.EnterLong or ActionKind.EnterShort => (State == TradingState.InPosition
+                ? ActionResult.Reject($"{action.Name} is not valid in state InPosition (only in Idle or Analyzing)")
+                : CheckEntryFields(action))?.Rejection,
+        ActionKind.Exit => (Require(action, TradingState.InPosition) ?? CheckPrice(action, "price", action.Price))?.Rejection,
+        _ => null,
+    };
+
+    private static ActionResult? CheckEntryFields(in TradingAction action)
+    {
+        if ((CheckPrice(action, "price", action.Price) ?? CheckPrice(action, "quantity", action.Quantity)) is { } bad) return bad;
+        if (action.StopLoss is not null && CheckPrice(action, "stop_loss", action.StopLoss) is { } badStop) return badStop;
+        if (action.TakeProfit is not null && CheckPrice(action, "take_profit", action.TakeProfit) is { } badTarget) return badTarget;
+        return null;
+    }
+
+    /// <summary>Closes the open position at <paramref name="fillPrice"/> (a stop or target the caller found hit, or the end of the data).</summary>
+    public ActionResult CloseAt(double fillPrice, long timestamp, ExitTrigger trigger, string reason) =>
+        Position is null ? ActionResult.Reject("no open position to close") : Close(fillPrice, timestamp, trigger, reason);
+
+    private ActionResult Enter(in TradingAction action, long timestamp, double price)
     {
         if (State == TradingState.InPosition)
             return ActionResult.Reject($"{action.Name} is not valid in state InPosition (only in Idle or Analyzing)");
-        if ((CheckPrice(action, "price", action.Price) ?? CheckPrice(action, "quantity", action.Quantity)) is { } bad)
-            return bad;
-        if (action.StopLoss is not null && CheckPrice(action, "stop_loss", action.StopLoss) is { } badStop) return badStop;
-        if (action.TakeProfit is not null && CheckPrice(action, "take_profit", action.TakeProfit) is { } badTarget) return badTarget;
+        if (CheckEntryFields(action) is { } bad) return bad;
 
-        var notional = action.Price * action.Quantity;
+        var notional = price * action.Quantity;
         if (!(notional <= MaxNotional))
             return ActionResult.Reject($"{action.Name}: price × quantity is {Describe(notional)}, more than the largest notional of {MaxNotional:0e0}");
 
         var side = action.Kind == ActionKind.EnterLong ? PositionSide.Long : PositionSide.Short;
-        Position = new Position(side, action.Price, action.Quantity, timestamp, action.StopLoss, action.TakeProfit);
-        var moved = Move(TradingState.InPosition, $"Entered {side} {action.Quantity} at {action.Price}", timestamp);
+        Position = new Position(side, price, action.Quantity, timestamp, action.StopLoss, action.TakeProfit);
+        var moved = Move(TradingState.InPosition, $"Entered {side} {action.Quantity} at {price}", timestamp);
         return moved with { Opened = Position };
     }
 
