@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.FileProviders;
+using Tickrunner.Engine.Wire;
 using Tickrunner.Server.Api;
 using Tickrunner.Server.Hosting;
 using Tickrunner.Server.Streaming;
@@ -30,7 +31,7 @@ public static class TickrunnerApp
                 [.. symbolList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
         builder.Services.AddSingleton<TickrunnerRuntime>();
         builder.Services.AddHostedService<EngineHostedService>();
-        builder.Services.ConfigureHttpJsonOptions(o => JsonSetup.Configure(o.SerializerOptions));
+        builder.Services.ConfigureHttpJsonOptions(o => WireJson.Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
             c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;

@@ -1,5 +1,6 @@
 using Tickrunner.Engine.Feeds;
 using Tickrunner.Engine.Runners;
+using Tickrunner.Engine.Wire;
 using Tickrunner.Server.Hosting;
 
 namespace Tickrunner.Server.Api;
@@ -33,6 +34,6 @@ public static class HealthApi
             new StoreHealth(storeOk ? "ok" : "failing", runtime.Database.FilePath, runtime.Database.SchemaVersion, error),
             new EventsHealth(runtime.Hub.LastSeq, runtime.Hub.Backlog, runtime.Hub.SubscriberCount, runtime.WebSocketClients,
                 runtime.Hub.TickLatency.Percentile(0.50) / 1000.0, runtime.Hub.TickLatency.Percentile(0.99) / 1000.0));
-        return TypedResults.Json(report, JsonSetup.Options, statusCode: storeOk ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        return TypedResults.Json(report, WireJson.Options, statusCode: storeOk ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Engine.Trading;
+using Tickrunner.Engine.Wire;
 
 namespace Tickrunner.Server.Storage;
 
@@ -19,6 +20,10 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
     {
         NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
+
+    // A runner's config is stored in its wire form (stop_on_error, log_actions, …), the keys every database
+    // written so far holds.
+    private static readonly JsonSerializerOptions ConfigJson = WireJson.Options;
 
     private static readonly JsonSerializerOptions ContextJson = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
@@ -36,7 +41,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         command.Parameters.AddWithValue("$symbol", definition.Symbol);
         command.Parameters.AddWithValue("$strategy", definition.StrategyName);
         command.Parameters.AddWithValue("$window", definition.WindowSize);
-        command.Parameters.AddWithValue("$config", JsonSerializer.Serialize(definition.Config));
+        command.Parameters.AddWithValue("$config", JsonSerializer.Serialize(definition.Config, ConfigJson));
         command.Parameters.AddWithValue("$now", now);
         command.ExecuteNonQuery();
     }
@@ -76,7 +81,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
                 Symbol = reader.GetString(1),
                 StrategyName = reader.GetString(2),
                 WindowSize = reader.GetInt32(3),
-                Config = JsonSerializer.Deserialize<RunnerConfig>(reader.GetString(4)) ?? new RunnerConfig(),
+                Config = JsonSerializer.Deserialize<RunnerConfig>(reader.GetString(4), ConfigJson) ?? new RunnerConfig(),
             };
             var status = reader.GetString(5) switch { "paused" => RunnerStatus.Paused, "stopped" => RunnerStatus.Stopped, _ => RunnerStatus.Running };
             var state = Enum.TryParse<TradingState>(reader.GetString(6), out var s) ? s : TradingState.Idle;
