@@ -72,7 +72,7 @@ public static class RunnersApi
         {
             runtime.Runners.Insert(definition);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19) // constraint: the row exists after all
+        catch (RunnerAlreadyStoredException) // the row exists after all
         {
             return Problems.Conflict($"A runner with id '{definition.RunnerId}' already exists; remove it first or choose another id.");
         }

@@ -27,7 +27,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
 
     private static readonly JsonSerializerOptions ContextJson = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    /// <summary>Stores a new runner.</summary>
+    /// <summary>Stores a new runner; <see cref="RunnerAlreadyStoredException"/> when a row with its id exists.</summary>
     public void Insert(RunnerDefinition definition)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -43,8 +43,17 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         command.Parameters.AddWithValue("$window", definition.WindowSize);
         command.Parameters.AddWithValue("$config", JsonSerializer.Serialize(definition.Config, ConfigJson));
         command.Parameters.AddWithValue("$now", now);
-        command.ExecuteNonQuery();
+        try
+        {
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint) // runner_id is the only constraint a new row can break
+        {
+            throw new RunnerAlreadyStoredException(definition.RunnerId, e);
+        }
     }
+
+    private const int SqliteConstraint = 19;
 
     /// <summary>Removes a runner and its trades, in one transaction.</summary>
     public void Delete(string runnerId)
