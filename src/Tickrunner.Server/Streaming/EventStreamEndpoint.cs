@@ -6,7 +6,6 @@ using Tickrunner.Engine.Common;
 using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Wire;
 using Tickrunner.Server.Api;
-using Tickrunner.Server.Hosting;
 
 namespace Tickrunner.Server.Streaming;
 
@@ -17,11 +16,11 @@ namespace Tickrunner.Server.Streaming;
 /// </summary>
 public static partial class EventStreamEndpoint
 {
-    /// <summary>Maps <c>/ws</c>.</summary>
-    public static void MapEventStream(this IEndpointRouteBuilder app) =>
+    /// <summary>Maps <c>/ws</c>; the builder is returned so authorization can be attached to it.</summary>
+    public static IEndpointConventionBuilder MapEventStream(this IEndpointRouteBuilder app) =>
         app.Map("/ws", Handle).WithTags("Events").WithSummary("WebSocket stream of runner events (see the API guide)");
 
-    private static async Task Handle(HttpContext context, TickrunnerRuntime runtime, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
+    private static async Task Handle(HttpContext context, EventStreamService stream, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
     {
         if (!WebSocketHandshake.IsWebSocketRequest(context))
         {
@@ -41,30 +40,30 @@ public static partial class EventStreamEndpoint
             await Problems.BadRequest(error).ExecuteAsync(context);
             return;
         }
-        if (!runtime.TryAcquireWebSocketSlot())
+        if (!stream.TryAcquireSlot())
         {
-            await Problems.Unavailable($"The server already has {runtime.Options.WebSockets.MaxConnections} WebSocket clients (Tickrunner:WebSockets:MaxConnections); try again later.")
+            await Problems.Unavailable($"The server already has {stream.MaxConnections} WebSocket clients (Tickrunner:WebSockets:MaxConnections); try again later.")
                 .ExecuteAsync(context);
             return;
         }
         try
         {
-            if (await WebSocketHandshake.AcceptAsync(context, TimeSpan.FromSeconds(30)) is not var (socket, stream)) return;
+            if (await WebSocketHandshake.AcceptAsync(context, TimeSpan.FromSeconds(30)) is not var (socket, frames)) return;
             using (socket)
             {
-                using var subscription = runtime.Hub.Subscribe(filter, since, runtime.Options.WebSockets.QueueSize);
-                var session = new Session(socket, stream, subscription, runtime, loggers.CreateLogger(typeof(EventStreamEndpoint)));
+                using var subscription = stream.Subscribe(filter, since);
+                var session = new Session(socket, frames, subscription, stream, loggers.CreateLogger(typeof(EventStreamEndpoint)));
                 // Sessions end when the server stops (with a close frame), so shutdown does not wait for clients.
                 await session.RunAsync(context.RequestAborted, lifetime.ApplicationStopping);
             }
         }
         finally
         {
-            runtime.ReleaseWebSocketSlot();
+            stream.ReleaseSlot();
         }
     }
 
-    private sealed partial class Session(WebSocket socket, BatchingStream stream, EventSubscription subscription, TickrunnerRuntime runtime, ILogger logger)
+    private sealed partial class Session(WebSocket socket, BatchingStream frames, EventSubscription subscription, EventStreamService stream, ILogger logger)
     {
         private readonly SemaphoreSlim _send = new(1, 1);
         // When the write in progress started (Stopwatch ticks), 0 when none is: the watchdog's whole state. A
@@ -148,17 +147,17 @@ public static partial class EventStreamEndpoint
                     return;
                 }
                 Volatile.Write(ref _writeStartedAt, Stopwatch.GetTimestamp());
-                stream.BeginBatch();
+                frames.BeginBatch();
                 try
                 {
-                    for (var n = 0; n < 256 && subscription.TryRead(out var message); n++) stream.AppendTextFrame(message.Json);
+                    for (var n = 0; n < 256 && subscription.TryRead(out var message); n++) frames.AppendTextFrame(message.Json);
                 }
                 finally
                 {
                     try
                     {
                         // Always leave batch mode, so a close frame written later is not stuck in the buffer.
-                        await stream.EndBatchAsync(ct);
+                        await frames.EndBatchAsync(ct);
                     }
                     finally
                     {
@@ -174,7 +173,7 @@ public static partial class EventStreamEndpoint
         // events were being dropped, and counted, meanwhile.
         private async Task WatchWritesAsync(CancellationTokenSource session)
         {
-            var timeout = TimeSpan.FromSeconds(Math.Max(1, runtime.Options.WebSockets.WriteTimeoutSeconds));
+            var timeout = stream.WriteTimeout;
             using var timer = new PeriodicTimer(timeout / 4);
             while (await timer.WaitForNextTickAsync(session.Token))
             {
@@ -190,9 +189,9 @@ public static partial class EventStreamEndpoint
 
         private async Task HeartbeatAsync(CancellationToken ct)
         {
-            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, runtime.Options.WebSockets.HeartbeatSeconds)));
+            using var timer = new PeriodicTimer(stream.HeartbeatInterval);
             while (await timer.WaitForNextTickAsync(ct))
-                await SendAsync(StreamMessages.Heartbeat(WallClock.NowUnixMs(), runtime.Hub.LastSeq), ct);
+                await SendAsync(StreamMessages.Heartbeat(WallClock.NowUnixMs(), stream.LastSeq), ct);
         }
 
         private async Task ReceiveAsync(CancellationToken ct)
@@ -247,7 +246,7 @@ public static partial class EventStreamEndpoint
             if (StreamRequests.Apply(utf8, subscription.Filter, out var error) is not { } filter)
                 return StreamMessages.ProtocolError(error!);
             subscription.Filter = filter;
-            return StreamMessages.Subscribed(subscription.Filter, runtime.Hub.LastSeq);
+            return StreamMessages.Subscribed(subscription.Filter, stream.LastSeq);
         }
 
         private async Task SendAsync(ReadOnlyMemory<byte> utf8, CancellationToken ct)
