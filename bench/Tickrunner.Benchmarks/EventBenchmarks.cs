@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Tickrunner.Engine;
 using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Trading;
+using Tickrunner.Engine.Wire;
 
 namespace Tickrunner.Benchmarks;
 

@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tickrunner.Engine.Events;
 using Tickrunner.Server;
-using Tickrunner.Server.Hosting;
 
 // The server under load on loopback: runners on a fast simulated feed, N WebSocket clients subscribed to
 // TickReceived, delivered messages/s, drops, and tick → client latency (the bar's arrival at the runner to
@@ -126,10 +125,10 @@ internal sealed class Harness : IAsyncDisposable
 
     public async Task<StreamResult> StreamAsync(int clients, TimeSpan duration)
     {
-        var runtime = _app.Services.GetRequiredService<TickrunnerRuntime>();
+        var hub = _app.Services.GetRequiredService<EventHub>();
         // seq → when the bar reached the runner (Stopwatch ticks), recorded by an in-process hub subscriber.
         var arrivals = new long[50_000_000];
-        using var recorder = runtime.Hub.Subscribe(new EventFilter([], [], [RunnerEventKind.TickReceived]), queueSize: 1 << 20);
+        using var recorder = hub.Subscribe(new EventFilter([], [], [RunnerEventKind.TickReceived]), queueSize: 1 << 20);
         using var stop = new CancellationTokenSource();
         var recording = Task.Factory.StartNew(() =>
         {
@@ -186,13 +185,13 @@ internal sealed class Harness : IAsyncDisposable
         })).ToArray();
 
         await Task.Delay(WarmUp); // connections settle, the JIT finishes tiering the hot paths
-        var startSeq = runtime.Hub.LastSeq;
+        var startSeq = hub.LastSeq;
         var clock = Stopwatch.StartNew();
         Volatile.Write(ref measuring, 1);
         await Task.Delay(duration);
         Volatile.Write(ref measuring, 0);
         var elapsed = clock.Elapsed.TotalSeconds;
-        var events = runtime.Hub.LastSeq - startSeq;
+        var events = hub.LastSeq - startSeq;
         for (var wait = 0; wait < 200 && recorder.Pending > 0; wait++) await Task.Delay(10); // the recorder catches up
         await stop.CancelAsync();
         foreach (var client in clientsList) client.Dispose();

@@ -1,12 +1,13 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.FileProviders;
+using Tickrunner.Engine.Wire;
 using Tickrunner.Server.Api;
 using Tickrunner.Server.Hosting;
 using Tickrunner.Server.Streaming;
 
 namespace Tickrunner.Server;
 
-/// <summary>Composes the server: options, engine runtime, JSON, problem details, CORS, OpenAPI, endpoints, dashboard.</summary>
+/// <summary>Composes the server: its services (TickrunnerServices), JSON, problem details, CORS, OpenAPI, endpoints, dashboard.</summary>
 public static class TickrunnerApp
 {
     private const string CorsPolicy = "configured-origins";
@@ -22,15 +23,8 @@ public static class TickrunnerApp
         configure?.Invoke(builder);
 
         var settings = builder.Configuration.GetSection(TickrunnerOptions.Section).Get<TickrunnerOptions>() ?? new TickrunnerOptions();
-        builder.Services.Configure<TickrunnerOptions>(builder.Configuration.GetSection(TickrunnerOptions.Section));
-        // --Tickrunner:Feed:Symbols=BTCUSDT,ETHUSDT (one value) replaces the list from appsettings.json.
-        var symbolList = builder.Configuration[$"{TickrunnerOptions.Section}:Feed:Symbols"];
-        if (!string.IsNullOrWhiteSpace(symbolList))
-            builder.Services.PostConfigure<TickrunnerOptions>(o => o.Feed.Symbols =
-                [.. symbolList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
-        builder.Services.AddSingleton<TickrunnerRuntime>();
-        builder.Services.AddHostedService<EngineHostedService>();
-        builder.Services.ConfigureHttpJsonOptions(o => JsonSetup.Configure(o.SerializerOptions));
+        builder.Services.AddTickrunner(builder.Configuration);
+        builder.Services.ConfigureHttpJsonOptions(o => WireJson.Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
             c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
@@ -59,6 +53,8 @@ public static class TickrunnerApp
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
         }
 
+        // Each Map* returns its route group (or endpoint builder): authorization, when it comes, is attached per
+        // group here, e.g. app.MapRunnersApi().RequireAuthorization(...), leaving health open.
         app.MapOpenApi();
         app.MapHealthApi();
         app.MapRunnersApi();

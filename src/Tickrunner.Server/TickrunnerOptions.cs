@@ -2,7 +2,12 @@ using Tickrunner.Engine.Feeds;
 
 namespace Tickrunner.Server;
 
-/// <summary>Every knob of the server, bound from the <c>Tickrunner</c> configuration section.</summary>
+/// <summary>
+/// The server's own knobs, bound from the <c>Tickrunner</c> configuration section. The engine's knobs are bound
+/// straight into the engine's option types from their subsections (see <c>TickrunnerServices</c>):
+/// <c>Sandbox</c> → <c>LuaSandboxOptions</c>, <c>Engine</c> → <c>EngineOptions</c> and <c>EventHubOptions</c>,
+/// <c>Feed</c> → <c>SimulatedFeedOptions</c>, <c>Feed:Binance</c> → <c>BinanceFeedOptions</c>.
+/// </summary>
 public sealed class TickrunnerOptions
 {
     /// <summary>The configuration section.</summary>
@@ -33,20 +38,17 @@ public sealed class TickrunnerOptions
     /// <summary>Demo runners created on the first start.</summary>
     public DemoOptions Demo { get; set; } = new();
 
-    /// <summary>Strategy sandbox limits.</summary>
-    public SandboxOptions Sandbox { get; set; } = new();
-
     /// <summary>The WebSocket event stream.</summary>
     public WebSocketStreamOptions WebSockets { get; set; } = new();
-
-    /// <summary>Engine knobs.</summary>
-    public EngineSettings Engine { get; set; } = new();
 
     /// <summary>Largest request body accepted, in bytes (strategies are the largest bodies).</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 }
 
-/// <summary>Which feed and its settings.</summary>
+/// <summary>
+/// Which feed, its symbols and the replay files: the server's shorthand (symbol names for every feed kind,
+/// <c>SYMBOL=path</c> for replays). The simulated and Binance feeds' own settings bind into their engine types.
+/// </summary>
 public sealed class FeedOptions
 {
     /// <summary>Simulated, Replay (CSV) or Binance.</summary>
@@ -55,33 +57,14 @@ public sealed class FeedOptions
     /// <summary>Symbols to stream; empty means the feed's defaults.</summary>
     public List<string> Symbols { get; set; } = [];
 
-    /// <summary>Simulated: time between bars per symbol.</summary>
-    public int TickIntervalMs { get; set; } = 250;
-
-    /// <summary>Simulated: seed of the random walk.</summary>
-    public long Seed { get; set; } = 42;
-
     /// <summary>Replay: CSV files as <c>SYMBOL=path</c>.</summary>
     public List<string> ReplayFiles { get; set; } = [];
 
     /// <summary>Replay: speed factor (0 = as fast as possible).</summary>
     public double ReplaySpeed { get; set; } = 1;
 
-    /// <summary>Binance: region or URL, and the candle interval.</summary>
-    public BinanceSettings Binance { get; set; } = new();
-}
-
-/// <summary>The Binance feed's settings (symbols come from <see cref="FeedOptions.Symbols"/>).</summary>
-public sealed class BinanceSettings
-{
-    /// <summary>International or US.</summary>
-    public string Region { get; set; } = "International";
-
-    /// <summary>A stream base URL that overrides the region (e.g. a test server).</summary>
-    public string? BaseUrl { get; set; }
-
-    /// <summary>Kline interval (1s, 1m, 5m, 1h, …).</summary>
-    public string Interval { get; set; } = "1m";
+    /// <summary>Binance: region or URL, and the candle interval (its symbols come from <see cref="Symbols"/>).</summary>
+    public BinanceFeedOptions Binance { get; set; } = new();
 }
 
 /// <summary>Origins allowed besides the server's own.</summary>
@@ -101,19 +84,6 @@ public sealed class DemoOptions
     public bool Enabled { get; set; } = true;
 }
 
-/// <summary>Strategy sandbox limits.</summary>
-public sealed class SandboxOptions
-{
-    /// <summary>Lua instructions per strategy call.</summary>
-    public int InstructionBudget { get; set; } = 1_000_000;
-
-    /// <summary>Memory per strategy's Lua state, in MiB.</summary>
-    public int MemoryLimitMb { get; set; } = 32;
-
-    /// <summary>Milliseconds one strategy call may run before the watchdog stops it (and its runner).</summary>
-    public int WallClockLimitMs { get; set; } = 1000;
-}
-
 /// <summary>The WebSocket stream.</summary>
 public sealed class WebSocketStreamOptions
 {
@@ -130,21 +100,15 @@ public sealed class WebSocketStreamOptions
     public int WriteTimeoutSeconds { get; set; } = 30;
 }
 
-/// <summary>Engine knobs.</summary>
-public sealed class EngineSettings
+/// <summary>
+/// The journal's knob that is the server's, not the engine's: bound from <c>Tickrunner:Engine</c> beside the
+/// engine's own options, where the key has always been.
+/// </summary>
+public sealed class JournalOptions
 {
-    /// <summary>Bars a runner's inbox holds before its oldest is dropped.</summary>
-    public int InboxCapacity { get; set; } = 1024;
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Tickrunner:Engine";
 
-    /// <summary>Bars a runner processes in a row before the runners waiting for a thread go first.</summary>
-    public int BatchSize { get; set; } = 64;
-
-    /// <summary>Threads the runners run on (0: one per core); the rest of the server uses the thread pool.</summary>
-    public int RunnerThreads { get; set; }
-
-    /// <summary>Recent events kept for <c>since</c> replays.</summary>
-    public int EventHistorySize { get; set; } = 50_000;
-
-    /// <summary>Seconds between checkpoints of runner context and positions to the database.</summary>
+    /// <summary>Seconds between checkpoints of runner context to the database (minimum 1).</summary>
     public int CheckpointSeconds { get; set; } = 5;
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
-using Tickrunner.Server.Tests;
 
 namespace Tickrunner.Dashboard.Tests;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Tickrunner.Engine.Tests;
 
 namespace Tickrunner.Server.Tests;
 

@@ -2,7 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Tickrunner.Server.Hosting;
+using Tickrunner.Engine.Runners;
+using Tickrunner.Server.Storage;
 
 namespace Tickrunner.Server.Tests;
 
@@ -17,9 +18,10 @@ public sealed class ConsistencyTests
 
     private static void AssertEngineMatchesDatabase(RunningServer server)
     {
-        var runtime = server.Services.GetRequiredService<TickrunnerRuntime>();
-        var stored = runtime.Runners.List().Select(r => r.Definition.RunnerId).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(stored, runtime.Engine.RunnerIds);
+        var rows = server.Services.GetRequiredService<RunnerRepository>();
+        var engine = server.Services.GetRequiredService<TradingEngine>();
+        var stored = rows.List().Select(r => r.Definition.RunnerId).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(stored, engine.RunnerIds);
     }
 
     [Fact]
@@ -28,17 +30,18 @@ public sealed class ConsistencyTests
         // Loading this strategy runs a long top-level loop, so the create is still loading when the delete arrives.
         await using var server = await RunningServer.StartAsync(new() { ["Tickrunner:Sandbox:InstructionBudget"] = "500000000" });
         await server.UploadStrategyAsync("slow", "for i = 1, 40000000 do end\n" + Valid);
-        var runtime = server.Services.GetRequiredService<TickrunnerRuntime>();
+        var rows = server.Services.GetRequiredService<RunnerRepository>();
+        var engine = server.Services.GetRequiredService<TradingEngine>();
         for (var attempt = 0; attempt < 2; attempt++)
         {
             var create = server.PostJsonAsync("/api/runners", """{"runner_id":"s","symbol":"BTCUSDT","strategy_name":"slow"}""");
-            await Wait.Until(() => Task.FromResult(runtime.Runners.Exists("s") || create.IsCompleted), what: "the create's row");
+            await Wait.Until(() => Task.FromResult(rows.Exists("s") || create.IsCompleted), what: "the create's row");
             var delete = await server.Http.DeleteAsync("/api/runners/s");
             var created = await create;
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             Assert.Contains(delete.StatusCode, new[] { HttpStatusCode.NoContent, HttpStatusCode.NotFound });
             AssertEngineMatchesDatabase(server);
-            if (runtime.Engine.Contains("s")) Assert.Equal(HttpStatusCode.NoContent, (await server.Http.DeleteAsync("/api/runners/s")).StatusCode);
+            if (engine.Contains("s")) Assert.Equal(HttpStatusCode.NoContent, (await server.Http.DeleteAsync("/api/runners/s")).StatusCode);
             AssertEngineMatchesDatabase(server);
         }
     }
@@ -65,8 +68,8 @@ public sealed class ConsistencyTests
         AssertEngineMatchesDatabase(server);
         // And what the API lists is what a restart would bring back.
         var listed = (await server.GetJsonAsync("/api/runners")).EnumerateArray().Select(r => r.GetProperty("runner_id").GetString()!).ToList();
-        var runtime = server.Services.GetRequiredService<TickrunnerRuntime>();
-        Assert.Equal(runtime.Runners.List().Select(r => r.Definition.RunnerId).Order(StringComparer.Ordinal), listed.Order(StringComparer.Ordinal));
+        var rows = server.Services.GetRequiredService<RunnerRepository>();
+        Assert.Equal(rows.List().Select(r => r.Definition.RunnerId).Order(StringComparer.Ordinal), listed.Order(StringComparer.Ordinal));
     }
 
     [Fact]

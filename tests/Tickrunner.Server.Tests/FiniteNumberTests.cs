@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Wire;
 using Tickrunner.Server.Api;
 
 namespace Tickrunner.Server.Tests;
@@ -22,13 +23,13 @@ public sealed class FiniteNumberTests : IDisposable
     [Fact]
     public void The_server_json_options_write_non_finite_doubles_as_null()
     {
-        var json = JsonSerializer.Serialize(new Numbers(1.5, double.PositiveInfinity, double.NegativeInfinity, double.NaN, double.PositiveInfinity, null), JsonSetup.Options);
+        var json = JsonSerializer.Serialize(new Numbers(1.5, double.PositiveInfinity, double.NegativeInfinity, double.NaN, double.PositiveInfinity, null), WireJson.Options);
         Assert.Equal("""{"finite":1.5,"infinite":null,"negative_infinite":null,"not_a_number":null,"nullable_infinite":null,"missing":null}""", json);
         // Reading is unchanged: numbers are numbers, and a string is still the wrong type.
-        var read = JsonSerializer.Deserialize<Numbers>("""{"finite":2,"infinite":3,"negative_infinite":4,"not_a_number":5,"nullable_infinite":null}""", JsonSetup.Options)!;
+        var read = JsonSerializer.Deserialize<Numbers>("""{"finite":2,"infinite":3,"negative_infinite":4,"not_a_number":5,"nullable_infinite":null}""", WireJson.Options)!;
         Assert.Equal(2, read.Finite);
         Assert.Null(read.NullableInfinite);
-        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<Numbers>("""{"finite":"NaN"}""", JsonSetup.Options));
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<Numbers>("""{"finite":"NaN"}""", WireJson.Options));
     }
 
     [Fact]

@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Tickrunner.Server.Hosting;
+using Tickrunner.Engine.Runners;
+using Tickrunner.Engine.Strategies;
+using Tickrunner.Server.Storage;
 
 namespace Tickrunner.Server.Tests;
 
@@ -40,7 +42,7 @@ public sealed class NameRuleTests : IAsyncLifetime
         await AssertProblem(await _server.PutJsonAsync($"/api/strategies/{Uri.EscapeDataString(name)}", JsonSerializer.Serialize(new { code = Valid })), "name");
         var names = (await _server.GetJsonAsync("/api/strategies")).EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToList();
         Assert.Equal(["ema_crossover", "range_breakout", "rsi_mean_reversion"], names);
-        Assert.DoesNotContain(_server.Services.GetRequiredService<TickrunnerRuntime>().Catalog.List(), s => s.Name.Contains('\n'));
+        Assert.DoesNotContain(_server.Services.GetRequiredService<StrategyCatalog>().List(), s => s.Name.Contains('\n'));
     }
 
     [Theory]
@@ -51,9 +53,10 @@ public sealed class NameRuleTests : IAsyncLifetime
         await AssertProblem(await _server.PostJsonAsync("/api/runners",
             JsonSerializer.Serialize(new { runner_id = id, symbol = "BTCUSDT", strategy_name = "ema_crossover" })), "runner_id");
         Assert.Equal(0, (await _server.GetJsonAsync("/api/runners")).GetArrayLength());
-        var runtime = _server.Services.GetRequiredService<TickrunnerRuntime>();
-        Assert.Empty(runtime.Runners.List());
-        Assert.Empty(runtime.Engine.RunnerIds);
+        var rows = _server.Services.GetRequiredService<RunnerRepository>();
+        var engine = _server.Services.GetRequiredService<TradingEngine>();
+        Assert.Empty(rows.List());
+        Assert.Empty(engine.RunnerIds);
     }
 
     [Fact]

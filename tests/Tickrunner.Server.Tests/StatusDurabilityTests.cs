@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Tickrunner.Engine.Runners;
-using Tickrunner.Server.Hosting;
+using Tickrunner.Server.Storage;
 
 namespace Tickrunner.Server.Tests;
 
@@ -20,8 +20,8 @@ public sealed class StatusDurabilityTests
         var created = await server.PostJsonAsync("/api/runners",
             """{"runner_id":"f","symbol":"BTCUSDT","strategy_name":"failing","config":{"stop_on_error":true}}""");
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var runtime = server.Services.GetRequiredService<TickrunnerRuntime>();
-        await Wait.Until(() => Task.FromResult(runtime.Runners.List().Single().Restore.Status == RunnerStatus.Stopped), what: "the stored stopped status");
+        var rows = server.Services.GetRequiredService<RunnerRepository>();
+        await Wait.Until(() => Task.FromResult(rows.List().Single().Restore.Status == RunnerStatus.Stopped), what: "the stored stopped status");
         Assert.Equal("stopped", (await server.GetJsonAsync("/api/runners/f")).GetProperty("status").GetString());
     }
 

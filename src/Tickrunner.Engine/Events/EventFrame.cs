@@ -1,3 +1,5 @@
+using Tickrunner.Engine.Wire;
+
 namespace Tickrunner.Engine.Events;
 
 /// <summary>An event as the hub published it: its engine-wide sequence number and, on first use, its JSON.</summary>

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Tickrunner.Engine.Wire;
 
 namespace Tickrunner.Engine.Events;
 
@@ -73,7 +74,7 @@ public sealed class EventSubscription : IDisposable
         var lagged = Interlocked.Exchange(ref _pendingDropped, 0);
         if (lagged > 0)
         {
-            message = new EventMessage(null, lagged, EventJson.LagNotice(lagged, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            message = new EventMessage(null, lagged, StreamMessages.Lagged(lagged, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
             return true;
         }
         // A filter changed after events were queued applies to them too: once a client has been told its new

@@ -21,6 +21,13 @@ public sealed class SimulatedFeedOptions
     /// <summary>Time between bars of a symbol that sets none; 0 delivers as fast as the consumer reads.</summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary><see cref="TickInterval"/> in milliseconds, as the server's configuration gives it (<c>Tickrunner:Feed:TickIntervalMs</c>).</summary>
+    public int TickIntervalMs
+    {
+        get => (int)TickInterval.TotalMilliseconds;
+        set => TickInterval = TimeSpan.FromMilliseconds(value);
+    }
+
     /// <summary>Timestamp (Unix ms) of the first bar; null means the time the subscription starts.</summary>
     public long? StartTimestamp { get; set; }
 

@@ -8,15 +8,15 @@ namespace Tickrunner.Engine;
 /// <see cref="Bid"/> and <see cref="Ask"/> are 0 when the source quotes no book.
 /// </remarks>
 public readonly record struct MarketData(
-    [property: JsonPropertyName("symbol")] string Symbol,
-    [property: JsonPropertyName("timestamp")] long Timestamp,
-    [property: JsonPropertyName("open")] double Open,
-    [property: JsonPropertyName("high")] double High,
-    [property: JsonPropertyName("low")] double Low,
-    [property: JsonPropertyName("close")] double Close,
-    [property: JsonPropertyName("volume")] double Volume,
-    [property: JsonPropertyName("bid")] double Bid,
-    [property: JsonPropertyName("ask")] double Ask)
+    string Symbol,
+    long Timestamp,
+    double Open,
+    double High,
+    double Low,
+    double Close,
+    double Volume,
+    double Bid,
+    double Ask)
 {
     /// <summary>(bid + ask) / 2 when both are quoted, otherwise the close.</summary>
     [JsonIgnore]

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 
 namespace Tickrunner.Engine.Runners;
@@ -7,13 +6,13 @@ namespace Tickrunner.Engine.Runners;
 public sealed record RunnerConfig
 {
     /// <summary>Stop the runner on the first strategy error (default false: skip the tick and count it).</summary>
-    [JsonPropertyName("stop_on_error")] public bool StopOnError { get; init; }
+    public bool StopOnError { get; init; }
     /// <summary>Log every executed action.</summary>
-    [JsonPropertyName("log_actions")] public bool LogActions { get; init; } = true;
+    public bool LogActions { get; init; } = true;
     /// <summary>Log every opened and closed position.</summary>
-    [JsonPropertyName("log_positions")] public bool LogPositions { get; init; }
+    public bool LogPositions { get; init; }
     /// <summary>Measure tick durations.</summary>
-    [JsonPropertyName("collect_metrics")] public bool CollectMetrics { get; init; } = true;
+    public bool CollectMetrics { get; init; } = true;
 }
 
 /// <summary>What a runner is: id, symbol, strategy, window size and config. This is what is persisted.</summary>
@@ -26,15 +25,15 @@ public sealed partial record RunnerDefinition
     public const int MaxWindowSize = 100_000;
 
     /// <summary>Unique id, <c>[A-Za-z0-9_.-]{1,64}</c>.</summary>
-    [JsonPropertyName("runner_id")] public required string RunnerId { get; init; }
+    public required string RunnerId { get; init; }
     /// <summary>The symbol it trades.</summary>
-    [JsonPropertyName("symbol")] public required string Symbol { get; init; }
+    public required string Symbol { get; init; }
     /// <summary>The strategy's catalog name.</summary>
-    [JsonPropertyName("strategy_name")] public required string StrategyName { get; init; }
+    public required string StrategyName { get; init; }
     /// <summary>Bars kept in the window.</summary>
-    [JsonPropertyName("window_size")] public int WindowSize { get; init; } = DefaultWindowSize;
+    public int WindowSize { get; init; } = DefaultWindowSize;
     /// <summary>Switches.</summary>
-    [JsonPropertyName("config")] public RunnerConfig Config { get; init; } = new();
+    public RunnerConfig Config { get; init; } = new();
 
     [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,64}\z")] // \z, not $: $ also matches before a final newline
     private static partial Regex IdPattern();

@@ -17,28 +17,28 @@ public enum RunnerStatus
 
 /// <summary>A runner's counters (docs/engine-contract.md §5.4); durations in microseconds.</summary>
 public sealed record RunnerStats(
-    [property: JsonPropertyName("ticks_processed")] long TicksProcessed,
-    [property: JsonPropertyName("actions_executed")] long ActionsExecuted,
-    [property: JsonPropertyName("actions_rejected")] long ActionsRejected,
-    [property: JsonPropertyName("errors")] long Errors,
-    [property: JsonPropertyName("error_rate")] double ErrorRate,
-    [property: JsonPropertyName("avg_tick_us")] double AvgTickMicros,
-    [property: JsonPropertyName("min_tick_us")] double MinTickMicros,
-    [property: JsonPropertyName("max_tick_us")] double MaxTickMicros,
-    [property: JsonPropertyName("ticks_dropped")] long TicksDropped);
+    long TicksProcessed,
+    long ActionsExecuted,
+    long ActionsRejected,
+    long Errors,
+    double ErrorRate,
+    double AvgTickUs,
+    double MinTickUs,
+    double MaxTickUs,
+    long TicksDropped);
 
 /// <summary>Everything the dashboard shows about one runner, taken on the runner's own loop.</summary>
 public sealed record RunnerSnapshot(
-    [property: JsonPropertyName("runner_id")] string RunnerId,
-    [property: JsonPropertyName("symbol")] string Symbol,
-    [property: JsonPropertyName("strategy_name")] string StrategyName,
-    [property: JsonPropertyName("status")] RunnerStatus Status,
-    [property: JsonPropertyName("state")] TradingState State,
-    [property: JsonPropertyName("position")] Position? Position,
-    [property: JsonPropertyName("context")] IReadOnlyDictionary<string, object> Context,
-    [property: JsonPropertyName("stats")] RunnerStats Stats,
-    [property: JsonPropertyName("uptime_ms")] long UptimeMs,
-    [property: JsonPropertyName("window_size")] int WindowSize,
-    [property: JsonPropertyName("window_len")] int WindowLen,
-    [property: JsonPropertyName("transitions")] IReadOnlyList<Transition> Transitions,
-    [property: JsonPropertyName("config")] RunnerConfig Config);
+    string RunnerId,
+    string Symbol,
+    string StrategyName,
+    RunnerStatus Status,
+    TradingState State,
+    Position? Position,
+    IReadOnlyDictionary<string, object> Context,
+    RunnerStats Stats,
+    long UptimeMs,
+    int WindowSize,
+    int WindowLen,
+    IReadOnlyList<Transition> Transitions,
+    RunnerConfig Config);

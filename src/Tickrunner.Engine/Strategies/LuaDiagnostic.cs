@@ -14,10 +14,10 @@ public enum DiagnosticSeverity
 
 /// <summary>One problem found in strategy code: 1-based line, optional 1-based column, message, severity.</summary>
 public sealed record LuaDiagnostic(
-    [property: JsonPropertyName("line")] int Line,
-    [property: JsonPropertyName("column")] int? Column,
-    [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("severity")] DiagnosticSeverity Severity)
+    int Line,
+    int? Column,
+    string Message,
+    DiagnosticSeverity Severity)
 {
     /// <summary>"line:column: message", as an editor or a log shows it.</summary>
     public override string ToString() => Column is { } c ? $"{Line}:{c}: {Message}" : $"{Line}: {Message}";

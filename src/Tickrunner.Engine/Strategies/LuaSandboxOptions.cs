@@ -13,6 +13,16 @@ public sealed class LuaSandboxOptions
     public long MemoryLimitBytes { get; set; } = 32L * 1024 * 1024;
 
     /// <summary>
+    /// <see cref="MemoryLimitBytes"/> in whole MiB: the unit the server's configuration uses
+    /// (<c>Tickrunner:Sandbox:MemoryLimitMb</c>).
+    /// </summary>
+    public int MemoryLimitMb
+    {
+        get => (int)(MemoryLimitBytes / (1024 * 1024));
+        set => MemoryLimitBytes = value * 1024L * 1024;
+    }
+
+    /// <summary>
     /// Most milliseconds one call may run, whatever it does: the watchdog stops a call past it at its next Lua
     /// instruction (for work the instruction budget does not count, such as copying huge strings in a loop).
     /// </summary>

@@ -14,9 +14,9 @@ public enum StrategySource
 
 /// <summary>One entry of the catalog.</summary>
 public sealed record StrategyInfo(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("source")] StrategySource Source,
-    [property: JsonPropertyName("last_modified")] long LastModified);
+    string Name,
+    StrategySource Source,
+    long LastModified);
 
 /// <summary>A strategy with its code.</summary>
 public sealed record StrategySourceCode(StrategyInfo Info, string Code);

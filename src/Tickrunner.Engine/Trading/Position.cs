@@ -38,34 +38,24 @@ public sealed class Position
     }
 
     /// <summary>Long or Short.</summary>
-    [JsonPropertyName("side")]
     public PositionSide Side { get; }
     /// <summary>Fill price of the entry.</summary>
-    [JsonPropertyName("entry_price")]
     public double EntryPrice { get; }
     /// <summary>Size, always &gt; 0.</summary>
-    [JsonPropertyName("quantity")]
     public double Quantity { get; }
     /// <summary>Bar time of the entry (Unix ms).</summary>
-    [JsonPropertyName("entry_timestamp")]
     public long EntryTimestamp { get; }
     /// <summary>Latest close seen while open; the exit price once closed.</summary>
-    [JsonPropertyName("current_price")]
     public double CurrentPrice { get; private set; }
     /// <summary>Stop-loss price, if any.</summary>
-    [JsonPropertyName("stop_loss")]
     public double? StopLoss { get; internal set; }
     /// <summary>Take-profit price, if any.</summary>
-    [JsonPropertyName("take_profit")]
     public double? TakeProfit { get; internal set; }
     /// <summary>Fill price of the exit; null while open.</summary>
-    [JsonPropertyName("exit_price")]
     public double? ExitPrice { get; private set; }
     /// <summary>Bar time of the exit (Unix ms); null while open.</summary>
-    [JsonPropertyName("exit_timestamp")]
     public long? ExitTimestamp { get; private set; }
     /// <summary>P&amp;L at the exit; null while open.</summary>
-    [JsonPropertyName("realized_pnl")]
     public double? RealizedPnl { get; private set; }
 
     /// <summary>True once the position has been closed.</summary>
@@ -73,7 +63,6 @@ public sealed class Position
     public bool IsClosed => ExitPrice.HasValue;
 
     /// <summary>P&amp;L at <see cref="CurrentPrice"/>: Long (price − entry) × qty, Short (entry − price) × qty.</summary>
-    [JsonPropertyName("unrealized_pnl")]
     public double UnrealizedPnl => PnlAt(CurrentPrice);
 
     /// <summary>P&amp;L if the position were closed at <paramref name="price"/>.</summary>

@@ -26,7 +26,7 @@ public enum PositionSide
 
 /// <summary>One recorded state change: from, to, why, and the bar time (Unix ms) it happened at.</summary>
 public readonly record struct Transition(
-    [property: JsonPropertyName("from")] TradingState From,
-    [property: JsonPropertyName("to")] TradingState To,
-    [property: JsonPropertyName("reason")] string Reason,
-    [property: JsonPropertyName("timestamp")] long Timestamp);
+    TradingState From,
+    TradingState To,
+    string Reason,
+    long Timestamp);

@@ -1,11 +1,23 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Tickrunner.Engine.Strategies;
+using Tickrunner.Server.Common;
 
 namespace Tickrunner.Server.Api;
 
 /// <summary>RFC 7807 problem results with a <c>detail</c> a person can act on and, for validation, errors by field.</summary>
 internal static class Problems
 {
+    /// <summary>The problem a service's refusal maps to.</summary>
+    public static ProblemHttpResult From(ServiceException e) => e switch
+    {
+        InvalidRequestException invalid => Invalid(invalid.Errors),
+        NotFoundException => NotFound(e.Message),
+        ConflictException => Conflict(e.Message),
+        UnavailableException => Unavailable(e.Message),
+        InvalidStrategyException strategy => InvalidStrategy(strategy.Name, strategy.Diagnostics),
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e, "A service exception without a problem."),
+    };
+
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Tickrunner.Engine.Wire;
 
 namespace Tickrunner.Server.Api;
 
@@ -20,7 +21,7 @@ internal static class RequestBody
                 statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type"));
         try
         {
-            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, JsonSetup.Options, request.HttpContext.RequestAborted);
+            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, WireJson.Options, request.HttpContext.RequestAborted);
             return value is null
                 ? (null, Problems.BadRequest("The request body is empty or null; send a JSON object."))
                 : (value, null);

@@ -1,26 +1,32 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Tickrunner.Engine.Runners;
-using Tickrunner.Server.Hosting;
+using Tickrunner.Server.Common;
+using Tickrunner.Server.Runners;
 
 namespace Tickrunner.Server.Api;
 
 /// <summary><c>/api/symbols</c>: what the feed offers and who trades it.</summary>
 public static class SymbolsApi
 {
-    /// <summary>Maps the symbol endpoints.</summary>
+    /// <summary>Maps the symbol endpoints; the group is returned so authorization can be attached to it.</summary>
     public static RouteGroupBuilder MapSymbolsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/symbols").WithTags("Symbols");
-        group.MapGet("/", (TickrunnerRuntime runtime) => TypedResults.Ok(runtime.Feed.Symbols))
+        group.MapGet("/", (RunnerService runners) => TypedResults.Ok(runners.Symbols))
             .WithSummary("Symbols the feed streams (the ones a runner can trade)");
         group.MapGet("/{symbol}/runners", RunnersFor).WithSummary("Snapshots of the runners trading a symbol");
         return group;
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<RunnerSnapshot>>, ProblemHttpResult>> RunnersFor(string symbol, TickrunnerRuntime runtime, CancellationToken ct)
+    private static async Task<Results<Ok<IReadOnlyList<RunnerSnapshot>>, ProblemHttpResult>> RunnersFor(string symbol, RunnerService runners, CancellationToken ct)
     {
-        if (!runtime.Feed.Symbols.Contains(symbol))
-            return Problems.NotFound($"'{symbol}' is not a symbol of the {runtime.Feed.Kind} feed; it offers: {string.Join(", ", runtime.Feed.Symbols)}.");
-        return TypedResults.Ok(await runtime.Engine.GetSnapshotsForAsync(symbol, ct));
+        try
+        {
+            return TypedResults.Ok(await runners.ListForSymbolAsync(symbol, ct));
+        }
+        catch (ServiceException e)
+        {
+            return Problems.From(e);
+        }
     }
 }

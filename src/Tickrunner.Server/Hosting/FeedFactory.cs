@@ -5,24 +5,14 @@ namespace Tickrunner.Server.Hosting;
 /// <summary>Builds the configured feed.</summary>
 internal static class FeedFactory
 {
-    public static IMarketDataFeed Create(FeedOptions options, ILoggerFactory loggers) => options.Kind.ToLowerInvariant() switch
+    /// <summary>
+    /// The feed <see cref="FeedOptions.Kind"/> names, with the symbols of <see cref="FeedOptions.Symbols"/>;
+    /// <paramref name="simulated"/> is the simulated feed's bound options (its symbols are set here from the names).
+    /// </summary>
+    public static IMarketDataFeed Create(FeedOptions options, SimulatedFeedOptions simulated, ILoggerFactory loggers) => options.Kind.ToLowerInvariant() switch
     {
-        "binance" => new BinanceFeed(new BinanceFeedOptions
-        {
-            Region = options.Binance.Region,
-            BaseUrl = string.IsNullOrWhiteSpace(options.Binance.BaseUrl) ? null : options.Binance.BaseUrl,
-            Interval = options.Binance.Interval,
-            Symbols = options.Symbols.Count > 0 ? [.. options.Symbols] : ["BTCUSDT", "ETHUSDT"],
-        }, loggers.CreateLogger<BinanceFeed>()),
-        "simulated" => new SimulatedFeed(new SimulatedFeedOptions
-        {
-            Seed = options.Seed,
-            TickInterval = TimeSpan.FromMilliseconds(options.TickIntervalMs),
-            Symbols = options.Symbols.Count == 0
-                ? []
-                : options.Symbols.Select(symbol => SimulatedFeedOptions.DefaultSymbols.FirstOrDefault(d => d.Symbol == symbol)
-                    ?? new SimulatedSymbol { Symbol = symbol, StartPrice = 100 }).ToList(),
-        }),
+        "binance" => new BinanceFeed(WithSymbols(options.Binance, options.Symbols), loggers.CreateLogger<BinanceFeed>()),
+        "simulated" => new SimulatedFeed(WithSymbols(simulated, options.Symbols)),
         "replay" => new CsvReplayFeed(new CsvReplayFeedOptions
         {
             Speed = options.ReplaySpeed,
@@ -32,6 +22,24 @@ internal static class FeedFactory
         _ => throw new InvalidOperationException(
             $"Tickrunner:Feed:Kind '{options.Kind}' is not a feed; use Simulated, Replay or Binance."),
     };
+
+    private static BinanceFeedOptions WithSymbols(BinanceFeedOptions binance, List<string> symbols)
+    {
+        binance.BaseUrl = string.IsNullOrWhiteSpace(binance.BaseUrl) ? null : binance.BaseUrl;
+        binance.Symbols = symbols.Count > 0 ? [.. symbols] : ["BTCUSDT", "ETHUSDT"];
+        return binance;
+    }
+
+    // A configured name takes the default symbol's start price when it has one, else 100. Whatever the binder
+    // made of Feed:Symbols (names, not SimulatedSymbol objects) is replaced.
+    private static SimulatedFeedOptions WithSymbols(SimulatedFeedOptions simulated, List<string> symbols)
+    {
+        simulated.Symbols = symbols.Count == 0
+            ? []
+            : symbols.Select(symbol => SimulatedFeedOptions.DefaultSymbols.FirstOrDefault(d => d.Symbol == symbol)
+                ?? new SimulatedSymbol { Symbol = symbol, StartPrice = 100 }).ToList();
+        return simulated;
+    }
 
     private static CsvReplaySource ParseReplayFile(string entry)
     {

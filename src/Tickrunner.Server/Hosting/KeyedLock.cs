@@ -5,7 +5,7 @@ namespace Tickrunner.Server.Hosting;
 /// (exists? insert, start; running? stop, store) do not interleave while different keys proceed in parallel.
 /// </summary>
 /// <remarks>A key's entry lives only while someone holds or waits for it, so ids that come and go leave nothing behind.</remarks>
-public sealed class KeyedLock
+public class KeyedLock
 {
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Engine.Trading;
+using Tickrunner.Engine.Wire;
 
 namespace Tickrunner.Server.Storage;
 
@@ -20,9 +21,13 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    // A runner's config is stored in its wire form (stop_on_error, log_actions, …), the keys every database
+    // written so far holds.
+    private static readonly JsonSerializerOptions ConfigJson = WireJson.Options;
+
     private static readonly JsonSerializerOptions ContextJson = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    /// <summary>Stores a new runner.</summary>
+    /// <summary>Stores a new runner; <see cref="RunnerAlreadyStoredException"/> when a row with its id exists.</summary>
     public void Insert(RunnerDefinition definition)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -36,10 +41,19 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         command.Parameters.AddWithValue("$symbol", definition.Symbol);
         command.Parameters.AddWithValue("$strategy", definition.StrategyName);
         command.Parameters.AddWithValue("$window", definition.WindowSize);
-        command.Parameters.AddWithValue("$config", JsonSerializer.Serialize(definition.Config));
+        command.Parameters.AddWithValue("$config", JsonSerializer.Serialize(definition.Config, ConfigJson));
         command.Parameters.AddWithValue("$now", now);
-        command.ExecuteNonQuery();
+        try
+        {
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint) // runner_id is the only constraint a new row can break
+        {
+            throw new RunnerAlreadyStoredException(definition.RunnerId, e);
+        }
     }
+
+    private const int SqliteConstraint = 19;
 
     /// <summary>Removes a runner and its trades, in one transaction.</summary>
     public void Delete(string runnerId)
@@ -76,7 +90,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
                 Symbol = reader.GetString(1),
                 StrategyName = reader.GetString(2),
                 WindowSize = reader.GetInt32(3),
-                Config = JsonSerializer.Deserialize<RunnerConfig>(reader.GetString(4)) ?? new RunnerConfig(),
+                Config = JsonSerializer.Deserialize<RunnerConfig>(reader.GetString(4), ConfigJson) ?? new RunnerConfig(),
             };
             var status = reader.GetString(5) switch { "paused" => RunnerStatus.Paused, "stopped" => RunnerStatus.Stopped, _ => RunnerStatus.Running };
             var state = Enum.TryParse<TradingState>(reader.GetString(6), out var s) ? s : TradingState.Idle;

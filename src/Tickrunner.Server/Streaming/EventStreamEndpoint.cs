@@ -1,13 +1,11 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net.WebSockets;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Primitives;
 using Tickrunner.Engine.Common;
 using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Wire;
 using Tickrunner.Server.Api;
-using Tickrunner.Server.Hosting;
 
 namespace Tickrunner.Server.Streaming;
 
@@ -18,11 +16,11 @@ namespace Tickrunner.Server.Streaming;
 /// </summary>
 public static partial class EventStreamEndpoint
 {
-    /// <summary>Maps <c>/ws</c>.</summary>
-    public static void MapEventStream(this IEndpointRouteBuilder app) =>
+    /// <summary>Maps <c>/ws</c>; the builder is returned so authorization can be attached to it.</summary>
+    public static IEndpointConventionBuilder MapEventStream(this IEndpointRouteBuilder app) =>
         app.Map("/ws", Handle).WithTags("Events").WithSummary("WebSocket stream of runner events (see the API guide)");
 
-    private static async Task Handle(HttpContext context, TickrunnerRuntime runtime, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
+    private static async Task Handle(HttpContext context, EventStreamService stream, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
     {
         if (!WebSocketHandshake.IsWebSocketRequest(context))
         {
@@ -30,7 +28,7 @@ public static partial class EventStreamEndpoint
             return;
         }
         var query = context.Request.Query;
-        var filter = ParseFilter(query["runner_id"], query["symbol"], query["type"], out var error);
+        var filter = StreamRequests.ParseFilter(query["runner_id"], query["symbol"], query["type"], out var error);
         long? since = null;
         if (error is null && query.TryGetValue("since", out var sinceText))
         {
@@ -42,49 +40,30 @@ public static partial class EventStreamEndpoint
             await Problems.BadRequest(error).ExecuteAsync(context);
             return;
         }
-        if (!runtime.TryAcquireWebSocketSlot())
+        if (!stream.TryAcquireSlot())
         {
-            await Problems.Unavailable($"The server already has {runtime.Options.WebSockets.MaxConnections} WebSocket clients (Tickrunner:WebSockets:MaxConnections); try again later.")
+            await Problems.Unavailable($"The server already has {stream.MaxConnections} WebSocket clients (Tickrunner:WebSockets:MaxConnections); try again later.")
                 .ExecuteAsync(context);
             return;
         }
         try
         {
-            if (await WebSocketHandshake.AcceptAsync(context, TimeSpan.FromSeconds(30)) is not var (socket, stream)) return;
+            if (await WebSocketHandshake.AcceptAsync(context, TimeSpan.FromSeconds(30)) is not var (socket, frames)) return;
             using (socket)
             {
-                using var subscription = runtime.Hub.Subscribe(filter, since, runtime.Options.WebSockets.QueueSize);
-                var session = new Session(socket, stream, subscription, runtime, loggers.CreateLogger(typeof(EventStreamEndpoint)));
+                using var subscription = stream.Subscribe(filter, since);
+                var session = new Session(socket, frames, subscription, stream, loggers.CreateLogger(typeof(EventStreamEndpoint)));
                 // Sessions end when the server stops (with a close frame), so shutdown does not wait for clients.
                 await session.RunAsync(context.RequestAborted, lifetime.ApplicationStopping);
             }
         }
         finally
         {
-            runtime.ReleaseWebSocketSlot();
+            stream.ReleaseSlot();
         }
     }
 
-    /// <summary>Builds a filter from query or message values; unknown event types are an error naming them.</summary>
-    internal static EventFilter ParseFilter(IEnumerable<string?> runnerIds, IEnumerable<string?> symbols, IEnumerable<string?> types, out string? error)
-    {
-        var kinds = new List<RunnerEventKind>();
-        var unknown = new List<string>();
-        foreach (var type in types.SelectMany(Split))
-        {
-            if (EventJson.TryParseKind(type, out var kind)) kinds.Add(kind);
-            else unknown.Add(type);
-        }
-        error = unknown.Count == 0 ? null
-            : $"Unknown event type(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}; known: {string.Join(", ", Enum.GetNames<RunnerEventKind>())}.";
-        return new EventFilter(runnerIds.SelectMany(Split), symbols.SelectMany(Split), kinds);
-    }
-
-    // Repeated parameters (?type=a&type=b) and comma lists (?type=a,b) both work.
-    private static IEnumerable<string> Split(string? value) =>
-        (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private sealed partial class Session(WebSocket socket, BatchingStream stream, EventSubscription subscription, TickrunnerRuntime runtime, ILogger logger)
+    private sealed partial class Session(WebSocket socket, BatchingStream frames, EventSubscription subscription, EventStreamService stream, ILogger logger)
     {
         private readonly SemaphoreSlim _send = new(1, 1);
         // When the write in progress started (Stopwatch ticks), 0 when none is: the watchdog's whole state. A
@@ -168,17 +147,17 @@ public static partial class EventStreamEndpoint
                     return;
                 }
                 Volatile.Write(ref _writeStartedAt, Stopwatch.GetTimestamp());
-                stream.BeginBatch();
+                frames.BeginBatch();
                 try
                 {
-                    for (var n = 0; n < 256 && subscription.TryRead(out var message); n++) stream.AppendTextFrame(message.Json);
+                    for (var n = 0; n < 256 && subscription.TryRead(out var message); n++) frames.AppendTextFrame(message.Json);
                 }
                 finally
                 {
                     try
                     {
                         // Always leave batch mode, so a close frame written later is not stuck in the buffer.
-                        await stream.EndBatchAsync(ct);
+                        await frames.EndBatchAsync(ct);
                     }
                     finally
                     {
@@ -194,7 +173,7 @@ public static partial class EventStreamEndpoint
         // events were being dropped, and counted, meanwhile.
         private async Task WatchWritesAsync(CancellationTokenSource session)
         {
-            var timeout = TimeSpan.FromSeconds(Math.Max(1, runtime.Options.WebSockets.WriteTimeoutSeconds));
+            var timeout = stream.WriteTimeout;
             using var timer = new PeriodicTimer(timeout / 4);
             while (await timer.WaitForNextTickAsync(session.Token))
             {
@@ -210,9 +189,9 @@ public static partial class EventStreamEndpoint
 
         private async Task HeartbeatAsync(CancellationToken ct)
         {
-            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, runtime.Options.WebSockets.HeartbeatSeconds)));
+            using var timer = new PeriodicTimer(stream.HeartbeatInterval);
             while (await timer.WaitForNextTickAsync(ct))
-                await SendAsync(Encoding.UTF8.GetBytes($"{{\"Heartbeat\":{{\"timestamp\":{WallClock.NowUnixMs()},\"last_seq\":{runtime.Hub.LastSeq}}}}}"), ct);
+                await SendAsync(StreamMessages.Heartbeat(WallClock.NowUnixMs(), stream.LastSeq), ct);
         }
 
         private async Task ReceiveAsync(CancellationToken ct)
@@ -261,66 +240,14 @@ public static partial class EventStreamEndpoint
             }
         }
 
-        // {"subscribe": {...}} adds values, {"unsubscribe": {...}} removes them, {"filter": {...}} replaces the
-        // filter; each takes runner_id, symbol and type arrays. An empty dimension matches everything.
+        // The protocol's message rules are in StreamRequests; the session only swaps its subscription's filter.
         private byte[] HandleMessage(ReadOnlySpan<byte> utf8)
         {
-            try
-            {
-                using var document = JsonDocument.Parse(utf8.ToArray());
-                var root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object)
-                    return ProtocolError("Send a JSON object: {\"subscribe\"|\"unsubscribe\"|\"filter\": {\"runner_id\": [...], \"symbol\": [...], \"type\": [...]}}.");
-                foreach (var (verb, apply) in new (string, Func<EventFilter, EventFilter, EventFilter>)[]
-                {
-                    ("subscribe", (old, add) => old.Widen(add.RunnerIds, add.Symbols, add.Kinds)),
-                    ("unsubscribe", (old, remove) => old.Narrow(remove.RunnerIds, remove.Symbols, remove.Kinds)),
-                    ("filter", (_, replacement) => replacement),
-                })
-                {
-                    if (!root.TryGetProperty(verb, out var body)) continue;
-                    if (body.ValueKind != JsonValueKind.Object)
-                        return ProtocolError($"'{verb}' must be an object with runner_id, symbol and type arrays.");
-                    var parsed = ParseFilter(Strings(body, "runner_id"), Strings(body, "symbol"), Strings(body, "type"), out var error);
-                    if (error is not null) return ProtocolError(error);
-                    subscription.Filter = apply(subscription.Filter, parsed);
-                    return Subscribed(subscription.Filter);
-                }
-                return ProtocolError("Unknown message; send {\"subscribe\": {...}}, {\"unsubscribe\": {...}} or {\"filter\": {...}}.");
-            }
-            catch (JsonException e)
-            {
-                return ProtocolError($"The message is not valid JSON: {e.Message}");
-            }
-            catch (InvalidOperationException e)
-            {
-                return ProtocolError(e.Message);
-            }
+            if (StreamRequests.Apply(utf8, subscription.Filter, out var error) is not { } filter)
+                return StreamMessages.ProtocolError(error!);
+            subscription.Filter = filter;
+            return StreamMessages.Subscribed(subscription.Filter, stream.LastSeq);
         }
-
-        private static IEnumerable<string?> Strings(JsonElement body, string name)
-        {
-            if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return [];
-            if (value.ValueKind == JsonValueKind.String) return [value.GetString()];
-            if (value.ValueKind != JsonValueKind.Array) throw new InvalidOperationException($"'{name}' must be an array of strings.");
-            return value.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.String
-                ? v.GetString()
-                : throw new InvalidOperationException($"'{name}' must be an array of strings.")).ToList();
-        }
-
-        private byte[] Subscribed(EventFilter filter) => JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
-        {
-            ["Subscribed"] = new
-            {
-                runner_id = filter.RunnerIds.Order(),
-                symbol = filter.Symbols.Order(),
-                type = filter.Kinds.Select(EventJson.KindName).Order(),
-                last_seq = runtime.Hub.LastSeq,
-            },
-        });
-
-        private static byte[] ProtocolError(string error) =>
-            JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["ProtocolError"] = new { error } });
 
         private async Task SendAsync(ReadOnlyMemory<byte> utf8, CancellationToken ct)
         {

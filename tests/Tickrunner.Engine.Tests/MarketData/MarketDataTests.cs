@@ -46,7 +46,7 @@ public class MarketDataTests
     [Fact]
     public void Json_is_snake_case_in_spec_field_order()
     {
-        var json = JsonSerializer.Serialize(new Engine.MarketData("ETHUSDT", 1000, 1, 2, 0.5, 1.5, 10.25, 1.4, 1.6));
+        var json = JsonSerializer.Serialize(new Engine.MarketData("ETHUSDT", 1000, 1, 2, 0.5, 1.5, 10.25, 1.4, 1.6), Wire.WireJson.Options);
         Assert.Equal("""{"symbol":"ETHUSDT","timestamp":1000,"open":1,"high":2,"low":0.5,"close":1.5,"volume":10.25,"bid":1.4,"ask":1.6}""", json);
     }
 }

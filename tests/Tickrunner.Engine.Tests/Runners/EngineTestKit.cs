@@ -37,16 +37,6 @@ internal static class EngineTestKit
     public static MarketData Bar(string symbol, long t, double close) =>
         new(symbol, t, close, close + 1, close - 1, close, 10, close - 0.1, close + 0.1);
 
-    public static async Task Until(Func<bool> condition, int timeoutMs = 10_000)
-    {
-        var deadline = Environment.TickCount64 + timeoutMs;
-        while (!condition())
-        {
-            if (Environment.TickCount64 > deadline) throw new TimeoutException("condition not met in time");
-            await Task.Delay(5);
-        }
-    }
-
     public static string Describe(RunnerEvent e) => e.Kind switch
     {
         RunnerEventKind.TickReceived => $"TickReceived {e.Data.Close}",

@@ -85,7 +85,7 @@ public class EventHubTests
         using var s = hub.Subscribe();
         hub.Emit(Started("a"));
         hub.Emit(Started("b"));
-        await Until(() => s.Pending == 2);
+        await Wait.Until(() => s.Pending == 2);
         s.Filter = new EventFilter(["b"], [], []);
         Assert.True(s.TryRead(out var m));
         Assert.Equal("b", m.Frame!.Event.RunnerId);
@@ -112,7 +112,7 @@ public class EventHubTests
     {
         await using var hub = new EventHub(new EventHubOptions { HistorySize = 10 });
         for (var i = 0; i < 30; i++) hub.Emit(Started($"r{i}"));
-        await Until(() => hub.LastSeq == 30);
+        await Wait.Until(() => hub.LastSeq == 30);
         using var late = hub.Subscribe(sinceSeq: 5);
         var messages = await Read(late, 11);
         Assert.True(messages[0].IsLagNotice);
@@ -128,7 +128,7 @@ public class EventHubTests
         using var fast = hub.Subscribe();
         for (var i = 0; i < 25; i++) hub.Emit(Started($"r{i}"));
         await Read(fast, 25);
-        await Until(() => slow.Dropped == 15);
+        await Wait.Until(() => slow.Dropped == 15);
         var messages = await Read(slow, 11);
         Assert.True(messages[0].IsLagNotice);
         Assert.Equal(15, messages[0].Dropped);
@@ -158,7 +158,7 @@ public class EventHubTests
         s.Dispose();
         Assert.Equal(0, hub.SubscriberCount);
         hub.Emit(Started("a"));
-        await Until(() => hub.LastSeq == 1);
+        await Wait.Until(() => hub.LastSeq == 1);
         Assert.False(s.TryRead(out _));
     }
 }

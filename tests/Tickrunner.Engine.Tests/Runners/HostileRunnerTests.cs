@@ -51,7 +51,7 @@ public class HostileRunnerTests
         engine.Publish(Bar("EVIL", 1, 100));
         var demo = engine.GetRunner("demo1");
         // Both runner threads are now inside endless calls: the bystanders are served by spare threads meanwhile.
-        await Until(() => engine.Runners.Count(r => r.Id.StartsWith("hostile", StringComparison.Ordinal) && r.StrategyCallTicks(System.Diagnostics.Stopwatch.GetTimestamp()) > 0) == 2);
+        await Wait.Until(() => engine.Runners.Count(r => r.Id.StartsWith("hostile", StringComparison.Ordinal) && r.StrategyCallTicks(System.Diagnostics.Stopwatch.GetTimestamp()) > 0) == 2);
         for (var t = 1; t <= 20; t++)
         {
             engine.Publish(Bar("BTCUSDT", t, 100 + t));
@@ -62,7 +62,7 @@ public class HostileRunnerTests
         Assert.True(engine.Runners.Any(r => r.Id.StartsWith("hostile", StringComparison.Ordinal) && r.StrategyCallTicks(System.Diagnostics.Stopwatch.GetTimestamp()) > 0),
             "the bystanders were served while a runaway call was still running");
 
-        await Until(() => engine.GetRunner("hostile1").Status == RunnerStatus.Stopped && engine.GetRunner("hostile2").Status == RunnerStatus.Stopped);
+        await Wait.Until(() => engine.GetRunner("hostile1").Status == RunnerStatus.Stopped && engine.GetRunner("hostile2").Status == RunnerStatus.Stopped);
         foreach (var id in new[] { "hostile1", "hostile2" })
         {
             var error = Assert.Single(sink.For(id), e => e.Kind == RunnerEventKind.Error);
@@ -71,9 +71,9 @@ public class HostileRunnerTests
             Assert.Contains(sink.For(id), e => e.Kind == RunnerEventKind.RunnerStopped);
         }
         Assert.Empty(engine.Health().UnresponsiveRunners);
-        await Until(() => engine.Health().SpareThreads == 0);
+        await Wait.Until(() => engine.Health().SpareThreads == 0);
         engine.Publish(Bar("BTCUSDT", 21, 50));
-        await Until(() => (long)demo.GetSnapshotAsync().Result.Context["n"] == 21);
+        await Wait.Until(() => (long)demo.GetSnapshotAsync().Result.Context["n"] == 21);
     }
 
     [Fact]
@@ -122,13 +122,13 @@ public class HostileRunnerTests
         engine.AddRunner(Definition("demo", "BTCUSDT", "counting"));
         engine.Publish(Bar("EVIL", 1, 100));
 
-        await Until(() => engine.Health().UnresponsiveRunners.Contains("stuck"));
+        await Wait.Until(() => engine.Health().UnresponsiveRunners.Contains("stuck"));
         for (var t = 1; t <= 5; t++) engine.Publish(Bar("BTCUSDT", t, 100));
         Assert.Equal(5L, (await engine.GetRunner("demo").GetSnapshotAsync().WaitAsync(TimeSpan.FromSeconds(5))).Context["n"]);
 
         // Once the host function returns, the pending interrupt fails the call at its next instruction.
         release.Set();
-        await Until(() => engine.GetRunner("stuck").Status == RunnerStatus.Stopped);
+        await Wait.Until(() => engine.GetRunner("stuck").Status == RunnerStatus.Stopped);
         Assert.Empty(engine.Health().UnresponsiveRunners);
         Assert.Contains(sink.For("stuck"), e => e.Kind == RunnerEventKind.Error && e.Text!.Contains("wall-clock limit of 200 ms"));
     }

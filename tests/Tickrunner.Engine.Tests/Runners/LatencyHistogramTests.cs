@@ -32,7 +32,7 @@ public class LatencyHistogramTests
     {
         await using var hub = new Tickrunner.Engine.Events.EventHub();
         hub.Emit(Tickrunner.Engine.Events.RunnerEvent.TickReceived("r", EngineTestKit.Bar("S", 1, 10), System.Diagnostics.Stopwatch.GetTimestamp(), 1_700_000_000_000));
-        await EngineTestKit.Until(() => hub.TickLatency.Count == 1);
+        await Wait.Until(() => hub.TickLatency.Count == 1);
         Assert.InRange(hub.TickLatency.Percentile(0.5), 1, 1_000_000_000);
     }
 }

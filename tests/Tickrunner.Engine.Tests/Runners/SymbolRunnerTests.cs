@@ -136,7 +136,7 @@ public class SymbolRunnerTests
         Assert.Equal(101.0, s.Context["seen"]);
         Assert.Equal((3, 3), (s.WindowSize, s.WindowLen));
         Assert.Equal(4, s.Stats.TicksProcessed);
-        Assert.True(s.Stats.MaxTickMicros >= s.Stats.AvgTickMicros && s.Stats.AvgTickMicros >= s.Stats.MinTickMicros && s.Stats.MinTickMicros > 0);
+        Assert.True(s.Stats.MaxTickUs >= s.Stats.AvgTickUs && s.Stats.AvgTickUs >= s.Stats.MinTickUs && s.Stats.MinTickUs > 0);
         Assert.Equal([TradingState.Analyzing, TradingState.InPosition], s.Transitions.Select(t => t.To));
         Assert.True(s.UptimeMs >= 0);
 

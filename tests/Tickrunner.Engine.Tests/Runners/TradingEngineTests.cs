@@ -77,7 +77,7 @@ public class TradingEngineTests
         }
         var snapshot = await engine.GetRunnerSnapshotAsync("r");
         Assert.Equal(5_000L, snapshot.Context["n"]);
-        await Until(() => hub.LastSeq == 5_001);
+        await Wait.Until(() => hub.LastSeq == 5_001);
         Assert.Equal(5_001 - 100, stuck.Dropped);
         Assert.True(stuck.TryRead(out var notice) && notice.IsLagNotice && notice.Dropped == 4_901);
     }

@@ -24,7 +24,7 @@ public sealed class StrategyCatalogTests : IDisposable
         var list = _catalog.List();
         Assert.Equal([("ema_crossover", StrategySource.Shipped), ("my_strategy", StrategySource.Uploaded)], list.Select(s => (s.Name, s.Source)));
         Assert.All(list, s => Assert.True(s.LastModified > 1_600_000_000_000));
-        var json = System.Text.Json.JsonSerializer.Serialize(list[1]);
+        var json = System.Text.Json.JsonSerializer.Serialize(list[1], Wire.WireJson.Options);
         Assert.Matches("""^\{"name":"my_strategy","source":"uploaded","last_modified":\d+\}$""", json);
     }
 

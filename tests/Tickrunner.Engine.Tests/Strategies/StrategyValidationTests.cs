@@ -76,7 +76,7 @@ public class StrategyValidationTests
     [Fact]
     public void Diagnostics_serialize_as_line_column_message_severity()
     {
-        var json = System.Text.Json.JsonSerializer.Serialize(new LuaDiagnostic(3, null, "boom", DiagnosticSeverity.Error));
+        var json = System.Text.Json.JsonSerializer.Serialize(new LuaDiagnostic(3, null, "boom", DiagnosticSeverity.Error), Wire.WireJson.Options);
         Assert.Equal("""{"line":3,"column":null,"message":"boom","severity":"Error"}""", json);
     }
 }

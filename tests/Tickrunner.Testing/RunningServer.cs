@@ -10,10 +10,13 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Tickrunner.Server.Tests;
+using Tickrunner.Server;
+using Xunit;
+
+namespace Tickrunner.Testing;
 
 /// <summary>The real server on a loopback port with its own data directory.</summary>
-internal sealed class RunningServer : IAsyncDisposable
+public sealed class RunningServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly bool _ownsData;
@@ -107,20 +110,8 @@ internal sealed class RunningServer : IAsyncDisposable
     }
 }
 
-internal static class Wait
-{
-    public static async Task Until(Func<Task<bool>> condition, int timeoutMs = 15_000, string? what = null)
-    {
-        var deadline = Environment.TickCount64 + timeoutMs;
-        while (!await condition())
-        {
-            if (Environment.TickCount64 > deadline) throw new TimeoutException($"timed out waiting for {what ?? "a condition"}");
-            await Task.Delay(20);
-        }
-    }
-}
-
-internal static class Socket
+/// <summary>Receiving and sending JSON text messages on a client WebSocket.</summary>
+public static class Socket
 {
     /// <summary>The next text message, or null on timeout.</summary>
     public static async Task<JsonElement?> ReceiveAsync(this ClientWebSocket socket, int timeoutMs = 10_000)

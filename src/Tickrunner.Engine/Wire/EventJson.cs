@@ -1,6 +1,7 @@
+using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Trading;
 
-namespace Tickrunner.Engine.Events;
+namespace Tickrunner.Engine.Wire;
 
 /// <summary>
 /// Writes events in the wire format of docs/engine-contract.md §6: externally tagged, snake_case, enums by name, every payload
@@ -106,18 +107,6 @@ public static class EventJson
         TradingState.Analyzing => "\"Analyzing\""u8,
         _ => "\"InPosition\""u8,
     };
-
-    /// <summary>A lag notice for a subscriber that lost <paramref name="dropped"/> events: <c>{"Lagged": {"dropped": n, "timestamp": ms}}</c>.</summary>
-    public static byte[] LagNotice(long dropped, long timestamp)
-    {
-        var b = new JsonBuffer();
-        b.Raw("{\"Lagged\":{\"dropped\":"u8);
-        b.Number(dropped);
-        b.Raw(",\"timestamp\":"u8);
-        b.Number(timestamp);
-        b.Raw("}}"u8);
-        return b.ToArray();
-    }
 
     // A bar in the field order of docs/engine-contract.md §1.1.
     private static void WriteMarketData(JsonBuffer b, in MarketData bar)

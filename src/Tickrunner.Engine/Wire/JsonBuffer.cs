@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
-namespace Tickrunner.Engine.Events;
+namespace Tickrunner.Engine.Wire;
 
 /// <summary>
 /// A growable UTF-8 buffer that writes JSON tokens directly: literal fragments, numbers and strings.

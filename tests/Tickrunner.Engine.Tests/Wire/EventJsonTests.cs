@@ -1,6 +1,7 @@
 using System.Text;
 using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Trading;
+using Tickrunner.Engine.Wire;
 
 namespace Tickrunner.Engine.Tests;
 
@@ -80,7 +81,7 @@ public class EventJsonTests
 
     [Fact]
     public void Lag_notice() =>
-        Assert.Equal("""{"Lagged":{"dropped":12,"timestamp":99}}""", Encoding.UTF8.GetString(EventJson.LagNotice(12, 99)));
+        Assert.Equal("""{"Lagged":{"dropped":12,"timestamp":99}}""", Encoding.UTF8.GetString(StreamMessages.Lagged(12, 99)));
 
     [Fact]
     public void The_timestamp_is_the_one_the_event_was_stamped_with() =>
@@ -99,7 +100,7 @@ public class JsonNumberTests
     public void Exchange_numbers_are_written_as_plain_decimals(double value, string expected)
     {
         Span<byte> buffer = stackalloc byte[32];
-        Assert.True(Tickrunner.Engine.Events.JsonNumber.TryFormat(value, buffer, out var n));
+        Assert.True(Tickrunner.Engine.Wire.JsonNumber.TryFormat(value, buffer, out var n));
         Assert.Equal(expected, System.Text.Encoding.ASCII.GetString(buffer[..n]));
     }
 
@@ -113,7 +114,7 @@ public class JsonNumberTests
                 ? Math.Round(rng.NextDouble() * Math.Pow(10, rng.Next(0, 9)), rng.Next(0, 9))
                 : (rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-12, 14));
             var e = Tickrunner.Engine.Events.RunnerEvent.PositionUpdated("r", "X", value, -value, 0, 1_700_000_000_000);
-            var bytes = Tickrunner.Engine.Events.EventJson.Serialize(e, 1);
+            var bytes = Tickrunner.Engine.Wire.EventJson.Serialize(e, 1);
             var text = System.Text.Encoding.ASCII.GetString(bytes);
             var price = text[(text.IndexOf("\"current_price\":", StringComparison.Ordinal) + 16)..text.IndexOf(",\"unrealized_pnl", StringComparison.Ordinal)];
             Assert.False(price.Contains('.') && !price.Contains('E') && price.EndsWith('0'), $"{price}: trailing zeros"); // the shortest plain form
@@ -138,7 +139,7 @@ public class JsonNumberTests
         Span<byte> buffer = stackalloc byte[24];
         foreach (var value in values)
         {
-            var n = Tickrunner.Engine.Events.JsonNumber.WriteInteger(value, buffer);
+            var n = Tickrunner.Engine.Wire.JsonNumber.WriteInteger(value, buffer);
             Assert.Equal(value.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Text.Encoding.ASCII.GetString(buffer[..n]));
         }
     }
@@ -147,6 +148,38 @@ public class JsonNumberTests
     public void Non_finite_numbers_become_null()
     {
         var e = Tickrunner.Engine.Events.RunnerEvent.PositionUpdated("r", "X", double.NaN, double.PositiveInfinity, 0, 1_700_000_000_000);
-        Assert.Contains("\"current_price\":null,\"unrealized_pnl\":null", System.Text.Encoding.UTF8.GetString(Tickrunner.Engine.Events.EventJson.Serialize(e, 1)));
+        Assert.Contains("\"current_price\":null,\"unrealized_pnl\":null", System.Text.Encoding.UTF8.GetString(Tickrunner.Engine.Wire.EventJson.Serialize(e, 1)));
+    }
+}
+
+/// <summary>The stream's own messages and client requests (docs/guides/web-app-api.md §4).</summary>
+public class StreamProtocolTests
+{
+    [Fact]
+    public void Heartbeat_subscribed_and_protocol_error_have_the_documented_shape()
+    {
+        Assert.Equal("""{"Heartbeat":{"timestamp":99,"last_seq":7}}""", Encoding.UTF8.GetString(StreamMessages.Heartbeat(99, 7)));
+        var filter = new EventFilter(["b", "a"], [], [RunnerEventKind.PositionOpened, RunnerEventKind.Error]);
+        Assert.Equal("""{"Subscribed":{"runner_id":["a","b"],"symbol":[],"type":["Error","PositionOpened"],"last_seq":3}}""",
+            Encoding.UTF8.GetString(StreamMessages.Subscribed(filter, 3)));
+        Assert.Equal("""{"ProtocolError":{"error":"it\u0027s \u003Cbad\u003E"}}""", Encoding.UTF8.GetString(StreamMessages.ProtocolError("it's <bad>")));
+    }
+
+    [Fact]
+    public void Messages_widen_narrow_and_replace_the_filter()
+    {
+        var filter = StreamRequests.ParseFilter(["a,b"], [], ["TickReceived"], out var error);
+        Assert.Null(error);
+        filter = StreamRequests.Apply("""{"subscribe":{"runner_id":["c"]}}"""u8, filter, out error)!;
+        Assert.Equal(["a", "b", "c"], filter.RunnerIds.Order());
+        filter = StreamRequests.Apply("""{"unsubscribe":{"runner_id":"a"}}"""u8, filter, out error)!;
+        Assert.Equal(["b", "c"], filter.RunnerIds.Order());
+        filter = StreamRequests.Apply("""{"filter":{"symbol":["ETHUSDT"]}}"""u8, filter, out error)!;
+        Assert.Empty(filter.RunnerIds);
+        Assert.Equal(["ETHUSDT"], filter.Symbols);
+        Assert.Null(StreamRequests.Apply("""{"filter":{"type":["Nope"]}}"""u8, filter, out error));
+        Assert.StartsWith("Unknown event type(s) 'Nope'", error);
+        Assert.Null(StreamRequests.Apply("[1]"u8, filter, out error));
+        Assert.StartsWith("Send a JSON object", error);
     }
 }

@@ -10,13 +10,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Tickrunner.Engine.Tests;
+namespace Tickrunner.Testing;
 
 /// <summary>
 /// A local WebSocket server that speaks Binance's combined-stream protocol from messages the tests build:
 /// it answers SUBSCRIBE/UNSUBSCRIBE, records them, sends what it is told, goes silent or drops the connection.
 /// </summary>
-internal sealed class FakeBinanceServer : IAsyncDisposable
+public sealed class FakeBinanceServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private volatile WebSocket? _current;
@@ -133,18 +133,5 @@ internal sealed class FakeBinanceServer : IAsyncDisposable
         Drop();
         await _app.StopAsync();
         await _app.DisposeAsync();
-    }
-}
-
-internal static class Wait
-{
-    public static async Task Until(Func<bool> condition, int timeoutMs = 10_000)
-    {
-        var deadline = Environment.TickCount64 + timeoutMs;
-        while (!condition())
-        {
-            if (Environment.TickCount64 > deadline) throw new TimeoutException("condition not met in time");
-            await Task.Delay(10);
-        }
     }
 }

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
-namespace Tickrunner.Engine.Events;
+namespace Tickrunner.Engine.Wire;
 
 /// <summary>Fast JSON output for the numbers markets produce: prices and sizes with at most 8 decimals.</summary>
 /// <remarks>

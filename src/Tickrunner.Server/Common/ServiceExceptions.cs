@@ -1,0 +1,41 @@
+using Tickrunner.Engine.Strategies;
+
+namespace Tickrunner.Server.Common;
+
+/// <summary>
+/// Why an application service refused a request, in terms the endpoints map to problem+json: the services
+/// know nothing of HTTP, the endpoints nothing of the engine's or storage's exceptions.
+/// </summary>
+public abstract class ServiceException(string message) : Exception(message);
+
+/// <summary>The request's fields are wrong; <see cref="Errors"/> is keyed by field (400).</summary>
+public sealed class InvalidRequestException(IReadOnlyDictionary<string, string> errors) : ServiceException(string.Join(" ", errors.Values))
+{
+    /// <summary>What is wrong, keyed by field.</summary>
+    public IReadOnlyDictionary<string, string> Errors { get; } = errors;
+
+    /// <summary>One field's problem.</summary>
+    public InvalidRequestException(string field, string problem) : this(new Dictionary<string, string> { [field] = problem })
+    {
+    }
+}
+
+/// <summary>What the request names does not exist (404).</summary>
+public sealed class NotFoundException(string detail) : ServiceException(detail);
+
+/// <summary>The request contradicts what exists (409).</summary>
+public sealed class ConflictException(string detail) : ServiceException(detail);
+
+/// <summary>The server cannot do it now, e.g. while shutting down (503).</summary>
+public sealed class UnavailableException(string detail) : ServiceException(detail);
+
+/// <summary>Lua code that does not load (422), with its diagnostics.</summary>
+public sealed class InvalidStrategyException(string name, IReadOnlyList<LuaDiagnostic> diagnostics)
+    : ServiceException($"Strategy '{name}' does not load.")
+{
+    /// <summary>The strategy's name.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>What validation found, errors and warnings.</summary>
+    public IReadOnlyList<LuaDiagnostic> Diagnostics { get; } = diagnostics;
+}

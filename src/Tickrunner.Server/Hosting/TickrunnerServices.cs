@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Options;
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Feeds;
+using Tickrunner.Engine.Runners;
+using Tickrunner.Engine.Strategies;
+using Tickrunner.Server.Health;
+using Tickrunner.Server.Runners;
+using Tickrunner.Server.Storage;
+using Tickrunner.Server.Strategies;
+using Tickrunner.Server.Streaming;
+
+namespace Tickrunner.Server.Hosting;
+
+/// <summary>
+/// The composition of the server: options bound once (the engine's own option types straight from their
+/// configuration sections), the engine's parts, storage, and the application services the endpoints call.
+/// </summary>
+public static class TickrunnerServices
+{
+    /// <summary>Registers everything the server runs on; nothing starts until <see cref="EngineHostedService"/> does.</summary>
+    public static IServiceCollection AddTickrunner(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<TickrunnerOptions>(configuration.GetSection(TickrunnerOptions.Section));
+        // --Tickrunner:Feed:Symbols=BTCUSDT,ETHUSDT (one value) replaces the list from appsettings.json.
+        var symbolList = configuration[$"{TickrunnerOptions.Section}:Feed:Symbols"];
+        if (!string.IsNullOrWhiteSpace(symbolList))
+            services.PostConfigure<TickrunnerOptions>(o => o.Feed.Symbols =
+                [.. symbolList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
+        // The engine's option types, bound where their keys have always been; the server's defaults differ from
+        // the engine's for the event history and the simulated feed's pace, and are set before binding.
+        services.AddOptions<LuaSandboxOptions>().BindConfiguration($"{TickrunnerOptions.Section}:Sandbox");
+        services.AddOptions<EngineOptions>().BindConfiguration($"{TickrunnerOptions.Section}:Engine");
+        services.AddOptions<EventHubOptions>().Configure(o => o.HistorySize = 50_000).BindConfiguration($"{TickrunnerOptions.Section}:Engine");
+        services.AddOptions<SimulatedFeedOptions>().Configure(o => o.TickInterval = TimeSpan.FromMilliseconds(250))
+            .BindConfiguration($"{TickrunnerOptions.Section}:Feed");
+        services.AddOptions<JournalOptions>().BindConfiguration(JournalOptions.Section);
+
+        services.AddSingleton(sp =>
+        {
+            var database = new TickrunnerDatabase(sp.GetRequiredService<IOptions<TickrunnerOptions>>().Value.DataDirectory);
+            database.Migrate();
+            return database;
+        });
+        services.AddSingleton<RunnerRepository>();
+        services.AddSingleton(sp => new StrategyCatalog(
+            ResolveStrategies(sp.GetRequiredService<IOptions<TickrunnerOptions>>().Value.StrategiesDirectory),
+            new SqliteStrategyStore(sp.GetRequiredService<TickrunnerDatabase>()),
+            sp.GetRequiredService<IOptions<LuaSandboxOptions>>().Value));
+        services.AddSingleton(sp => new EventHub(sp.GetRequiredService<IOptions<EventHubOptions>>().Value));
+        services.AddSingleton(sp => FeedFactory.Create(sp.GetRequiredService<IOptions<TickrunnerOptions>>().Value.Feed,
+            sp.GetRequiredService<IOptions<SimulatedFeedOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp =>
+        {
+            _ = sp.GetRequiredService<IMarketDataFeed>(); // first: a bad feed setting then leaves no runner threads behind
+            return new TradingEngine(sp.GetRequiredService<StrategyCatalog>(), sp.GetRequiredService<EventHub>(),
+                sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>());
+        });
+
+        services.AddSingleton<RunnerLocks>();
+        services.AddSingleton<StrategyLocks>();
+        services.AddSingleton<RunnerService>();
+        services.AddSingleton<StrategyService>();
+        services.AddSingleton<EventStreamService>();
+        services.AddSingleton<HealthService>();
+        services.AddSingleton<RunnerJournal>();
+        services.AddHostedService<EngineHostedService>();
+        return services;
+    }
+
+    // A relative path is tried against the working directory first, then next to the server binary, where the
+    // build copies the shipped strategies.
+    private static string ResolveStrategies(string directory)
+    {
+        if (Path.IsPathRooted(directory) || Directory.Exists(directory)) return directory;
+        var besideBinary = Path.Combine(AppContext.BaseDirectory, directory);
+        return Directory.Exists(besideBinary) ? besideBinary : directory;
+    }
+}

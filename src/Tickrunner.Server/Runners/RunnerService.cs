@@ -1,0 +1,188 @@
+using Tickrunner.Engine;
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Feeds;
+using Tickrunner.Engine.Runners;
+using Tickrunner.Engine.Strategies;
+using Tickrunner.Server.Common;
+using Tickrunner.Server.Storage;
+using Tickrunner.Server.Strategies;
+
+namespace Tickrunner.Server.Runners;
+
+/// <summary>The body of <c>POST /api/runners</c> (the create-runner request of docs/guides/web-app-api.md; fields in docs/engine-contract.md §5.1–§5.2).</summary>
+public sealed record CreateRunnerRequest(string? RunnerId, string? Symbol, string? StrategyName, int? WindowSize, RunnerConfig? Config);
+
+/// <summary>The answer to pause, resume and stop.</summary>
+public sealed record RunnerStatusResponse(string RunnerId, RunnerStatus Status);
+
+/// <summary>
+/// Runners as the API sees them: create, remove and steer them, read their snapshots, bars, trades and events.
+/// The one writer of runner rows on behalf of requests (insert, delete, requested status; the journal writes what
+/// events say), under the id's lock, so the engine's runners and the stored rows never drift apart.
+/// </summary>
+public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, StrategyCatalog catalog, IMarketDataFeed feed,
+    EventHub hub, RunnerLocks runnerLocks, StrategyLocks strategyLocks)
+{
+    /// <summary>Symbols the feed streams: the ones a runner can trade.</summary>
+    public IReadOnlyList<string> Symbols => feed.Symbols;
+
+    /// <summary>Every runner's snapshot.</summary>
+    public Task<IReadOnlyList<RunnerSnapshot>> ListAsync(CancellationToken cancellationToken) => engine.GetAllSnapshotsAsync(cancellationToken);
+
+    /// <summary>Snapshots of the runners trading <paramref name="symbol"/>; <see cref="NotFoundException"/> for a symbol the feed does not offer.</summary>
+    public Task<IReadOnlyList<RunnerSnapshot>> ListForSymbolAsync(string symbol, CancellationToken cancellationToken)
+    {
+        if (!feed.Symbols.Contains(symbol))
+            throw new NotFoundException($"'{symbol}' is not a symbol of the {feed.Kind} feed; it offers: {string.Join(", ", feed.Symbols)}.");
+        return engine.GetSnapshotsForAsync(symbol, cancellationToken);
+    }
+
+    /// <summary>Creates and starts a runner from a request body, <c>runner_id</c> required.</summary>
+    public Task<RunnerSnapshot> CreateAsync(CreateRunnerRequest body, CancellationToken cancellationToken)
+    {
+        var definition = new RunnerDefinition
+        {
+            RunnerId = body.RunnerId ?? "",
+            Symbol = body.Symbol ?? "",
+            StrategyName = body.StrategyName ?? "",
+            WindowSize = body.WindowSize ?? RunnerDefinition.DefaultWindowSize,
+            Config = body.Config ?? new RunnerConfig(),
+        };
+        return CreateAsync(definition, idRequired: body.RunnerId is null, cancellationToken);
+    }
+
+    /// <summary>Creates and starts a runner (the demo runners come this way too).</summary>
+    public Task<RunnerSnapshot> CreateAsync(RunnerDefinition definition, CancellationToken cancellationToken) =>
+        CreateAsync(definition, idRequired: false, cancellationToken);
+
+    private async Task<RunnerSnapshot> CreateAsync(RunnerDefinition definition, bool idRequired, CancellationToken ct)
+    {
+        var errors = definition.Problems();
+        if (idRequired) errors["runner_id"] = "runner_id is required.";
+        if (!errors.ContainsKey("symbol") && !feed.Symbols.Contains(definition.Symbol))
+            errors["symbol"] = $"'{definition.Symbol}' is not a symbol of the {feed.Kind} feed; it offers: {string.Join(", ", feed.Symbols)}.";
+        if (!errors.ContainsKey("strategy_name") && !catalog.Exists(definition.StrategyName))
+            errors["strategy_name"] = $"There is no strategy named '{definition.StrategyName}'; GET /api/strategies lists them.";
+        if (errors.Count > 0) throw new InvalidRequestException(errors);
+
+        // The id's lock for the whole check-insert-start (a delete of the same id waits for it), and the
+        // strategy's lock so it cannot be deleted between the check that no runner uses it and its deletion.
+        using var runnerLock = await runnerLocks.AcquireAsync(definition.RunnerId, ct);
+        using var strategyLock = await strategyLocks.AcquireAsync(definition.StrategyName, ct);
+        if (engine.Contains(definition.RunnerId) || rows.Exists(definition.RunnerId)) throw Exists(definition.RunnerId);
+
+        // Stored first, so the journal's writes for its first events find the row.
+        try
+        {
+            rows.Insert(definition);
+        }
+        catch (RunnerAlreadyStoredException)
+        {
+            throw Exists(definition.RunnerId);
+        }
+        SymbolRunner runner;
+        try
+        {
+            runner = engine.AddRunner(definition);
+        }
+        catch (Exception e) when (e is DuplicateRunnerException or StrategyLoadException or StrategyNotFoundException or ObjectDisposedException)
+        {
+            rows.Delete(definition.RunnerId); // nothing half-made survives
+            throw e switch
+            {
+                ObjectDisposedException => new UnavailableException("The server is shutting down; create the runner again once it is back."),
+                StrategyLoadException load => new InvalidStrategyException(definition.StrategyName, load.Diagnostics),
+                StrategyNotFoundException => new InvalidRequestException("strategy_name", e.Message),
+                _ => new ConflictException(e.Message),
+            };
+        }
+        // Not cancelled with the request: the runner exists and is stored now, and the answer should say so.
+        return await runner.GetSnapshotAsync(CancellationToken.None);
+    }
+
+    private static ConflictException Exists(string id) =>
+        new($"A runner with id '{id}' already exists; remove it first or choose another id.");
+
+    /// <summary>A runner's full snapshot.</summary>
+    public async Task<RunnerSnapshot> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var runner = Find(id);
+        try
+        {
+            return await runner.GetSnapshotAsync(cancellationToken);
+        }
+        catch (RunnerNotFoundException)
+        {
+            throw NotFound(id);
+        }
+    }
+
+    /// <summary>The newest <paramref name="count"/> bars of the runner's window, oldest first.</summary>
+    public Task<MarketData[]> HistoryAsync(string id, int count, CancellationToken cancellationToken) =>
+        Find(id).GetPriceHistoryAsync(count, cancellationToken);
+
+    /// <summary>The runner's newest <paramref name="limit"/> closed trades, oldest first.</summary>
+    public IReadOnlyList<TradeRecord> Trades(string id, int limit)
+    {
+        Find(id);
+        return rows.Trades(id, limit);
+    }
+
+    /// <summary>
+    /// The runner's events the hub still holds, oldest first: with <paramref name="since"/> the first
+    /// <paramref name="limit"/> after it (to resume), without it the newest <paramref name="limit"/> (a log).
+    /// </summary>
+    public IReadOnlyList<EventFrame> Events(string id, long? since, int limit)
+    {
+        Find(id);
+        var filter = new EventFilter([id], [], []);
+        return since is { } seq ? hub.Recent(seq, filter, limit) : hub.Recent(0, filter).TakeLast(limit).ToList();
+    }
+
+    /// <summary>Stops and removes a runner with its row and trades (also a stored runner that never started).</summary>
+    public async Task RemoveAsync(string id)
+    {
+        using var runnerLock = await runnerLocks.AcquireAsync(id);
+        try
+        {
+            await engine.RemoveRunnerAsync(id);
+        }
+        catch (RunnerNotFoundException)
+        {
+            // Stored but not running (its strategy failed to load at start-up): removing it must still work.
+            if (!rows.Exists(id)) throw NotFound(id);
+        }
+        rows.Delete(id);
+    }
+
+    // Not cancellable: a command the runner may already have carried out must have its status stored.
+
+    /// <summary>Skips ticks until resumed; the status is stored before this returns.</summary>
+    public Task<RunnerStatus> PauseAsync(string id) => SteerAsync(id, r => r.PauseAsync());
+
+    /// <summary>Processes ticks again; the status is stored before this returns.</summary>
+    public Task<RunnerStatus> ResumeAsync(string id) => SteerAsync(id, r => r.ResumeAsync());
+
+    /// <summary>Ends tick processing (the runner stays listed); the status is stored before this returns.</summary>
+    public Task<RunnerStatus> StopAsync(string id) => SteerAsync(id, r => r.StopAsync("stopped by request"));
+
+    private async Task<RunnerStatus> SteerAsync(string id, Func<SymbolRunner, Task<RunnerStatus>> command)
+    {
+        using var runnerLock = await runnerLocks.AcquireAsync(id);
+        var runner = Find(id);
+        try
+        {
+            var status = await command(runner);
+            rows.SetStatus(id, status); // committed before the answer: an acknowledged status survives a crash
+            return status;
+        }
+        catch (RunnerNotFoundException)
+        {
+            throw NotFound(id);
+        }
+    }
+
+    private SymbolRunner Find(string id) => engine.TryGetRunner(id, out var runner) ? runner : throw NotFound(id);
+
+    private static NotFoundException NotFound(string id) => new($"There is no runner with id '{id}'; GET /api/runners lists them.");
+}
