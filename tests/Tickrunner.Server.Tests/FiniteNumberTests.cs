@@ -46,7 +46,7 @@ public sealed class FiniteNumberTests : IDisposable
     private const string Holder = """
         function detect_opportunity(md, ctx, ind) return { armed = true } end
         function filter_commitment(md, ctx, ind)
-          return { action = "enter_long", price = md.close, quantity = 0.5, stop_loss = md.close * 0.001, take_profit = md.close * 1000 }
+          return { action = "enter_long", price = md.close, quantity = 0.1, stop_loss = md.close * 0.001, take_profit = md.close * 1000 }
         end
         function manage_position(md, ctx, ind) return nil end
         """;

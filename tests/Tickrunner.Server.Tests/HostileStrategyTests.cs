@@ -35,7 +35,7 @@ public sealed class HostileStrategyTests
           return {}
         end
         function filter_commitment(md, ctx)
-          return { action = 'enter_long', price = md.close, quantity = 1 }
+          return { action = 'enter_long', price = md.close, quantity = 0.1 }
         end
         function manage_position(md, ctx)
           ctx.trades = (ctx.trades or 0) + 1

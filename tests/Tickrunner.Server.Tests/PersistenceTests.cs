@@ -21,7 +21,7 @@ public sealed class PersistenceTests : IDisposable
         function detect_opportunity(md, ctx, ind) ctx.calls = (ctx.calls or 0) + 1; return { armed = true } end
         function filter_commitment(md, ctx, ind)
           ctx.calls = ctx.calls + 1
-          return { action = "enter_long", price = md.close, quantity = 0.5, stop_loss = md.close * 0.1, take_profit = md.close * 10 }
+          return { action = "enter_long", price = md.close, quantity = 0.1, stop_loss = md.close * 0.1, take_profit = md.close * 10 }
         end
         function manage_position(md, ctx, ind)
           ctx.calls = ctx.calls + 1
@@ -32,7 +32,7 @@ public sealed class PersistenceTests : IDisposable
 
     internal const string Flipper = """
         function detect_opportunity(md, ctx, ind) return { seen = md.close } end
-        function filter_commitment(md, ctx, ind) return { action = "enter_long", price = md.close, quantity = 1 } end
+        function filter_commitment(md, ctx, ind) return { action = "enter_long", price = md.close, quantity = 0.1 } end
         function manage_position(md, ctx, ind) return { action = "exit", price = md.close, reason = "flip" } end
         """;
 
@@ -58,7 +58,7 @@ public sealed class PersistenceTests : IDisposable
         var h = await get("/api/runners/h");
         Assert.Equal("InPosition", h.GetProperty("state").GetString());
         Assert.Equal(before.GetProperty("position").GetProperty("entry_price").GetDouble(), h.GetProperty("position").GetProperty("entry_price").GetDouble());
-        Assert.Equal(0.5, h.GetProperty("position").GetProperty("quantity").GetDouble());
+        Assert.Equal(0.1, h.GetProperty("position").GetProperty("quantity").GetDouble());
         Assert.True(h.GetProperty("context").GetProperty("calls").GetInt64() >= 2, "context came back");
         var ticks = h.GetProperty("stats").GetProperty("ticks_processed").GetInt64();
         await Wait.Until(async () => (await get("/api/runners/h")).GetProperty("stats").GetProperty("ticks_processed").GetInt64() > ticks + 2, what: "ticks after restart");

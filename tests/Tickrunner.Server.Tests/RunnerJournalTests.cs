@@ -85,7 +85,7 @@ public sealed class RunnerJournalTests : IAsyncDisposable
         var restore = Assert.Single(_rows.List()).Restore;
         Assert.Equal(TradingState.InPosition, restore.State);
         Assert.Equal(opened.Position!.EntryPrice, restore.Position!.EntryPrice);
-        Assert.Equal(0.5, restore.Position.Quantity);
+        Assert.Equal(0.1, restore.Position.Quantity);
     }
 
     [Fact]

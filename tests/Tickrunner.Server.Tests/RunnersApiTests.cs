@@ -188,7 +188,10 @@ public sealed class RunnersApiTests : IAsyncLifetime
         var trade = (await _server.GetJsonAsync("/api/runners/f/trades"))[0];
         Assert.Equal("Long", trade.GetProperty("side").GetString());
         Assert.Equal("flip", trade.GetProperty("reason").GetString());
-        Assert.Equal(trade.GetProperty("exit_price").GetDouble() - trade.GetProperty("entry_price").GetDouble(), trade.GetProperty("realized_pnl").GetDouble(), 9);
+        // Net of both fills' fees (10 bps each by default).
+        var (entry, exit) = (trade.GetProperty("entry_price").GetDouble(), trade.GetProperty("exit_price").GetDouble());
+        Assert.Equal((entry + exit) * 0.001, trade.GetProperty("fees").GetDouble(), 9);
+        Assert.Equal(exit - entry - (entry + exit) * 0.001, trade.GetProperty("realized_pnl").GetDouble(), 9);
 
         var events = await _server.GetJsonAsync("/api/runners/f/events?since=0");
         Assert.Equal("RunnerStarted", events[0].Tag());

@@ -90,8 +90,10 @@ public readonly struct RunnerEvent
     public Position? Position => _payload as Position ?? (_payload as ClosedTrade)?.Position;
     /// <summary>PositionUpdated: current price; PositionClosed: exit price.</summary>
     public double Price { get; }
-    /// <summary>PositionUpdated: unrealized P&amp;L; PositionClosed: realized P&amp;L.</summary>
+    /// <summary>PositionUpdated: unrealized P&amp;L; PositionClosed: realized P&amp;L net of fees.</summary>
     public double Pnl { get; }
+    /// <summary>PositionClosed: the account after the close.</summary>
+    public ClosedTrade? Trade => _payload as ClosedTrade;
     /// <summary>Error: how serious.</summary>
     public ErrorSeverity Severity { get; }
 
@@ -116,9 +118,11 @@ public readonly struct RunnerEvent
         new(RunnerEventKind.PositionUpdated, runnerId, symbol, receivedAt, timestamp, price: currentPrice, pnl: unrealizedPnl);
 
     /// <summary>PositionClosed; <paramref name="closed"/> must have its exit fields set (it is not copied: closed positions no longer change).</summary>
-    public static RunnerEvent PositionClosed(string runnerId, string symbol, Position closed, string reason, long receivedAt, long timestamp) =>
-        new(RunnerEventKind.PositionClosed, runnerId, symbol, receivedAt, timestamp, payload: new ClosedTrade(closed, reason),
-            price: closed.ExitPrice ?? closed.CurrentPrice, pnl: closed.RealizedPnl ?? 0);
+    /// <remarks>Its P&amp;L is net of both fees; <paramref name="equity"/> and <paramref name="cash"/> are the account's after the close.</remarks>
+    public static RunnerEvent PositionClosed(string runnerId, string symbol, Position closed, string reason, double equity, double cash,
+        long receivedAt, long timestamp) =>
+        new(RunnerEventKind.PositionClosed, runnerId, symbol, receivedAt, timestamp, payload: new ClosedTrade(closed, reason, equity, cash),
+            price: closed.ExitPrice ?? closed.CurrentPrice, pnl: closed.NetPnl ?? 0);
 
     /// <summary>Error.</summary>
     public static RunnerEvent Error(string runnerId, string symbol, string error, ErrorSeverity severity, long receivedAt, long timestamp) =>
@@ -133,8 +137,8 @@ public readonly struct RunnerEvent
         new(RunnerEventKind.RunnerStopped, runnerId, symbol, 0, timestamp, payload: reason);
 }
 
-/// <summary>A closed position and why it was closed (the payload of PositionClosed).</summary>
-public sealed record ClosedTrade(Position Position, string Reason);
+/// <summary>A closed position, why it was closed, and the account after it (the payload of PositionClosed).</summary>
+public sealed record ClosedTrade(Position Position, string Reason, double Equity, double Cash);
 
 /// <summary>Where a runner sends its events (the <see cref="EventHub"/>, or a test's collector).</summary>
 public interface IEventSink

@@ -34,6 +34,8 @@ public sealed partial record RunnerDefinition
     public int WindowSize { get; init; } = DefaultWindowSize;
     /// <summary>Switches.</summary>
     public RunnerConfig Config { get; init; } = new();
+    /// <summary>The paper account: capital, fees, slippage and fill rules (docs/backtesting.md §2).</summary>
+    public Trading.AccountSettings Account { get; init; } = Trading.AccountSettings.Default;
 
     [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,64}\z")] // \z, not $: $ also matches before a final newline
     private static partial Regex IdPattern();
@@ -51,13 +53,19 @@ public sealed partial record RunnerDefinition
         if (string.IsNullOrWhiteSpace(StrategyName)) problems["strategy_name"] = "strategy_name is required.";
         if (WindowSize is < 1 or > MaxWindowSize)
             problems["window_size"] = $"window_size must be between 1 and {MaxWindowSize:N0}, got {WindowSize}.";
+        foreach (var (field, problem) in Account.Problems()) problems[field] = problem;
         return problems;
     }
 }
 
-/// <summary>What a runner resumes with after a restart: its status, state, open position and context scalars.</summary>
+/// <summary>
+/// What a runner resumes with after a restart: its status, state, open position (with its entry fee), context
+/// scalars, and its account's realized P&amp;L and fees of closed trades.
+/// </summary>
 public sealed record RunnerRestore(
     RunnerStatus Status,
     Trading.TradingState State,
     Trading.Position? Position,
-    IReadOnlyDictionary<string, object> Context);
+    IReadOnlyDictionary<string, object> Context,
+    double RealizedPnl = 0,
+    double ClosedFees = 0);

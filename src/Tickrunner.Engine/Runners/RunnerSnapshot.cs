@@ -41,4 +41,26 @@ public sealed record RunnerSnapshot(
     int WindowSize,
     int WindowLen,
     IReadOnlyList<Transition> Transitions,
-    RunnerConfig Config);
+    RunnerConfig Config,
+    AccountSnapshot Account);
+
+/// <summary>A paper account as the dashboard shows it: its settings and where it stands (equity with the position marked at the last close).</summary>
+public sealed record AccountSnapshot(
+    double InitialCapital,
+    double FeeBps,
+    double SlippageBps,
+    FillTiming Fill,
+    StopTiming Stops,
+    double Equity,
+    double Cash,
+    double RealizedPnl,
+    double FeesPaid)
+{
+    /// <summary>The account of <paramref name="account"/> with <paramref name="open"/> marked at its current price.</summary>
+    public static AccountSnapshot Of(PaperAccount account, Position? open)
+    {
+        var s = account.Settings;
+        return new AccountSnapshot(s.InitialCapital, s.FeeBps, s.SlippageBps, s.Fill, s.Stops,
+            account.Equity(open), account.Cash(open), account.RealizedPnl, account.FeesPaid);
+    }
+}

@@ -38,7 +38,7 @@ public sealed partial class RunnerStep
         _events = events;
         _clock = clock ?? throw new ArgumentNullException(nameof(clock));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
-        Processor = new TickProcessor(strategy, definition.WindowSize);
+        Processor = new TickProcessor(strategy, definition.WindowSize, definition.Account);
         Trades = new BoundedHistory<ClosedPositionRecord>(tradeHistorySize);
     }
 
@@ -148,7 +148,8 @@ public sealed partial class RunnerStep
             Trades.Add(new ClosedPositionRecord(closed));
             var reason = step.Transition?.Reason ?? "closed";
             if (_config.LogPositions) LogClosed(_id, closed.ExitPrice ?? 0, closed.RealizedPnl ?? 0, reason);
-            sink?.Emit(RunnerEvent.PositionClosed(_id, _symbol, closed, reason, receivedAt, at));
+            var account = Processor.Account;
+            sink?.Emit(RunnerEvent.PositionClosed(_id, _symbol, closed, reason, account.Equity(null), account.Cash(null), receivedAt, at));
         }
     }
 

@@ -81,7 +81,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         if (restore is not null)
         {
             // Before the loop starts, so nothing else touches the state yet.
-            _processor.Machine.Restore(restore.State, restore.Position);
+            _processor.Restore(restore);
             strategy.SetContext(restore.Context);
             _status = restore.Status;
         }
@@ -309,7 +309,8 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             _processor.Strategy.ContextScalars(), _step.Stats(TicksDropped),
             (long)_clock.ElapsedMs(_startedAt, _clock.GetTimestamp()),
             Definition.WindowSize, _processor.Window.Count,
-            machine.RecentTransitions(_options.SnapshotTransitions), Definition.Config);
+            machine.RecentTransitions(_options.SnapshotTransitions), Definition.Config,
+            AccountSnapshot.Of(_processor.Account, machine.Position));
     }
 
     /// <summary>Stops the runner (RunnerStopped "removed", also when it had stopped before), ends its loop and closes its Lua state.</summary>

@@ -37,6 +37,13 @@ public sealed class TickProcessor
         Account = new PaperAccount(account ?? AccountSettings.Default);
     }
 
+    /// <summary>Resumes after a restart: the state and open position, and the account's closed-trade totals.</summary>
+    public void Restore(RunnerRestore restore)
+    {
+        Machine.Restore(restore.State, restore.Position);
+        Account.Restore(restore.RealizedPnl, restore.ClosedFees + (restore.Position?.EntryFee ?? 0), restore.Position?.EntryFee ?? 0);
+    }
+
     /// <summary>The runner's bars.</summary>
     public MarketDataWindow Window { get; }
 
@@ -140,7 +147,11 @@ public sealed class TickProcessor
             return ActionResult.Reject(string.Create(CultureInfo.InvariantCulture,
                 $"{action.Name}: the entry needs {notional + fee:0.########} (notional {notional:0.########} + fee {fee:0.########}) but the account's equity is {equity:0.########}; no leverage"));
         var entered = Machine.Apply(action, timestamp, fill);
-        if (entered.Opened is not null) Account.Opened(fee);
+        if (entered.Opened is { } opened)
+        {
+            Account.Opened(fee);
+            opened.EntryFee = fee;
+        }
         return entered with { EntryFee = entered.Opened is null ? 0 : fee };
     }
 
@@ -151,6 +162,7 @@ public sealed class TickProcessor
         var exitFee = Account.Fee(closed.Closed.ExitPrice!.Value * position.Quantity);
         var entryFee = Account.OpenEntryFee;
         var net = Account.Closed(closed.Closed, exitFee);
+        closed.Closed.ExitFee = exitFee;
         return closed with { EntryFee = entryFee, ExitFee = exitFee, NetPnl = net };
     }
 

@@ -8,7 +8,7 @@ namespace Tickrunner.Engine.Trading;
 /// </remarks>
 public readonly struct ClosedPositionRecord
 {
-    private readonly double _entryPrice, _quantity, _exitPrice;
+    private readonly double _entryPrice, _quantity, _exitPrice, _entryFee, _exitFee;
     private readonly double? _stopLoss, _takeProfit; // values too: nothing here for the GC to trace
     private readonly long _entryTimestamp, _exitTimestamp;
     private readonly PositionSide _side;
@@ -25,6 +25,8 @@ public readonly struct ClosedPositionRecord
         _exitTimestamp = closed.ExitTimestamp!.Value;
         _stopLoss = closed.StopLoss;
         _takeProfit = closed.TakeProfit;
+        _entryFee = closed.EntryFee;
+        _exitFee = closed.ExitFee;
     }
 
     /// <summary>The position again (realized P&amp;L recomputed by the same formula, so it is the same value).</summary>
@@ -32,6 +34,8 @@ public readonly struct ClosedPositionRecord
     {
         var position = new Position(_side, _entryPrice, _quantity, _entryTimestamp, _stopLoss, _takeProfit);
         position.Close(_exitPrice, _exitTimestamp);
+        position.EntryFee = _entryFee;
+        position.ExitFee = _exitFee;
         return position;
     }
 }

@@ -8,8 +8,9 @@ public sealed class Position
 {
     /// <summary>Opens a position; throws when the price or quantity is not finite and positive.</summary>
     public Position(PositionSide side, double entryPrice, double quantity, long entryTimestamp,
-        double? stopLoss = null, double? takeProfit = null)
+        double? stopLoss = null, double? takeProfit = null, double entryFee = 0)
     {
+        EntryFee = double.IsFinite(entryFee) && entryFee >= 0 ? entryFee : 0;
         if (!double.IsFinite(entryPrice) || entryPrice <= 0)
             throw new ArgumentOutOfRangeException(nameof(entryPrice), entryPrice, "Entry price must be a finite number > 0.");
         if (!double.IsFinite(quantity) || quantity <= 0)
@@ -35,6 +36,8 @@ public sealed class Position
         ExitPrice = other.ExitPrice;
         ExitTimestamp = other.ExitTimestamp;
         RealizedPnl = other.RealizedPnl;
+        EntryFee = other.EntryFee;
+        ExitFee = other.ExitFee;
     }
 
     /// <summary>Long or Short.</summary>
@@ -57,6 +60,15 @@ public sealed class Position
     public long? ExitTimestamp { get; private set; }
     /// <summary>P&amp;L at the exit; null while open.</summary>
     public double? RealizedPnl { get; private set; }
+
+    /// <summary>The fee paid for the entry fill.</summary>
+    public double EntryFee { get; internal set; }
+    /// <summary>The fee paid for the exit fill (0 while open).</summary>
+    public double ExitFee { get; internal set; }
+    /// <summary>Both fees.</summary>
+    public double Fees => EntryFee + ExitFee;
+    /// <summary>P&amp;L after both fees (gross <see cref="RealizedPnl"/> − fees); null while open.</summary>
+    public double? NetPnl => RealizedPnl - EntryFee - ExitFee;
 
     /// <summary>True once the position has been closed.</summary>
     [JsonIgnore]

@@ -61,6 +61,15 @@ public static class EventJson
                 b.Number(e.Pnl);
                 b.Raw(",\"reason\":"u8);
                 b.String(e.Text);
+                if (e.Trade is { } trade)
+                {
+                    b.Raw(",\"fees\":"u8);
+                    b.Number(trade.Position.Fees);
+                    b.Raw(",\"equity\":"u8);
+                    b.Number(trade.Equity);
+                    b.Raw(",\"cash\":"u8);
+                    b.Number(trade.Cash);
+                }
                 break;
             case RunnerEventKind.Error:
                 b.Raw(",\"error\":"u8);
@@ -194,6 +203,8 @@ public static class EventJson
         b.NullableNumber(p.TakeProfit);
         b.Raw(",\"unrealized_pnl\":"u8);
         b.Number(p.IsClosed ? 0 : p.UnrealizedPnl);
+        b.Raw(",\"entry_fee\":"u8);
+        b.Number(p.EntryFee);
         if (p.IsClosed)
         {
             b.Raw(",\"exit_price\":"u8);

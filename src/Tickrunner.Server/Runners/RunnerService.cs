@@ -1,3 +1,4 @@
+using Tickrunner.Engine.Trading;
 using Tickrunner.Engine;
 using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Feeds;
@@ -10,7 +11,9 @@ using Tickrunner.Server.Strategies;
 namespace Tickrunner.Server.Runners;
 
 /// <summary>The body of <c>POST /api/runners</c> (the create-runner request of docs/guides/web-app-api.md; fields in docs/engine-contract.md §5.1–§5.2).</summary>
-public sealed record CreateRunnerRequest(string? RunnerId, string? Symbol, string? StrategyName, int? WindowSize, RunnerConfig? Config);
+/// <remarks>The paper account's settings sit beside the others (as in a backtest's body); each one left out takes its default.</remarks>
+public sealed record CreateRunnerRequest(string? RunnerId, string? Symbol, string? StrategyName, int? WindowSize, RunnerConfig? Config,
+    double? InitialCapital = null, double? FeeBps = null, double? SlippageBps = null, FillTiming? Fill = null, StopTiming? Stops = null);
 
 /// <summary>The answer to pause, resume and stop.</summary>
 public sealed record RunnerStatusResponse(string RunnerId, RunnerStatus Status);
@@ -47,6 +50,14 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
             StrategyName = body.StrategyName ?? "",
             WindowSize = body.WindowSize ?? RunnerDefinition.DefaultWindowSize,
             Config = body.Config ?? new RunnerConfig(),
+            Account = new AccountSettings
+            {
+                InitialCapital = body.InitialCapital ?? AccountSettings.Default.InitialCapital,
+                FeeBps = body.FeeBps ?? AccountSettings.Default.FeeBps,
+                SlippageBps = body.SlippageBps ?? AccountSettings.Default.SlippageBps,
+                Fill = body.Fill ?? AccountSettings.Default.Fill,
+                Stops = body.Stops ?? AccountSettings.Default.Stops,
+            },
         };
         return CreateAsync(definition, idRequired: body.RunnerId is null, cancellationToken);
     }

@@ -34,14 +34,15 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO runners (runner_id, symbol, strategy_name, window_size, config, created_at, updated_at)
-            VALUES ($id, $symbol, $strategy, $window, $config, $now, $now);
+            INSERT INTO runners (runner_id, symbol, strategy_name, window_size, config, account, created_at, updated_at)
+            VALUES ($id, $symbol, $strategy, $window, $config, $account, $now, $now);
             """;
         command.Parameters.AddWithValue("$id", definition.RunnerId);
         command.Parameters.AddWithValue("$symbol", definition.Symbol);
         command.Parameters.AddWithValue("$strategy", definition.StrategyName);
         command.Parameters.AddWithValue("$window", definition.WindowSize);
         command.Parameters.AddWithValue("$config", JsonSerializer.Serialize(definition.Config, ConfigJson));
+        command.Parameters.AddWithValue("$account", JsonSerializer.Serialize(definition.Account, ConfigJson));
         command.Parameters.AddWithValue("$now", now);
         try
         {
@@ -77,8 +78,10 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT runner_id, symbol, strategy_name, window_size, config, status, state, position, context
-            FROM runners ORDER BY created_at, runner_id;
+            SELECT r.runner_id, r.symbol, r.strategy_name, r.window_size, r.config, r.status, r.state, r.position, r.context, r.account,
+                   (SELECT COALESCE(SUM(t.realized_pnl), 0) FROM trades t WHERE t.runner_id = r.runner_id),
+                   (SELECT COALESCE(SUM(t.fees), 0) FROM trades t WHERE t.runner_id = r.runner_id)
+            FROM runners r ORDER BY r.created_at, r.runner_id;
             """;
         using var reader = command.ExecuteReader();
         var runners = new List<StoredRunner>();
@@ -91,13 +94,16 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
                 StrategyName = reader.GetString(2),
                 WindowSize = reader.GetInt32(3),
                 Config = JsonSerializer.Deserialize<RunnerConfig>(reader.GetString(4), ConfigJson) ?? new RunnerConfig(),
+                Account = JsonSerializer.Deserialize<AccountSettings>(reader.GetString(9), ConfigJson) ?? AccountSettings.Default,
             };
             var status = reader.GetString(5) switch { "paused" => RunnerStatus.Paused, "stopped" => RunnerStatus.Stopped, _ => RunnerStatus.Running };
             var state = Enum.TryParse<TradingState>(reader.GetString(6), out var s) ? s : TradingState.Idle;
             var position = reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<StoredPosition>(reader.GetString(7), Json)?.ToPosition();
             if (position is null && state == TradingState.InPosition) state = TradingState.Idle;
             if (position is not null && state != TradingState.InPosition) position = null;
-            runners.Add(new StoredRunner(definition, new RunnerRestore(status, state, position, ReadContext(reader.GetString(8)))));
+            // The account's closed-trade totals come from the journal of trades (realized_pnl is net of fees).
+            runners.Add(new StoredRunner(definition, new RunnerRestore(status, state, position, ReadContext(reader.GetString(8)),
+                reader.GetDouble(10), reader.GetDouble(11))));
         }
         return runners;
     }
@@ -138,8 +144,8 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         {
             insert.Transaction = transaction;
             insert.CommandText = """
-                INSERT OR IGNORE INTO trades (runner_id, symbol, side, quantity, entry_price, entry_timestamp, exit_price, exit_timestamp, realized_pnl, reason)
-                SELECT $id, $symbol, $side, $quantity, $entry, $entry_ts, $exit, $exit_ts, $pnl, $reason
+                INSERT OR IGNORE INTO trades (runner_id, symbol, side, quantity, entry_price, entry_timestamp, exit_price, exit_timestamp, realized_pnl, fees, reason)
+                SELECT $id, $symbol, $side, $quantity, $entry, $entry_ts, $exit, $exit_ts, $pnl, $fees, $reason
                 WHERE EXISTS (SELECT 1 FROM runners WHERE runner_id = $id);
                 """;
             insert.Parameters.AddWithValue("$id", runnerId);
@@ -150,7 +156,8 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
             insert.Parameters.AddWithValue("$entry_ts", closed.EntryTimestamp);
             insert.Parameters.AddWithValue("$exit", closed.ExitPrice ?? closed.CurrentPrice);
             insert.Parameters.AddWithValue("$exit_ts", closed.ExitTimestamp ?? 0);
-            insert.Parameters.AddWithValue("$pnl", closed.RealizedPnl ?? 0);
+            insert.Parameters.AddWithValue("$pnl", closed.NetPnl ?? 0);
+            insert.Parameters.AddWithValue("$fees", closed.Fees);
             insert.Parameters.AddWithValue("$reason", reason);
             insert.ExecuteNonQuery();
         }
@@ -172,7 +179,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT id, runner_id, symbol, side, quantity, entry_price, entry_timestamp, exit_price, exit_timestamp, realized_pnl, reason
+            SELECT id, runner_id, symbol, side, quantity, entry_price, entry_timestamp, exit_price, exit_timestamp, realized_pnl, reason, fees
             FROM (SELECT * FROM trades WHERE runner_id = $id ORDER BY id DESC LIMIT $limit) ORDER BY id;
             """;
         command.Parameters.AddWithValue("$id", runnerId);
@@ -181,7 +188,8 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         var trades = new List<TradeRecord>();
         while (reader.Read())
             trades.Add(new TradeRecord(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetDouble(4),
-                reader.GetDouble(5), reader.GetInt64(6), reader.GetDouble(7), reader.GetInt64(8), reader.GetDouble(9), reader.GetString(10)));
+                reader.GetDouble(5), reader.GetInt64(6), reader.GetDouble(7), reader.GetInt64(8), reader.GetDouble(9), reader.GetString(10),
+                reader.GetDouble(11)));
         return trades;
     }
 
@@ -262,21 +270,21 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
     }
 }
 
-/// <summary>A closed trade from the journal.</summary>
+/// <summary>A closed trade from the journal; its realized P&amp;L is net of <see cref="Fees"/> (entry and exit).</summary>
 public sealed record TradeRecord(long Id, string RunnerId, string Symbol, string Side, double Quantity, double EntryPrice,
-    long EntryTimestamp, double ExitPrice, long ExitTimestamp, double RealizedPnl, string Reason);
+    long EntryTimestamp, double ExitPrice, long ExitTimestamp, double RealizedPnl, string Reason, double Fees);
 
 /// <summary>An open position as stored in the runners table.</summary>
 internal sealed record StoredPosition(string Side, double EntryPrice, double Quantity, long EntryTimestamp, double CurrentPrice,
-    double? StopLoss, double? TakeProfit)
+    double? StopLoss, double? TakeProfit, double EntryFee = 0)
 {
     public static StoredPosition From(Position p) =>
-        new(p.Side.ToString(), p.EntryPrice, p.Quantity, p.EntryTimestamp, p.CurrentPrice, p.StopLoss, p.TakeProfit);
+        new(p.Side.ToString(), p.EntryPrice, p.Quantity, p.EntryTimestamp, p.CurrentPrice, p.StopLoss, p.TakeProfit, p.EntryFee);
 
     // A position the engine would refuse to open (non-finite or non-positive price or size) is not restored:
     // the runner comes back idle rather than failing every runner's restore.
     public Position? ToPosition() => Enum.TryParse<PositionSide>(Side, out var side)
         && double.IsFinite(EntryPrice) && EntryPrice > 0 && double.IsFinite(Quantity) && Quantity > 0
-        ? new Position(side, EntryPrice, Quantity, EntryTimestamp, StopLoss, TakeProfit)
+        ? new Position(side, EntryPrice, Quantity, EntryTimestamp, StopLoss, TakeProfit, EntryFee)
         : null;
 }

@@ -53,6 +53,11 @@ public sealed class TickrunnerDatabase
         """
         CREATE UNIQUE INDEX trades_unique ON trades (runner_id, entry_timestamp, exit_timestamp, entry_price, exit_price);
         """,
+        // Paper accounts: a runner's account settings; each trade's fees (its realized_pnl is net of them from now on).
+        """
+        ALTER TABLE runners ADD COLUMN account TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE trades ADD COLUMN fees REAL NOT NULL DEFAULT 0;
+        """,
     ];
 
     private readonly string _connectionString;

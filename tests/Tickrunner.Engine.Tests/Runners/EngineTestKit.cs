@@ -43,8 +43,8 @@ internal static class EngineTestKit
         RunnerEventKind.StateTransition => $"StateTransition {e.From}->{e.To} {e.Text}",
         RunnerEventKind.ActionExecuted => $"ActionExecuted {e.Action.Name}",
         RunnerEventKind.PositionOpened => $"PositionOpened {e.Position!.Side} {e.Position.EntryPrice}",
-        RunnerEventKind.PositionUpdated => $"PositionUpdated {e.Price} {e.Pnl}",
-        RunnerEventKind.PositionClosed => $"PositionClosed {e.Price} {e.Pnl} {e.Text}",
+        RunnerEventKind.PositionUpdated => $"PositionUpdated {e.Price} {Math.Round(e.Pnl, 9)}",
+        RunnerEventKind.PositionClosed => $"PositionClosed {e.Price} {Math.Round(e.Pnl, 9)} {e.Text}",
         RunnerEventKind.Error => $"Error {e.Severity} {e.Text}",
         _ => $"{e.Kind} {e.Text}",
     };

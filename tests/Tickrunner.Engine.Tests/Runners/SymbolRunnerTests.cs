@@ -56,7 +56,7 @@ public class SymbolRunnerTests
             "PositionUpdated 103 1",
             "TickReceived 99",
             "StateTransition InPosition->Idle Stop loss hit at 99",
-            "PositionClosed 99 -3 Stop loss hit at 99",
+            "PositionClosed 99 -3.201 Stop loss hit at 99", // −3 gross, less 10 bps on 102 and on 99
         ], events);
     }
 
@@ -69,7 +69,7 @@ public class SymbolRunnerTests
             "TickReceived 110",
             "ActionExecuted exit",
             "StateTransition InPosition->Idle target reached",
-            "PositionClosed 110 8 target reached",
+            "PositionClosed 110 7.788 target reached", // 8 gross, less 10 bps on 102 and on 110
         ], events.TakeLast(4));
     }
 

@@ -45,7 +45,7 @@ public class EventJsonTests
     public void Position_opened()
     {
         var e = RunnerEvent.PositionOpened("r", "X", new Position(PositionSide.Short, 3000, 2, 1700000000000, takeProfit: 2800), 0, 1_700_000_000_000);
-        Assert.Equal("""{"PositionOpened":{"runner_id":"r","position":{"side":"Short","entry_price":3000,"quantity":2,"entry_timestamp":1700000000000,"current_price":3000,"stop_loss":null,"take_profit":2800,"unrealized_pnl":0},""" + At(e), Json(e));
+        Assert.Equal("""{"PositionOpened":{"runner_id":"r","position":{"side":"Short","entry_price":3000,"quantity":2,"entry_timestamp":1700000000000,"current_price":3000,"stop_loss":null,"take_profit":2800,"unrealized_pnl":0,"entry_fee":0},""" + At(e), Json(e));
     }
 
     [Fact]
@@ -56,8 +56,11 @@ public class EventJsonTests
         var machine = new StateMachine();
         machine.Apply(TradingAction.EnterLong(50000, 0.1, 49000), 0);
         var position = machine.MarkToMarket(49000, 5).Closed!;
-        var closed = RunnerEvent.PositionClosed("r", "X", position, "Stop loss hit at 49000", 0, 1_700_000_000_000);
-        Assert.Equal("""{"PositionClosed":{"runner_id":"r","exit_price":49000,"realized_pnl":-100,"reason":"Stop loss hit at 49000",""" + At(closed), Json(closed));
+        position.EntryFee = 5;
+        position.ExitFee = 4.9;
+        var closed = RunnerEvent.PositionClosed("r", "X", position, "Stop loss hit at 49000", 9890.1, 9890.1, 0, 1_700_000_000_000);
+        // realized_pnl is net: −100 gross − 5 − 4.9 of fees.
+        Assert.Equal("""{"PositionClosed":{"runner_id":"r","exit_price":49000,"realized_pnl":-109.9,"reason":"Stop loss hit at 49000","fees":9.9,"equity":9890.1,"cash":9890.1,""" + At(closed), Json(closed));
     }
 
     [Fact]
