@@ -51,6 +51,12 @@ public sealed partial class RunnerStep
     /// <summary>The newest closed trades.</summary>
     public BoundedHistory<ClosedPositionRecord> Trades { get; }
 
+    /// <summary>What the last bar did (a backtest reads its fills and closes from here).</summary>
+    public TickOutcome LastOutcome { get; private set; }
+
+    /// <summary>Errors the strategy raised.</summary>
+    public long Errors => _errors;
+
     /// <summary>Bars processed.</summary>
     public long TicksProcessed => _ticks;
 
@@ -65,6 +71,7 @@ public sealed partial class RunnerStep
         var at = _clock.StampOf(bar, receivedAt);
         sink?.Emit(RunnerEvent.TickReceived(_id, bar, receivedAt, at));
         var outcome = Processor.Process(bar);
+        LastOutcome = outcome;
         _ticks++;
 
         // An entry or exit queued on the previous bar filled (or was refused) at this open; then intrabar exits.
