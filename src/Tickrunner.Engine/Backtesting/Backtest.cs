@@ -8,7 +8,6 @@ using Tickrunner.Engine.Common;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Engine.Strategies;
 using Tickrunner.Engine.Trading;
-using Tickrunner.Engine.Wire;
 
 namespace Tickrunner.Engine.Backtesting;
 
@@ -59,10 +58,10 @@ public sealed class BacktestResult
     public int BarsDone { get; }
 
     /// <summary>The report as JSON (snake_case, nulls for undefined values).</summary>
-    public string ReportJson() => JsonSerializer.Serialize(Report, WireJson.Options);
+    public string ReportJson() => JsonSerializer.Serialize(Report, BacktestJson.Default.BacktestReport);
 
     /// <summary>The trades as JSON.</summary>
-    public string TradesJson() => JsonSerializer.Serialize(Trades, WireJson.Options);
+    public string TradesJson() => JsonSerializer.Serialize(Trades, BacktestJson.Default.IReadOnlyListBacktestTrade);
 }
 
 /// <summary>
@@ -202,7 +201,7 @@ public static class Backtest
         Text("tickrunner-backtest-1");
         Text(strategyName);
         Text(code);
-        Text(JsonSerializer.Serialize(settings, WireJson.Options));
+        Text(JsonSerializer.Serialize(settings, BacktestJson.Default.BacktestSettings));
         Text(FormattableString.Invariant($"{sandbox.InstructionBudget}/{sandbox.MemoryLimitBytes}/{sandbox.RandomSeed}"));
         Span<byte> row = stackalloc byte[8 * 9];
         for (var i = first; i < first + count; i++)
