@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Tickrunner.Engine;
+using Tickrunner.Engine.Backtesting;
+using Tickrunner.Engine.Datasets;
+using Tickrunner.Engine.Strategies;
+using Tickrunner.Engine.Trading;
+
+namespace Tickrunner.Cli;
+
+/// <summary><c>backtest</c>: strategies × datasets, in parallel over the cores, with a report table and optional JSON.</summary>
+internal static class BacktestCommand
+{
+    public const string Usage = """
+        backtest --strategy NAME|FILE[,…] --data DATASET|FILE|sample[,…] [--symbol S] [--from T] [--to T] [--window N]
+                 [--capital X] [--fee-bps F] [--slippage-bps S] [--fill close|next_open] [--stops close|intrabar]
+                 [--keep-going] [--json OUT] [--parallel N] [--data-dir DIR] [--strategies DIR]
+        """;
+
+    private sealed record Job(string StrategyName, string Code, string DataName, IReadOnlyList<MarketData> Bars);
+
+    public static int Run(string[] argv)
+    {
+        var args = new CliArgs(argv, "--keep-going");
+        var settings = new BacktestSettings
+        {
+            Account = new AccountSettings
+            {
+                InitialCapital = args.Number("--capital") ?? AccountSettings.Default.InitialCapital,
+                FeeBps = args.Number("--fee-bps") ?? AccountSettings.Default.FeeBps,
+                SlippageBps = args.Number("--slippage-bps") ?? AccountSettings.Default.SlippageBps,
+                Fill = args.String("--fill") switch
+                {
+                    null or "close" => FillTiming.Close,
+                    "next_open" => FillTiming.NextOpen,
+                    var other => throw new CliException($"--fill must be close or next_open, got '{other}'."),
+                },
+                Stops = args.String("--stops") switch
+                {
+                    null or "close" => StopTiming.Close,
+                    "intrabar" => StopTiming.Intrabar,
+                    var other => throw new CliException($"--stops must be close or intrabar, got '{other}'."),
+                },
+            },
+            WindowSize = args.Integer("--window") ?? Engine.Runners.RunnerDefinition.DefaultWindowSize,
+            From = args.Time("--from"),
+            To = args.Time("--to"),
+            StopOnError = !args.Has("--keep-going"),
+        };
+        if (settings.Problems() is { Count: > 0 } problems)
+            throw new CliException(string.Join(" ", problems.Select(p => $"{Option(p.Key)}: {p.Value}")));
+
+        var strategies = Split(args.Required("--strategy")).Select(s => LoadStrategy(s, args.String("--strategies") ?? CliArgs.FindStrategies())).ToList();
+        var store = new DatasetStore(Path.Combine(args.DataDirectory, "datasets"));
+        var data = Split(args.Required("--data")).Select(d => LoadData(d, args.String("--symbol"), store)).ToList();
+        var jobs = (from s in strategies from d in data select new Job(s.Name, s.Code, d.Name, d.Bars)).ToList();
+        var parallel = Math.Clamp(args.Integer("--parallel") ?? 1, 1, Environment.ProcessorCount * 4);
+
+        var bar = new ProgressBar(jobs.Count == 1 ? "backtest" : $"{jobs.Count} backtests");
+        var totalBars = jobs.Sum(j => (long)j.Bars.Count);
+        var doneBars = new long[jobs.Count];
+        var clock = Stopwatch.StartNew();
+        var results = new (BacktestResult? Result, string? Error)[jobs.Count];
+        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel }, i =>
+        {
+            var job = jobs[i];
+            try
+            {
+                results[i] = (Backtest.Run(job.StrategyName, job.Code, job.Bars, settings, progress: p =>
+                {
+                    Interlocked.Exchange(ref doneBars[i], p.BarsDone);
+                    var done = doneBars.Sum();
+                    bar.Report(done, totalBars, done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
+                }), null);
+            }
+            catch (StrategyLoadException e)
+            {
+                results[i] = (null, e.Message);
+            }
+        });
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var processed = results.Sum(r => (long)(r.Result?.BarsDone ?? 0));
+        bar.Report(totalBars, totalBars, processed / Math.Max(elapsed, 1e-9));
+
+        var failed = false;
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var (result, error) = results[i];
+            Console.WriteLine($"== {jobs[i].StrategyName} on {jobs[i].DataName}");
+            if (result is null)
+            {
+                failed = true;
+                Console.WriteLine($"   did not load: {error}");
+                continue;
+            }
+            if (result.Failed)
+            {
+                failed = true;
+                Console.WriteLine($"   failed after {result.BarsDone:N0} bars: {result.Error}");
+            }
+            Console.Write(result.Report.ToTable());
+            Console.WriteLine();
+        }
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{processed:N0} bars in {elapsed:0.000} s: {processed / Math.Max(elapsed, 1e-9):N0} bars/s over {Math.Min(parallel, jobs.Count)} thread(s)"));
+
+        if (args.String("--json") is { } output)
+        {
+            using var file = File.Create(output);
+            using var json = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = false });
+            json.WriteStartArray();
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                if (results[i].Result is not { } r) continue;
+                json.WriteStartObject();
+                json.WriteString("strategy", jobs[i].StrategyName);
+                json.WriteString("data", jobs[i].DataName);
+                json.WriteString("status", r.Failed ? "failed" : "done");
+                if (r.Error is not null) json.WriteString("error", r.Error);
+                json.WritePropertyName("settings");
+                JsonSerializer.Serialize(json, settings, BacktestJson.Default.BacktestSettings);
+                json.WritePropertyName("report");
+                JsonSerializer.Serialize(json, r.Report, BacktestJson.Default.BacktestReport);
+                json.WritePropertyName("trades");
+                JsonSerializer.Serialize(json, r.Trades, BacktestJson.Default.IReadOnlyListBacktestTrade);
+                json.WriteStartArray("equity");
+                for (var k = 0; k < r.Equity.Count; k++)
+                {
+                    json.WriteStartArray();
+                    json.WriteNumberValue(r.Times[k]);
+                    json.WriteNumberValue(r.Equity[k]);
+                    json.WriteEndArray();
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            Console.Error.WriteLine($"wrote {output}");
+        }
+        return failed ? 1 : 0;
+    }
+
+    private static string Option(string field) => field switch
+    {
+        "initial_capital" => "--capital",
+        "window_size" => "--window",
+        _ => "--" + field.Replace('_', '-'),
+    };
+
+    private static IEnumerable<string> Split(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    // A .lua file, or a shipped strategy by name.
+    private static (string Name, string Code) LoadStrategy(string nameOrFile, string strategiesDirectory)
+    {
+        if (File.Exists(nameOrFile)) return (Path.GetFileNameWithoutExtension(nameOrFile), File.ReadAllText(nameOrFile));
+        var shipped = Path.Combine(strategiesDirectory, nameOrFile + ".lua");
+        if (StrategyName.IsValid(nameOrFile) && File.Exists(shipped)) return (nameOrFile, File.ReadAllText(shipped));
+        throw new CliException($"There is no strategy '{nameOrFile}': give a .lua file or the name of one in {strategiesDirectory}.");
+    }
+
+    // "sample", a dataset id of the store, or a CSV file (imported on the fly, not stored).
+    private static (string Name, IReadOnlyList<MarketData> Bars) LoadData(string name, string? symbol, DatasetStore store)
+    {
+        if (name == SampleData.Id) return (name, SampleData.Load(store, Console.Error.WriteLine));
+        if (DatasetStore.IsValidId(name) && store.Find(name) is not null) return (name, store.Load(name));
+        if (File.Exists(name))
+        {
+            var csv = BarCsvReader.Read(name, new DatasetImportOptions { Symbol = symbol });
+            if (!csv.Report.Accepted) throw new CliException($"{name} cannot be used: {string.Join("; ", csv.Report.Warnings)}");
+            return (Path.GetFileName(name), csv.Series);
+        }
+        throw new CliException($"There is no dataset or file '{name}'; `data list` shows the datasets in {store.Directory}.");
+    }
+}
