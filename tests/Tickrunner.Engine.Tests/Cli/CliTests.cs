@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Tickrunner.Engine.Tests;
+
+/// <summary>The command line as a user runs it: a real process, real files, exit codes and output.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("tickrunner-cli-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    // The command line from its own build output (its dependencies sit there), in this test run's configuration.
+    private static readonly string CliDll = FindCli();
+
+    private static string FindCli()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Tickrunner.slnx")))
+                return Path.Combine(dir.FullName, "src", "Tickrunner.Cli", "bin", configuration, "net10.0", "Tickrunner.Cli.dll");
+        throw new DirectoryNotFoundException("The tests run from inside the repository.");
+    }
+
+    private async Task<(int Code, string Out, string Err)> Cli(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _dir,
+        };
+        start.ArgumentList.Add(CliDll);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.ArgumentList.Add("--strategies");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "strategies"));
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    [Fact]
+    public async Task Backtest_of_a_csv_prints_the_report_and_writes_json_matching_the_engine()
+    {
+        var csv = BacktestTests.WriteKlines(_dir, "TEST", 3_000);
+        var json = Path.Combine(_dir, "out.json");
+        var (code, stdout, stderr) = await Cli("backtest", "--strategy", "ema_crossover", "--data", csv, "--symbol", "TEST",
+            "--fee-bps", "5", "--stops", "intrabar", "--json", json);
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("== ema_crossover on TEST-7.csv", stdout);
+        Assert.Contains("total_return_pct", stdout);
+        Assert.Contains("bars/s", stderr);
+
+        var run = JsonDocument.Parse(File.ReadAllText(json)).RootElement.EnumerateArray().Single();
+        Assert.Equal("done", run.GetProperty("status").GetString());
+        Assert.Equal(3_000, run.GetProperty("report").GetProperty("bars").GetInt32());
+        Assert.Equal(3_000, run.GetProperty("equity").GetArrayLength());
+        Assert.Equal(5, run.GetProperty("settings").GetProperty("account").GetProperty("fee_bps").GetDouble());
+        // The same run in process gives the same digest and trades.
+        var code2 = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "strategies", "ema_crossover.lua"));
+        var expected = Backtesting.Backtest.Run("ema_crossover", code2, Feeds.CsvKlineReader.Read(csv, "TEST").ToList(), new Backtesting.BacktestSettings
+        {
+            Account = new Trading.AccountSettings { FeeBps = 5, Stops = Trading.StopTiming.Intrabar },
+        });
+        Assert.Equal(expected.Report.Digest, run.GetProperty("report").GetProperty("digest").GetString());
+        Assert.Equal(expected.Trades.Count, run.GetProperty("trades").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Data_import_list_and_a_backtest_of_the_dataset_in_parallel()
+    {
+        var csv = BacktestTests.WriteKlines(_dir, "TEST", 2_000);
+        var imported = await Cli("data", "import", csv, "--symbol", "TEST", "--id", "mine", "--data-dir", "d");
+        Assert.True(imported.Code == 0, imported.Err);
+        Assert.Contains("imported 2,000 bars of TEST 1m", imported.Out);
+        var list = await Cli("data", "list", "--data-dir", "d");
+        Assert.Contains("mine", list.Out);
+        Assert.Contains("2,000 bars", list.Out);
+
+        var both = await Cli("backtest", "--strategy", "ema_crossover,range_breakout", "--data", "mine", "--data-dir", "d", "--parallel", "2");
+        Assert.True(both.Code == 0, both.Err + both.Out);
+        Assert.Contains("== ema_crossover on mine", both.Out);
+        Assert.Contains("== range_breakout on mine", both.Out);
+        Assert.Contains("over 2 thread(s)", both.Err);
+    }
+
+    [Theory]
+    [InlineData("--fill", "sometimes", "--fill must be close or next_open")]
+    [InlineData("--fee-bps", "-3", "--fee-bps: fee_bps must be")]
+    [InlineData("--from", "yesterday", "--from must be Unix milliseconds or a date")]
+    public async Task Bad_options_exit_2_with_a_message_naming_the_option(string option, string value, string expected)
+    {
+        var csv = BacktestTests.WriteKlines(_dir, "TEST", 100);
+        var (code, _, stderr) = await Cli("backtest", "--strategy", "ema_crossover", "--data", csv, "--symbol", "TEST", option, value);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr);
+    }
+
+    [Fact]
+    public async Task A_strategy_that_fails_exits_1_and_says_where()
+    {
+        var csv = BacktestTests.WriteKlines(_dir, "TEST", 100);
+        var lua = Path.Combine(_dir, "broken.lua");
+        File.WriteAllText(lua, "function detect_opportunity(md)\n  return md.nothing.field\nend\nfunction filter_commitment() end\nfunction manage_position() end\n");
+        var (code, stdout, _) = await Cli("backtest", "--strategy", lua, "--data", csv, "--symbol", "TEST");
+        Assert.Equal(1, code);
+        Assert.Contains("failed after 1 bars: detect_opportunity: broken.lua:2: attempt to index a nil value", stdout);
+        var unknown = await Cli("backtest", "--strategy", "nope", "--data", csv, "--symbol", "TEST");
+        Assert.Equal(2, unknown.Code);
+        Assert.Contains("There is no strategy 'nope'", unknown.Err);
+    }
+}
