@@ -8,7 +8,7 @@ internal static class LuaPrelude
 
     /// <summary>
     /// Arguments: instruction budget, random seed, memory limit in bytes, then the host's raw functions (sma, ema, rsi, macd,
-    /// bollinger, print). Returns the read-only <c>indicators</c> proxy and the table behind it, whose
+    /// bollinger, print, window property). Returns the read-only <c>indicators</c> proxy and the table behind it, whose
     /// number properties the host writes each tick.
     /// </summary>
     public static readonly string Code = Template
@@ -23,8 +23,8 @@ internal static class LuaPrelude
     public const long PlainSearchLimit = 1L << 28;
 
     private const string Template = """
-        local budget, seed, memory_limit, raw_sma, raw_ema, raw_rsi, raw_macd, raw_bollinger, host_print = ...
-        local error, type, tostring, select, rawget, next = error, type, tostring, select, rawget, next
+        local budget, seed, memory_limit, raw_sma, raw_ema, raw_rsi, raw_macd, raw_bollinger, host_print, raw_window = ...
+        local error, type, tostring, select, rawget, rawset, next = error, type, tostring, select, rawget, rawset, next
         local raw_setmetatable, raw_load, concat = setmetatable, load, table.concat
         local sethook = debug.sethook
 
@@ -55,6 +55,14 @@ internal static class LuaPrelude
         end
         local values = { sma = one(raw_sma), ema = one(raw_ema), rsi = one(raw_rsi),
                          macd = three(raw_macd), bollinger = three(raw_bollinger) }
+        -- high, low, range and avg_volume of the window are computed when first read in a call and kept until the
+        -- next bar (the host clears them): most strategies read none, and scanning the window for all four on every
+        -- bar cost more than the rest of the host's work per bar.
+        raw_setmetatable(values, { __index = function(t, key)
+          local value = raw_window(key)
+          if value ~= nil then rawset(t, key, value) end
+          return value
+        end })
         local indicators = raw_setmetatable({}, {
           __index = values,
           __newindex = function(_, key)

@@ -16,10 +16,40 @@ public sealed partial class LuaStrategy
     private static readonly LuaFunction MacdFunction = MacdCallback;
     private static readonly LuaFunction BollingerFunction = BollingerCallback;
     private static readonly LuaFunction PrintFunction = PrintCallback;
+    private static readonly LuaFunction WindowFunction = WindowCallback;
 
     /// <summary>In the order the prelude takes them.</summary>
     private static readonly LuaFunction[] HostFunctions =
-        [SmaFunction, EmaFunction, RsiFunction, MacdFunction, BollingerFunction, PrintFunction];
+        [SmaFunction, EmaFunction, RsiFunction, MacdFunction, BollingerFunction, PrintFunction, WindowFunction];
+
+    // indicators.high / low / range / avg_volume over the whole window, computed on first read in a call; the host clears
+    // the cached values before the next call (see OnTick). Any other key is nil.
+    private static int WindowCallback(IntPtr state)
+    {
+        var self = FromUpvalue(state);
+        try
+        {
+            var lua = self._lua;
+            double? value = null;
+            if (self._window is { } w && lua.Type(1) == LuaType.String)
+            {
+                var all = w.Count;
+                var key = KeyBytes(state, 1); // compared as bytes: no string per read
+                value = key.SequenceEqual("high"u8) ? w.High(all)
+                    : key.SequenceEqual("low"u8) ? w.Low(all)
+                    : key.SequenceEqual("range"u8) ? w.Range(all)
+                    : key.SequenceEqual("avg_volume"u8) ? w.AvgVolume(all)
+                    : null;
+                if (value is not null) self._windowPropertiesCached = true;
+            }
+            if (value is { } v) lua.PushNumber(v); else lua.PushNil();
+            return 1;
+        }
+        catch (Exception e)
+        {
+            return self.Fail(e.Message);
+        }
+    }
 
     private enum IndicatorKind { Sma, Ema, Rsi }
 
@@ -112,6 +142,12 @@ public sealed partial class LuaStrategy
             // A failing log sink must not break the strategy.
         }
         return 0;
+    }
+
+    private static unsafe ReadOnlySpan<byte> KeyBytes(IntPtr state, int index)
+    {
+        var bytes = LuaNative.ToLString(state, index, out var length);
+        return bytes == IntPtr.Zero || length > 64 ? default : new ReadOnlySpan<byte>((void*)bytes, (int)length);
     }
 
     private static LuaStrategy FromUpvalue(IntPtr state) =>

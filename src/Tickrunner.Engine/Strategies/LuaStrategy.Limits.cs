@@ -48,6 +48,25 @@ public sealed partial class LuaStrategy
         return Encoding.UTF8.GetString((byte*)bytes, cut) + string.Format(System.Globalization.CultureInfo.InvariantCulture, TruncationMarker, (ulong)length);
     }
 
+    // Reasons a strategy returns are mostly the same few literals bar after bar: the last few are kept with their bytes,
+    // so a repeated reason costs a comparison instead of a new string on every action.
+    private readonly (byte[] Bytes, string Text)[] _reasons = new (byte[], string)[8];
+    private int _nextReason;
+
+    private unsafe string ReadReason(int index)
+    {
+        var pointer = LuaNative.ToLString(_lua.Handle, index, out var length);
+        if (pointer == IntPtr.Zero) return "";
+        if (length > (nuint)MaxReasonBytes) return ReadString(index, MaxReasonBytes);
+        var bytes = new ReadOnlySpan<byte>((void*)pointer, (int)length);
+        foreach (var (known, text) in _reasons)
+            if (known is not null && bytes.SequenceEqual(known)) return text;
+        var decoded = Encoding.UTF8.GetString(bytes);
+        _reasons[_nextReason] = (bytes.ToArray(), decoded);
+        _nextReason = (_nextReason + 1) % _reasons.Length;
+        return decoded;
+    }
+
     // The message handler of every protected call the host makes. It runs while the failed call's stack still
     // stands, so an error raised inside the sandbox's own Lua code (the pattern matcher, the library bounds, the
     // budget hook firing there) can be reported at the line of the strategy that called into it.

@@ -17,7 +17,7 @@ public sealed partial class LuaStrategy
         var lua = _lua;
         _window = window;
         WriteMarketData(bar);
-        WriteWindowProperties(window);
+        if (_windowPropertiesCached) ClearWindowProperties();
 
         var entry = state switch
         {
@@ -84,13 +84,16 @@ public sealed partial class LuaStrategy
         SetNumber(MarketDataSlot, Key.MidPrice, bar.MidPrice);
     }
 
-    private void WriteWindowProperties(MarketDataWindow window)
+    private bool _windowPropertiesCached;
+
+    // The window properties a call computed are for its bar: cleared so the next bar's first read computes them anew.
+    private void ClearWindowProperties()
     {
-        var all = window.Count;
-        SetNumber(IndicatorValuesSlot, Key.High, window.High(all));
-        SetNumber(IndicatorValuesSlot, Key.Low, window.Low(all));
-        SetNumber(IndicatorValuesSlot, Key.Range, window.Range(all));
-        SetNumber(IndicatorValuesSlot, Key.AvgVolume, window.AvgVolume(all));
+        _windowPropertiesCached = false;
+        SetNumber(IndicatorValuesSlot, Key.High, null);
+        SetNumber(IndicatorValuesSlot, Key.Low, null);
+        SetNumber(IndicatorValuesSlot, Key.Range, null);
+        SetNumber(IndicatorValuesSlot, Key.AvgVolume, null);
     }
 
     private void SetNumber(int table, Key key, double? value)
@@ -199,7 +202,7 @@ public sealed partial class LuaStrategy
         var lua = _lua;
         lua.PushCopy(SlotOf(field));
         var type = lua.RawGet(table);
-        var value = type is LuaType.String or LuaType.Number ? ReadString(-1, MaxReasonBytes) : null;
+        var value = type is LuaType.String or LuaType.Number ? ReadReason(-1) : null;
         lua.Pop(1);
         if (type is not (LuaType.Nil or LuaType.String or LuaType.Number) && error is null)
             error = $"returned a '{ActionNames.Of(kind)}' action whose field '{KeyNames[(int)field]}' must be a string, not a {LuaTypeName(type)}";
