@@ -204,9 +204,15 @@ public static class Backtest
         Text(JsonSerializer.Serialize(settings, BacktestJson.Default.BacktestSettings));
         Text(FormattableString.Invariant($"{sandbox.InstructionBudget}/{sandbox.MemoryLimitBytes}/{sandbox.RandomSeed}"));
         Span<byte> row = stackalloc byte[8 * 9];
+        string? symbol = null;
         for (var i = first; i < first + count; i++)
         {
             var b = bars[i];
+            if (!ReferenceEquals(b.Symbol, symbol) && !string.Equals(b.Symbol, symbol, StringComparison.Ordinal))
+            {
+                symbol = b.Symbol;
+                Text(symbol); // where the symbol starts (and changes): a strategy can read it
+            }
             BinaryPrimitives.WriteInt64LittleEndian(row, b.Timestamp);
             BinaryPrimitives.WriteDoubleLittleEndian(row[8..], b.Open);
             BinaryPrimitives.WriteDoubleLittleEndian(row[16..], b.High);
@@ -215,7 +221,7 @@ public static class Backtest
             BinaryPrimitives.WriteDoubleLittleEndian(row[40..], b.Volume);
             BinaryPrimitives.WriteDoubleLittleEndian(row[48..], b.Bid);
             BinaryPrimitives.WriteDoubleLittleEndian(row[56..], b.Ask);
-            BinaryPrimitives.WriteInt64LittleEndian(row[64..], b.Symbol.Length);
+            BinaryPrimitives.WriteInt64LittleEndian(row[64..], i - first);
             hash.AppendData(row);
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());

@@ -83,6 +83,7 @@ public sealed class BacktestTests : IDisposable
         var changed = bars.ToList();
         changed[^1] = changed[^1] with { Volume = changed[^1].Volume + 1 };
         Assert.NotEqual(a.Report.Digest, Backtest.Run("trader", Trader, changed, settings).Report.Digest);
+        Assert.NotEqual(a.Report.Digest, Backtest.Run("trader", Trader, bars.Select(b => b with { Symbol = "OTHER" }).ToList(), settings).Report.Digest);
     }
 
     [Fact]
