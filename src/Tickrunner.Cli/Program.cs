@@ -23,6 +23,11 @@ catch (Exception e) when (e is CliException or ArgumentException or Tickrunner.E
     if (e is CliException) Console.Error.WriteLine("usage: see `dotnet run --project src/Tickrunner.Cli -- help`");
     return 2;
 }
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("cancelled (what was fetched or written so far is kept)");
+    return 130;
+}
 
 static int Help()
 {

@@ -34,13 +34,17 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
     private long _seq;
 
     /// <summary>Creates the hub.</summary>
-    public EventHub(EventHubOptions? options = null)
+    public EventHub(EventHubOptions? options = null, IEngineClock? clock = null)
     {
+        Clock = clock ?? EngineClock.System;
         _options = options ?? new EventHubOptions();
         if (_options.HistorySize < 1) throw new ArgumentOutOfRangeException(nameof(options), "HistorySize must be at least 1.");
         if (_options.SubscriberQueueSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "SubscriberQueueSize must be at least 1.");
         _history = new HistoryEntry[_options.HistorySize];
     }
+
+    /// <summary>Stamps the hub's own messages (lag notices; the stream's heartbeats); publish times for latency stay real.</summary>
+    public IEngineClock Clock { get; }
 
     /// <summary>
     /// Tick → hub latency of every TickReceived: from the bar's arrival in the runner's inbox to its publication
@@ -128,7 +132,7 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
     {
         var capacity = queueSize ?? _options.SubscriberQueueSize;
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(queueSize), capacity, "queueSize must be at least 1.");
-        var subscription = new EventSubscription(capacity, filter ?? EventFilter.All, Unsubscribe);
+        var subscription = new EventSubscription(capacity, filter ?? EventFilter.All, Unsubscribe, Clock);
         lock (_gate)
         {
             if (sinceSeq is { } requested)

@@ -1,3 +1,4 @@
+using Tickrunner.Engine.Common;
 using System.Threading.Channels;
 using Tickrunner.Engine.Wire;
 
@@ -21,8 +22,11 @@ public sealed class EventSubscription : IDisposable
     private long _dropped, _pendingDropped, _delivered;
     private volatile EventFilter _filter;
 
-    internal EventSubscription(int capacity, EventFilter filter, Action<EventSubscription> unsubscribe)
+    private readonly IEngineClock _clock;
+
+    internal EventSubscription(int capacity, EventFilter filter, Action<EventSubscription> unsubscribe, IEngineClock clock)
     {
+        _clock = clock;
         _filter = filter;
         _unsubscribe = unsubscribe;
         _queue = Channel.CreateBounded<EventFrame>(new BoundedChannelOptions(capacity)
@@ -74,7 +78,7 @@ public sealed class EventSubscription : IDisposable
         var lagged = Interlocked.Exchange(ref _pendingDropped, 0);
         if (lagged > 0)
         {
-            message = new EventMessage(null, lagged, StreamMessages.Lagged(lagged, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            message = new EventMessage(null, lagged, StreamMessages.Lagged(lagged, _clock.NowUnixMs()));
             return true;
         }
         // A filter changed after events were queued applies to them too: once a client has been told its new

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Tickrunner.Engine.Common;
 using Microsoft.Extensions.Options;
 using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Feeds;
@@ -46,14 +48,16 @@ public static class TickrunnerServices
             ResolveStrategies(sp.GetRequiredService<IOptions<TickrunnerOptions>>().Value.StrategiesDirectory),
             new SqliteStrategyStore(sp.GetRequiredService<TickrunnerDatabase>()),
             sp.GetRequiredService<IOptions<LuaSandboxOptions>>().Value));
-        services.AddSingleton(sp => new EventHub(sp.GetRequiredService<IOptions<EventHubOptions>>().Value));
+        // One clock for everything the server stamps: events, lag notices and heartbeats (tests may inject their own).
+        services.TryAddSingleton<IEngineClock>(EngineClock.System);
+        services.AddSingleton(sp => new EventHub(sp.GetRequiredService<IOptions<EventHubOptions>>().Value, sp.GetRequiredService<IEngineClock>()));
         services.AddSingleton(sp => FeedFactory.Create(sp.GetRequiredService<IOptions<TickrunnerOptions>>().Value.Feed,
             sp.GetRequiredService<IOptions<SimulatedFeedOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp =>
         {
             _ = sp.GetRequiredService<IMarketDataFeed>(); // first: a bad feed setting then leaves no runner threads behind
             return new TradingEngine(sp.GetRequiredService<StrategyCatalog>(), sp.GetRequiredService<EventHub>(),
-                sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>());
+                sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IEngineClock>());
         });
 
         services.AddSingleton<RunnerLocks>();

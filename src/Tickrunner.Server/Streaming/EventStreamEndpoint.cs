@@ -191,7 +191,7 @@ public static partial class EventStreamEndpoint
         {
             using var timer = new PeriodicTimer(stream.HeartbeatInterval);
             while (await timer.WaitForNextTickAsync(ct))
-                await SendAsync(StreamMessages.Heartbeat(WallClock.NowUnixMs(), stream.LastSeq), ct);
+                await SendAsync(StreamMessages.Heartbeat(stream.Clock.NowUnixMs(), stream.LastSeq), ct);
         }
 
         private async Task ReceiveAsync(CancellationToken ct)

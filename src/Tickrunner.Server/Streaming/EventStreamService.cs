@@ -24,6 +24,9 @@ public sealed class EventStreamService(EventHub hub, IOptions<TickrunnerOptions>
     /// <summary>The hub's newest seq.</summary>
     public long LastSeq => hub.LastSeq;
 
+    /// <summary>The clock heartbeats are stamped with (the hub's, the engine's).</summary>
+    public Tickrunner.Engine.Common.IEngineClock Clock => hub.Clock;
+
     /// <summary>Takes a connection slot; false when the limit is reached.</summary>
     public bool TryAcquireSlot()
     {

@@ -74,4 +74,17 @@ public class EngineClockTests
         Assert.All(closed, e => Assert.Equal(e.Position!.ExitTimestamp, e.Timestamp));
         Assert.Equal(closed.Count, step.Trades.TotalAdded);
     }
+
+    [Fact]
+    public async Task The_hubs_lag_notices_are_stamped_by_its_clock()
+    {
+        var time = new ManualTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_900_000_000_000));
+        await using var hub = new EventHub(clock: new TimeProviderClock(time));
+        using var slow = hub.Subscribe(queueSize: 1);
+        for (var i = 0; i < 5; i++) hub.Emit(RunnerEvent.RunnerStarted($"r{i}", "X", 1));
+        time.Advance(TimeSpan.FromSeconds(3));
+        Assert.True(slow.TryRead(out var notice));
+        Assert.True(notice.IsLagNotice);
+        Assert.Contains("\"timestamp\":1900000003000", System.Text.Encoding.UTF8.GetString(notice.Json));
+    }
 }
