@@ -38,7 +38,7 @@ public sealed partial class RunnerStep
         _events = events;
         _clock = clock ?? throw new ArgumentNullException(nameof(clock));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
-        Processor = new TickProcessor(strategy, definition.WindowSize, definition.Account);
+        Processor = new TickProcessor(strategy, definition.WindowSize, definition.Account) { DetailedRejections = events is not null };
         Trades = new BoundedHistory<ClosedPositionRecord>(tradeHistorySize);
     }
 

@@ -56,6 +56,12 @@ public sealed class TickProcessor
     /// <summary>The paper account the fills go through.</summary>
     public PaperAccount Account { get; }
 
+    /// <summary>
+    /// Whether a refused entry's rejection says by how much it missed (true), or only why (false: nobody reads the
+    /// text, e.g. a backtest without events, and a strategy refused on every bar would otherwise format a message per bar).
+    /// </summary>
+    public bool DetailedRejections { get; set; } = true;
+
     /// <summary>The entry or exit waiting for the next bar's open, if any.</summary>
     public TradingAction? QueuedAction => _queued;
 
@@ -144,8 +150,10 @@ public sealed class TickProcessor
         var fee = Account.Fee(notional);
         var equity = Account.Equity(null);
         if (Machine.Check(action) is null && double.IsFinite(notional) && notional + fee > equity)
-            return ActionResult.Reject(string.Create(CultureInfo.InvariantCulture,
-                $"{action.Name}: the entry needs {notional + fee:0.########} (notional {notional:0.########} + fee {fee:0.########}) but the account's equity is {equity:0.########}; no leverage"));
+            return ActionResult.Reject(DetailedRejections
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"{action.Name}: the entry needs {notional + fee:0.########} (notional {notional:0.########} + fee {fee:0.########}) but the account's equity is {equity:0.########}; no leverage")
+                : "the entry needs more than the account's equity; no leverage");
         var entered = Machine.Apply(action, timestamp, fill);
         if (entered.Opened is { } opened)
         {
