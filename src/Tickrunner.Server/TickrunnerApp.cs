@@ -60,6 +60,8 @@ public static class TickrunnerApp
         app.MapRunnersApi();
         app.MapStrategiesApi();
         app.MapSymbolsApi();
+        app.MapDatasetsApi();
+        app.MapBacktestsApi();
         app.MapEventStream();
         return app;
     }

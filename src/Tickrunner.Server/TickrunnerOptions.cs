@@ -41,8 +41,40 @@ public sealed class TickrunnerOptions
     /// <summary>The WebSocket event stream.</summary>
     public WebSocketStreamOptions WebSockets { get; set; } = new();
 
-    /// <summary>Largest request body accepted, in bytes (strategies are the largest bodies).</summary>
+    /// <summary>Largest request body accepted, in bytes (strategies are the largest bodies; dataset uploads have their own limit).</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Datasets over HTTP: uploads and downloads.</summary>
+    public DatasetOptions Datasets { get; set; } = new();
+
+    /// <summary>Backtest jobs.</summary>
+    public BacktestOptions Backtests { get; set; } = new();
+}
+
+/// <summary>Datasets over HTTP (<c>Tickrunner:Datasets</c>); they live in <c>&lt;DataDirectory&gt;/datasets</c>, where the CLI keeps them too.</summary>
+public sealed class DatasetOptions
+{
+    /// <summary>Largest CSV upload, in bytes (413 beyond); only <c>POST /api/datasets</c> may exceed <see cref="TickrunnerOptions.MaxRequestBodyBytes"/>.</summary>
+    public long MaxUploadBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>Binance's REST API for <c>POST /api/datasets/download</c> (a proxy or a test server may stand in).</summary>
+    public string BinanceBaseUrl { get; set; } = Tickrunner.Engine.Datasets.BinanceDownloadOptions.DefaultBaseUrl;
+}
+
+/// <summary>Backtest jobs (<c>Tickrunner:Backtests</c>): a bounded pool of low-priority threads and a bounded queue.</summary>
+public sealed class BacktestOptions
+{
+    /// <summary>Backtests run at once, each on its own thread; 0 means one less than the cores (at least 1), leaving a core to live trading.</summary>
+    public int Workers { get; set; }
+
+    /// <summary>Jobs waiting for a worker; a submission beyond it is refused with 429.</summary>
+    public int QueueLimit { get; set; } = 100;
+
+    /// <summary>Least time between two BacktestProgress events of one job, in milliseconds (250: at most about 4 a second).</summary>
+    public int ProgressIntervalMs { get; set; } = 250;
+
+    /// <summary>The worker count in effect.</summary>
+    public int EffectiveWorkers => Workers > 0 ? Workers : Math.Max(1, Environment.ProcessorCount - 1);
 }
 
 /// <summary>

@@ -23,6 +23,10 @@ public enum RunnerEventKind : byte
     RunnerStarted,
     /// <summary>A runner stopped (stop command, stop_on_error, removal, shutdown).</summary>
     RunnerStopped,
+    /// <summary>A backtest job came further (its id is <see cref="RunnerEvent.RunnerId"/>, on the wire <c>backtest_id</c>).</summary>
+    BacktestProgress,
+    /// <summary>A backtest job ended: done, failed or cancelled.</summary>
+    BacktestFinished,
 }
 
 /// <summary>How serious an <see cref="RunnerEventKind.Error"/> event is.</summary>
@@ -82,15 +86,15 @@ public readonly struct RunnerEvent
     public TradingState From { get; }
     /// <summary>StateTransition: the state entered.</summary>
     public TradingState To { get; }
-    /// <summary>StateTransition/PositionClosed/RunnerStopped: the reason; Error: the message.</summary>
+    /// <summary>StateTransition/PositionClosed/RunnerStopped: the reason; Error: the message; BacktestFinished: the status.</summary>
     public string? Text => _payload as string ?? (_payload as ClosedTrade)?.Reason;
     /// <summary>ActionExecuted: the action.</summary>
     public TradingAction Action => _payload is TradingAction action ? action : default;
     /// <summary>PositionOpened: a detached copy of the position; PositionClosed: the closed position.</summary>
     public Position? Position => _payload as Position ?? (_payload as ClosedTrade)?.Position;
-    /// <summary>PositionUpdated: current price; PositionClosed: exit price.</summary>
+    /// <summary>PositionUpdated: current price; PositionClosed: exit price; BacktestProgress: progress 0..1.</summary>
     public double Price { get; }
-    /// <summary>PositionUpdated: unrealized P&amp;L; PositionClosed: realized P&amp;L net of fees.</summary>
+    /// <summary>PositionUpdated: unrealized P&amp;L; PositionClosed: realized P&amp;L net of fees; BacktestProgress: bars per second.</summary>
     public double Pnl { get; }
     /// <summary>PositionClosed: the account after the close.</summary>
     public ClosedTrade? Trade => _payload as ClosedTrade;
@@ -135,7 +139,24 @@ public readonly struct RunnerEvent
     /// <summary>RunnerStopped.</summary>
     public static RunnerEvent RunnerStopped(string runnerId, string symbol, string reason, long timestamp) =>
         new(RunnerEventKind.RunnerStopped, runnerId, symbol, 0, timestamp, payload: reason);
+
+    // Backtest events carry no symbol (""), so a subscriber filtering by symbol never receives them; the id sits in
+    // RunnerId, so a runner_id filter passes them only when it names the backtest's id.
+
+    /// <summary>BacktestProgress of job <paramref name="backtestId"/>: <paramref name="progress"/> 0..1, bars done, bars per second.</summary>
+    public static RunnerEvent BacktestProgress(string backtestId, double progress, long barsDone, double barsPerSecond, long timestamp) =>
+        new(RunnerEventKind.BacktestProgress, backtestId, "", 0, timestamp, payload: new BacktestProgressInfo(barsDone), price: progress, pnl: barsPerSecond);
+
+    /// <summary>BacktestFinished of job <paramref name="backtestId"/> with its final status (<c>done</c>, <c>failed</c>, <c>cancelled</c>).</summary>
+    public static RunnerEvent BacktestFinished(string backtestId, string status, long timestamp) =>
+        new(RunnerEventKind.BacktestFinished, backtestId, "", 0, timestamp, payload: status);
+
+    /// <summary>BacktestProgress: bars processed so far.</summary>
+    public long BarsDone => (_payload as BacktestProgressInfo)?.BarsDone ?? 0;
 }
+
+/// <summary>The part of a BacktestProgress event that has no field of its own in <see cref="RunnerEvent"/>.</summary>
+internal sealed record BacktestProgressInfo(long BarsDone);
 
 /// <summary>A closed position, why it was closed, and the account after it (the payload of PositionClosed).</summary>
 public sealed record ClosedTrade(Position Position, string Reason, double Equity, double Cash);

@@ -23,9 +23,22 @@ public static class EventJson
     private static void Write(JsonBuffer b, in RunnerEvent e, long seq)
     {
         b.Raw(Open(e.Kind));
-        b.RecurringString(e.RunnerId);
+        if (e.Kind is RunnerEventKind.BacktestProgress or RunnerEventKind.BacktestFinished) b.String(e.RunnerId); // ids that do not recur per tick
+        else b.RecurringString(e.RunnerId);
         switch (e.Kind)
         {
+            case RunnerEventKind.BacktestProgress:
+                b.Raw(",\"progress\":"u8);
+                b.Number(e.Price);
+                b.Raw(",\"bars_done\":"u8);
+                b.Number(e.BarsDone);
+                b.Raw(",\"bars_per_second\":"u8);
+                b.Number(e.Pnl);
+                break;
+            case RunnerEventKind.BacktestFinished:
+                b.Raw(",\"status\":"u8);
+                b.String(e.Text);
+                break;
             case RunnerEventKind.TickReceived:
                 b.Raw(",\"symbol\":"u8);
                 b.RecurringString(e.Symbol);
@@ -107,6 +120,8 @@ public static class EventJson
         RunnerEventKind.PositionClosed => "{\"PositionClosed\":{\"runner_id\":"u8,
         RunnerEventKind.Error => "{\"Error\":{\"runner_id\":"u8,
         RunnerEventKind.RunnerStarted => "{\"RunnerStarted\":{\"runner_id\":"u8,
+        RunnerEventKind.BacktestProgress => "{\"BacktestProgress\":{\"backtest_id\":"u8,
+        RunnerEventKind.BacktestFinished => "{\"BacktestFinished\":{\"backtest_id\":"u8,
         _ => "{\"RunnerStopped\":{\"runner_id\":"u8,
     };
 

@@ -15,6 +15,9 @@ internal static class Problems
         ConflictException => Conflict(e.Message),
         UnavailableException => Unavailable(e.Message),
         InvalidStrategyException strategy => InvalidStrategy(strategy.Name, strategy.Diagnostics),
+        UnprocessableException unprocessable => TypedResults.Problem(e.Message, statusCode: StatusCodes.Status422UnprocessableEntity,
+            title: unprocessable.Title, extensions: unprocessable.Extensions),
+        TooManyRequestsException => TypedResults.Problem(e.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests"),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e, "A service exception without a problem."),
     };
 
@@ -26,6 +29,9 @@ internal static class Problems
 
     public static ProblemHttpResult BadRequest(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
+
+    public static ProblemHttpResult PayloadTooLarge(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
 
     public static ProblemHttpResult Unavailable(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable");

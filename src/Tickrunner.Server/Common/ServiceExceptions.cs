@@ -39,3 +39,16 @@ public sealed class InvalidStrategyException(string name, IReadOnlyList<LuaDiagn
     /// <summary>What validation found, errors and warnings.</summary>
     public IReadOnlyList<LuaDiagnostic> Diagnostics { get; } = diagnostics;
 }
+
+/// <summary>The request is well-formed but its content cannot be used, e.g. a CSV with a bad row or an unknown dataset (422).</summary>
+public sealed class UnprocessableException(string title, string detail, IReadOnlyDictionary<string, object?> extensions) : ServiceException(detail)
+{
+    /// <summary>The problem's title.</summary>
+    public string Title { get; } = title;
+
+    /// <summary>Members added to the problem (<c>errors</c> by field, a CSV's <c>line</c>, …).</summary>
+    public IReadOnlyDictionary<string, object?> Extensions { get; } = extensions;
+}
+
+/// <summary>Too much work is waiting, e.g. the backtest queue is full (429).</summary>
+public sealed class TooManyRequestsException(string detail) : ServiceException(detail);

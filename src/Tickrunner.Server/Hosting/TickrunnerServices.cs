@@ -5,6 +5,9 @@ using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Feeds;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Engine.Strategies;
+using Tickrunner.Engine.Datasets;
+using Tickrunner.Server.Backtests;
+using Tickrunner.Server.Datasets;
 using Tickrunner.Server.Health;
 using Tickrunner.Server.Runners;
 using Tickrunner.Server.Storage;
@@ -60,6 +63,13 @@ public static class TickrunnerServices
                 sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IEngineClock>());
         });
 
+        // One dataset store for uploads, downloads and backtests, where the CLI keeps its datasets too.
+        services.AddSingleton(sp => new DatasetStore(Path.Combine(sp.GetRequiredService<IOptions<TickrunnerOptions>>().Value.DataDirectory, "datasets")));
+        services.AddSingleton<DatasetUsage>();
+        services.AddSingleton<DatasetService>();
+        services.AddSingleton<BacktestRepository>();
+        services.AddSingleton<BacktestService>();
+
         services.AddSingleton<RunnerLocks>();
         services.AddSingleton<StrategyLocks>();
         services.AddSingleton<RunnerService>();
@@ -68,6 +78,8 @@ public static class TickrunnerServices
         services.AddSingleton<HealthService>();
         services.AddSingleton<RunnerJournal>();
         services.AddHostedService<EngineHostedService>();
+        // After the engine's: hosted services stop in reverse order, so backtests stop before the engine and the hub.
+        services.AddHostedService(sp => sp.GetRequiredService<BacktestService>());
         return services;
     }
 

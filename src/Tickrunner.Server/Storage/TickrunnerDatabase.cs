@@ -58,6 +58,30 @@ public sealed class TickrunnerDatabase
         ALTER TABLE runners ADD COLUMN account TEXT NOT NULL DEFAULT '{}';
         ALTER TABLE trades ADD COLUMN fees REAL NOT NULL DEFAULT 0;
         """,
+        // Backtest jobs: what was asked (strategy code as submitted, dataset, settings as BacktestJson), how it ended, and the
+        // results: the report and trades as BacktestJson, the equity curve as two little-endian arrays (int64 times, float64 equity).
+        """
+        CREATE TABLE backtests (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            strategy_name TEXT NOT NULL,
+            code TEXT NOT NULL,
+            dataset TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            status TEXT NOT NULL,
+            bars_total INTEGER NOT NULL DEFAULT 0,
+            bars_done INTEGER NOT NULL DEFAULT 0,
+            report TEXT NULL,
+            error TEXT NULL,
+            trades TEXT NULL,
+            equity_times BLOB NULL,
+            equity_values BLOB NULL,
+            created_at INTEGER NOT NULL,
+            started_at INTEGER NULL,
+            finished_at INTEGER NULL
+        );
+        CREATE INDEX backtests_by_status ON backtests (status);
+        """,
     ];
 
     private readonly string _connectionString;

@@ -9,13 +9,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Tickrunner.Engine.Tests.Datasets;
+namespace Tickrunner.Testing;
 
 /// <summary>
 /// A local HTTP server answering <c>GET /api/v3/klines</c> as Binance does (startTime/endTime inclusive, at most
 /// <c>limit</c> rows, decimal strings, <c>X-MBX-USED-WEIGHT-1m</c>) from a generated series, with answers the tests script.
 /// </summary>
-internal sealed class FakeBinanceRestServer : IAsyncDisposable
+public sealed class FakeBinanceRestServer : IAsyncDisposable
 {
     public sealed record Request(string Symbol, string Interval, long StartTime, long EndTime, int Limit);
 

@@ -1,0 +1,451 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Tickrunner.Engine.Backtesting;
+using Tickrunner.Engine.Common;
+using Tickrunner.Engine.Datasets;
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Strategies;
+using Tickrunner.Engine.Trading;
+using Tickrunner.Server.Common;
+using Tickrunner.Server.Datasets;
+using Tickrunner.Server.Storage;
+
+namespace Tickrunner.Server.Backtests;
+
+/// <summary>The body of <c>POST /api/backtests</c>: a strategy (a stored one by name, or code), a dataset, and the settings of docs/backtesting.md §1.1.</summary>
+/// <remarks>With <c>code</c>, <c>strategy_name</c> (optional) only names it (default <c>inline</c>); without, it is looked up among the strategies.</remarks>
+public sealed record CreateBacktestRequest(string? StrategyName, string? Code, string? Dataset, long? From = null, long? To = null,
+    int? WindowSize = null, double? InitialCapital = null, double? FeeBps = null, double? SlippageBps = null, FillTiming? Fill = null,
+    StopTiming? Stops = null, bool? StopOnError = null, bool? CloseAtEnd = null);
+
+/// <summary>The answer to a submission.</summary>
+public sealed record BacktestAccepted(string Id, string Status);
+
+/// <summary>A job in the history: what ran and its headline metrics (null until it has a report).</summary>
+public sealed record BacktestSummary(string Id, string Status, string StrategyName, string Dataset, string Symbol, double Progress,
+    long CreatedAt, long? FinishedAt, double? TotalReturnPct, double? Sharpe, double? MaxDrawdownPct, int? Trades, string? Error);
+
+/// <summary>One job: status, progress, settings (docs/backtesting.md §1.1), the report (§4) once it has one, and the error of a failed run.</summary>
+public sealed record BacktestView(string Id, string Status, string StrategyName, string Dataset, string Symbol, double Progress,
+    long BarsDone, long BarsTotal, JsonElement Settings, JsonElement? Report, string? Error, long CreatedAt, long? StartedAt, long? FinishedAt);
+
+/// <summary>
+/// Backtest jobs: validated and stored on submission, run by a fixed pool of below-normal-priority threads of their own (never the
+/// thread pool, which HTTP and the journal need) from a bounded queue, their progress published on the event hub, their results
+/// stored in SQLite. Jobs a stopped server left queued or running are marked failed ("interrupted") at the next start.
+/// </summary>
+public sealed partial class BacktestService : IHostedService, IDisposable
+{
+    private const string Queued = "queued", Running = "running", Done = "done", Failed = "failed", Cancelled = "cancelled";
+    private const string IdPrefix = "bt-";
+
+    private readonly BacktestRepository _rows;
+    private readonly DatasetStore _store;
+    private readonly DatasetUsage _usage;
+    private readonly StrategyCatalog _catalog;
+    private readonly EventHub _hub;
+    private readonly IEngineClock _clock;
+    private readonly BacktestOptions _options;
+    private readonly ILogger<BacktestService> _logger;
+    private readonly BlockingCollection<Job> _queue = new();
+    private readonly ConcurrentDictionary<long, Job> _active = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _gate = new();
+    private readonly List<Thread> _workers = [];
+    private int _waiting;
+
+    /// <summary>The service; workers start with the host.</summary>
+    public BacktestService(BacktestRepository rows, DatasetStore store, DatasetUsage usage, StrategyCatalog catalog, EventHub hub,
+        IEngineClock clock, IOptions<TickrunnerOptions> options, ILogger<BacktestService> logger)
+    {
+        _rows = rows;
+        _store = store;
+        _usage = usage;
+        _catalog = catalog;
+        _hub = hub;
+        _clock = clock;
+        _options = options.Value.Backtests;
+        _logger = logger;
+        if (_options.QueueLimit < 1) throw new InvalidOperationException("Tickrunner:Backtests:QueueLimit must be at least 1.");
+        if (_options.Workers < 0) throw new InvalidOperationException("Tickrunner:Backtests:Workers must be 0 (one less than the cores) or more.");
+    }
+
+    /// <summary>Worker threads running.</summary>
+    public int Workers => _workers.Count;
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var interrupted = _rows.MarkInterrupted(Now());
+        if (interrupted > 0) LogInterrupted(interrupted);
+        for (var i = 0; i < _options.EffectiveWorkers; i++)
+        {
+            // Below normal, so a busy pool yields the cores to the runner threads (where the OS honours priorities).
+            var thread = new Thread(Work) { IsBackground = true, Name = $"backtest-{i + 1}", Priority = ThreadPriority.BelowNormal };
+            _workers.Add(thread);
+            thread.Start();
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Running jobs are cancelled and store nothing: their rows stay queued/running and the next start marks them interrupted,
+        // exactly as after a crash.
+        _stopping.Cancel();
+        foreach (var job in _active.Values) job.Cancel.Cancel();
+        var stopped = Task.WhenAll(_active.Values.Select(j => j.Ended.Task));
+        await Task.WhenAny(stopped, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>Validates a submission, stores it as queued and queues it; <see cref="ServiceException"/>s name what is wrong.</summary>
+    public BacktestAccepted Submit(CreateBacktestRequest body)
+    {
+        var errors = new Dictionary<string, string>();
+        var name = body.StrategyName ?? (body.Code is null ? null : "inline");
+        string? code = body.Code;
+        if (body.StrategyName is null && body.Code is null)
+            errors["strategy_name"] = "strategy_name (a stored strategy) or code (Lua source) is required.";
+        else if (StrategyName.Problem(name) is { } nameProblem) errors["strategy_name"] = nameProblem;
+        else if (code is null)
+        {
+            code = _catalog.Find(name!)?.Code;
+            if (code is null) errors["strategy_name"] = $"There is no strategy named '{name}'; GET /api/strategies lists them.";
+        }
+        if (body.Dataset is null) errors["dataset"] = "dataset is required: a dataset id (GET /api/datasets lists them).";
+        else if (!DatasetStore.IsValidId(body.Dataset))
+            errors["dataset"] = $"'{body.Dataset}' is not a valid dataset id: 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit.";
+        var settings = new BacktestSettings
+        {
+            Account = new AccountSettings
+            {
+                InitialCapital = body.InitialCapital ?? AccountSettings.Default.InitialCapital,
+                FeeBps = body.FeeBps ?? AccountSettings.Default.FeeBps,
+                SlippageBps = body.SlippageBps ?? AccountSettings.Default.SlippageBps,
+                Fill = body.Fill ?? AccountSettings.Default.Fill,
+                Stops = body.Stops ?? AccountSettings.Default.Stops,
+            },
+            WindowSize = body.WindowSize ?? new BacktestSettings().WindowSize,
+            From = body.From,
+            To = body.To,
+            StopOnError = body.StopOnError ?? true,
+            CloseAtEnd = body.CloseAtEnd ?? true,
+        };
+        foreach (var (field, problem) in settings.Problems()) errors[field] = problem;
+        if (errors.Count > 0) throw new InvalidRequestException(errors);
+
+        var diagnostics = LuaStrategy.Validate(code!, name!, _catalog.Options);
+        if (diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error)) throw new InvalidStrategyException(name!, diagnostics);
+
+        var dataset = body.Dataset!;
+        DatasetInfo? info = null;
+        long seq = 0;
+        Job? job = null;
+        // The dataset is looked up and leased in one step, so it cannot be deleted between the check and the job.
+        var user = new DatasetUser("a backtest being submitted");
+        var lease = _usage.AcquireAfter(dataset, user, () =>
+        {
+            info = _store.Find(dataset) ?? throw new UnprocessableException("Unknown dataset",
+                $"There is no dataset '{dataset}'; GET /api/datasets lists them, POST /api/datasets uploads one.",
+                new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["dataset"] = [$"There is no dataset '{dataset}'."] } });
+        });
+        try
+        {
+            var rangeErrors = new Dictionary<string, string>();
+            var span = $"dataset '{dataset}' holds bars from {info!.First} to {info.Last}";
+            if (settings.From is { } from && from > info.Last) rangeErrors["from"] = $"from ({from}) is after the last bar: {span}; the range has no bars.";
+            if (settings.To is { } to && to < info.First) rangeErrors["to"] = $"to ({to}) is before the first bar: {span}; the range has no bars.";
+            if (rangeErrors.Count > 0) throw new InvalidRequestException(rangeErrors);
+
+            lock (_gate)
+            {
+                if (_waiting >= _options.QueueLimit)
+                    throw new TooManyRequestsException($"{_waiting} backtests are already waiting (Tickrunner:Backtests:QueueLimit = {_options.QueueLimit}); try again when some have finished.");
+                var settingsJson = JsonSerializer.Serialize(settings, BacktestJson.Default.BacktestSettings);
+                seq = _rows.Insert(name!, code!, dataset, info.Symbol, settingsJson, info.Bars, Now());
+                user.Name = $"backtest {IdOf(seq)}";
+                job = new Job(seq, name!, code!, dataset, settings, lease);
+                _active[seq] = job;
+                _waiting++;
+                _queue.Add(job);
+            }
+        }
+        catch
+        {
+            if (job is null) lease.Dispose();
+            throw;
+        }
+        return new BacktestAccepted(IdOf(seq), Queued);
+    }
+
+    /// <summary>The history, newest first, with headline metrics.</summary>
+    public IReadOnlyList<BacktestSummary> List(int limit) => _rows.List(limit).Select(row =>
+    {
+        var (status, progress, _, _) = Live(row);
+        var report = row.Report is null ? (JsonElement?)null : JsonDocument.Parse(row.Report).RootElement;
+        return new BacktestSummary(IdOf(row.Seq), status, row.StrategyName, row.Dataset, row.Symbol, progress, row.CreatedAt, row.FinishedAt,
+            Number(report, "total_return_pct"), Number(report, "sharpe"), Number(report, "max_drawdown_pct"),
+            report is { } r && r.TryGetProperty("trades", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetInt32() : null, row.Error);
+    }).ToList();
+
+    /// <summary>One job; <see cref="NotFoundException"/> when there is none.</summary>
+    public BacktestView Get(string id)
+    {
+        var row = Row(id);
+        var (status, progress, barsDone, barsTotal) = Live(row);
+        return new BacktestView(IdOf(row.Seq), status, row.StrategyName, row.Dataset, row.Symbol, progress, barsDone, barsTotal,
+            JsonDocument.Parse(row.Settings).RootElement, row.Report is null ? null : JsonDocument.Parse(row.Report).RootElement,
+            row.Error, row.CreatedAt, row.StartedAt, row.FinishedAt);
+    }
+
+    /// <summary>The job's trades (docs/backtesting.md §5) as JSON elements, from <paramref name="offset"/>, at most <paramref name="limit"/>.</summary>
+    public IReadOnlyList<JsonElement> Trades(string id, int offset, int limit)
+    {
+        var row = Row(id);
+        var json = _rows.Trades(row.Seq);
+        if (json is null) return [];
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray().Skip(offset).Take(limit).Select(e => e.Clone()).ToList();
+    }
+
+    /// <summary>The job's equity curve, every point or thinned to <paramref name="points"/> (<see cref="EquityCurve.Downsample"/>).</summary>
+    public (long[] Times, double[] Equity) Equity(string id, int? points)
+    {
+        var row = Row(id);
+        if (_rows.Equity(row.Seq) is not var (timeBytes, valueBytes)) return ([], []);
+        var times = MemoryMarshal.Cast<byte, long>(timeBytes);
+        var values = MemoryMarshal.Cast<byte, double>(valueBytes);
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Equity curves are stored little-endian.");
+        if (points is not { } p || p >= values.Length) return (times.ToArray(), values.ToArray());
+        var picked = EquityCurve.Downsample(values, p);
+        var t = new long[picked.Length];
+        var e = new double[picked.Length];
+        for (var i = 0; i < picked.Length; i++)
+        {
+            t[i] = times[picked[i]];
+            e[i] = values[picked[i]];
+        }
+        return (t, e);
+    }
+
+    /// <summary>
+    /// Cancels a job: a queued one at once, a running one within a few thousand bars (this waits for it to end, up to
+    /// <paramref name="wait"/>). <see cref="ConflictException"/> when it has already finished.
+    /// </summary>
+    public async Task<BacktestView> CancelAsync(string id, TimeSpan wait)
+    {
+        var row = Row(id);
+        if (!_active.TryGetValue(row.Seq, out var job))
+            throw new ConflictException($"Backtest '{id}' has already finished ({row.Status}); there is nothing to cancel.");
+        await StopJobAsync(job, wait);
+        return Get(id);
+    }
+
+    /// <summary>Deletes a job and its results, cancelling it first when it is queued or running.</summary>
+    public async Task DeleteAsync(string id, TimeSpan wait)
+    {
+        var row = Row(id);
+        if (_active.TryGetValue(row.Seq, out var job)) await StopJobAsync(job, wait);
+        _rows.Delete(row.Seq);
+    }
+
+    private async Task StopJobAsync(Job job, TimeSpan wait)
+    {
+        var wasQueued = false;
+        lock (job)
+        {
+            if (job.Status == Queued)
+            {
+                job.Status = Cancelled;
+                wasQueued = true;
+                lock (_gate) _waiting--; // counted out now, so its place in the queue is free at once
+            }
+        }
+        if (wasQueued)
+        {
+            End(job, new BacktestOutcome(Cancelled, 0, 0, null, null, null, null, null, Now()));
+            return;
+        }
+        job.Cancel.Cancel();
+        try
+        {
+            await job.Ended.Task.WaitAsync(wait);
+        }
+        catch (TimeoutException)
+        {
+            // Still inside one long strategy call (the watchdog ends it); the answer shows where it is.
+        }
+    }
+
+    private void Work()
+    {
+        try
+        {
+            foreach (var job in _queue.GetConsumingEnumerable(_stopping.Token))
+            {
+                lock (job)
+                {
+                    if (job.Status != Queued) continue; // cancelled while it waited (and counted out then)
+                    job.Status = Running;
+                    lock (_gate) _waiting--;
+                }
+                Run(job);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Shutdown: queued jobs stay queued in the database and are marked interrupted at the next start.
+            foreach (var job in _active.Values)
+                lock (job)
+                    if (job.Status == Queued) job.Ended.TrySetResult();
+        }
+    }
+
+    private void Run(Job job)
+    {
+        var id = IdOf(job.Seq);
+        var started = Now();
+        _rows.SetRunning(job.Seq, started);
+        job.StartedAt = started;
+        Publish(job, 0);
+        BacktestOutcome outcome;
+        try
+        {
+            var bars = _store.Load(job.Dataset, job.Settings.From, job.Settings.To);
+            Volatile.Write(ref job.BarsTotal, bars.Count);
+            job.Cancel.Token.ThrowIfCancellationRequested();
+            if (bars.Count == 0)
+            {
+                outcome = new BacktestOutcome(Failed, 0, 0, null, "the range has no bars (it falls into a gap of the dataset)", null, null, null, Now());
+            }
+            else
+            {
+                var result = Backtest.Run(job.StrategyName, job.Code, bars, job.Settings, _catalog.Options, p => OnProgress(job, p), job.Cancel.Token);
+                var times = result.Times as long[] ?? [.. result.Times];
+                var equity = result.Equity as double[] ?? [.. result.Equity];
+                outcome = new BacktestOutcome(result.Failed ? Failed : Done, bars.Count, result.BarsDone, result.ReportJson(), result.Error,
+                    result.TradesJson(), MemoryMarshal.AsBytes(times.AsSpan()).ToArray(), MemoryMarshal.AsBytes(equity.AsSpan()).ToArray(), Now());
+            }
+        }
+        catch (OperationCanceledException) when (job.Cancel.IsCancellationRequested)
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                job.Ended.TrySetResult(); // nothing stored: the next start marks it interrupted
+                return;
+            }
+            outcome = new BacktestOutcome(Cancelled, Volatile.Read(ref job.BarsTotal), Volatile.Read(ref job.BarsDone), null, null, null, null, null, Now());
+        }
+        catch (StrategyLoadException e)
+        {
+            outcome = new BacktestOutcome(Failed, Volatile.Read(ref job.BarsTotal), 0, null, e.Message, null, null, null, Now());
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogJobFailed(e, id);
+            outcome = new BacktestOutcome(Failed, Volatile.Read(ref job.BarsTotal), Volatile.Read(ref job.BarsDone), null, e.Message, null, null, null, Now());
+        }
+        lock (job) job.Status = outcome.Status;
+        End(job, outcome);
+    }
+
+    // Stored first, then forgotten in memory, then announced: a client that reads the job after BacktestFinished sees its result.
+    private void End(Job job, BacktestOutcome outcome)
+    {
+        try
+        {
+            _rows.Finish(job.Seq, outcome);
+        }
+        finally
+        {
+            job.Lease.Dispose();
+            _active.TryRemove(job.Seq, out _);
+            job.Ended.TrySetResult();
+        }
+        _hub.Emit(RunnerEvent.BacktestFinished(IdOf(job.Seq), outcome.Status, Now()));
+    }
+
+    private void OnProgress(Job job, BacktestProgress progress)
+    {
+        Volatile.Write(ref job.BarsDone, progress.BarsDone);
+        Volatile.Write(ref job.BarsTotal, progress.BarsTotal);
+        var now = Environment.TickCount64;
+        if (progress.BarsDone < progress.BarsTotal && now - job.LastPublished < _options.ProgressIntervalMs) return;
+        job.LastPublished = now;
+        Publish(job, progress.BarsPerSecond);
+    }
+
+    private void Publish(Job job, double barsPerSecond)
+    {
+        var total = Volatile.Read(ref job.BarsTotal);
+        var done = Volatile.Read(ref job.BarsDone);
+        _hub.Emit(RunnerEvent.BacktestProgress(IdOf(job.Seq), total == 0 ? 0 : (double)done / total, done, barsPerSecond, Now()));
+    }
+
+    // A job still in memory shows its live status and progress; a stored one what it ended with.
+    private (string Status, double Progress, long BarsDone, long BarsTotal) Live(StoredBacktest row)
+    {
+        if (_active.TryGetValue(row.Seq, out var job) && row.Status is Queued or Running)
+        {
+            var total = Volatile.Read(ref job.BarsTotal);
+            var done = Volatile.Read(ref job.BarsDone);
+            return (job.Status is Queued or Running ? job.Status : row.Status, total == 0 ? 0 : (double)done / total, done, total == 0 ? row.BarsTotal : total);
+        }
+        var progress = row.Status == Done ? 1 : row.BarsTotal == 0 ? 0 : (double)row.BarsDone / row.BarsTotal;
+        return (row.Status, progress, row.BarsDone, row.BarsTotal);
+    }
+
+    private StoredBacktest Row(string id) =>
+        (TryParseId(id, out var seq) ? _rows.Get(seq) : null)
+        ?? throw new NotFoundException($"There is no backtest with id '{id}'; GET /api/backtests lists them.");
+
+    private static bool TryParseId(string id, out long seq)
+    {
+        seq = 0;
+        return id.StartsWith(IdPrefix, StringComparison.Ordinal)
+            && long.TryParse(id.AsSpan(IdPrefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out seq);
+    }
+
+    /// <summary>The public id of job number <paramref name="seq"/>.</summary>
+    public static string IdOf(long seq) => IdPrefix + seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static double? Number(JsonElement? report, string field) =>
+        report is { } r && r.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
+
+    private long Now() => _clock.NowUnixMs();
+
+    /// <inheritdoc />
+    public void Dispose() => _stopping.Cancel(); // the queue and the token stay undisposed: a worker may still be leaving them
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} backtest(s) left queued or running by the last run of the server are marked failed (interrupted)")]
+    private partial void LogInterrupted(int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Backtest {BacktestId} failed")]
+    private partial void LogJobFailed(Exception e, string backtestId);
+
+    // Names a job in a dataset's users; its id is known only once the row is stored.
+    private sealed class DatasetUser(string name)
+    {
+        public volatile string Name = name;
+        public override string ToString() => Name;
+    }
+
+    private sealed class Job(long seq, string strategyName, string code, string dataset, BacktestSettings settings, IDisposable lease)
+    {
+        public readonly long Seq = seq;
+        public readonly string StrategyName = strategyName;
+        public readonly string Code = code;
+        public readonly string Dataset = dataset;
+        public readonly BacktestSettings Settings = settings;
+        public readonly IDisposable Lease = lease;
+        public readonly CancellationTokenSource Cancel = new();
+        public readonly TaskCompletionSource Ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public string Status = Queued; // under lock (this)
+        public long BarsDone, BarsTotal;
+        public long LastPublished;
+        public long StartedAt;
+    }
+}

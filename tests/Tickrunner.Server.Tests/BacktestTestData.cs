@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Tickrunner.Server.Tests;
+
+/// <summary>Deterministic CSV files, strategies and helpers shared by the dataset and backtest API tests.</summary>
+internal static class BacktestTestData
+{
+    public const long Start = 1_704_067_200_000; // 2024-01-01
+    public const long Minute = 60_000;
+
+    /// <summary>A header CSV of <paramref name="count"/> one-minute bars from <see cref="Start"/>, a fixed random walk; bars in <paramref name="skip"/> are left out (gaps).</summary>
+    public static string Csv(int count, ISet<int>? skip = null)
+    {
+        var text = new StringBuilder("timestamp,open,high,low,close,volume\n");
+        var price = 100.0;
+        ulong state = 12345;
+        for (var i = 0; i < count; i++)
+        {
+            state = state * 6364136223846793005UL + 1442695040888963407UL;
+            var step = ((state >> 33) / (double)(1UL << 31) - 0.5) * 0.8;
+            var open = price;
+            var close = Math.Max(1, price + step);
+            var high = Math.Max(open, close) + 0.25;
+            var low = Math.Min(open, close) - 0.25;
+            price = close;
+            if (skip?.Contains(i) == true) continue;
+            text.Append(CultureInfo.InvariantCulture, $"{Start + i * Minute},{open:F4},{high:F4},{low:F4},{close:F4},{1 + i % 7}\n");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Enters long on every chance and exits after three bars: many trades.</summary>
+    public const string Trader = """
+        function detect_opportunity(md, ctx) return { signal = "any" } end
+        function filter_commitment(md, ctx) return { action = "enter_long", price = md.close, quantity = 0.01 } end
+        function manage_position(md, ctx)
+          ctx.held = (ctx.held or 0) + 1
+          if ctx.held >= 3 then
+            ctx.held = 0
+            return { action = "exit", price = md.close, reason = "held 3 bars" }
+          end
+          return nil
+        end
+        """;
+
+    /// <summary>Burns instructions on every bar, so a run over tens of thousands of bars lasts seconds.</summary>
+    public const string Slow = """
+        function detect_opportunity(md, ctx)
+          local s = 0
+          for i = 1, 20000 do s = s + i end
+          return nil
+        end
+        function filter_commitment() return nil end
+        function manage_position() return nil end
+        """;
+
+    /// <summary>Fails on line 4 once the bars pass <c>Start + 10 minutes</c>.</summary>
+    public static string Failing => $$"""
+        function detect_opportunity(md)
+          if md.timestamp > {{Start + 10 * Minute}} then
+            local x = nil
+            return x.field
+          end
+        end
+        function filter_commitment() end
+        function manage_position() end
+        """;
+
+    public static async Task<HttpResponseMessage> UploadAsync(this RunningServer server, string csv, string query) =>
+        await server.Http.PostAsync($"/api/datasets?{query}", new StringContent(csv, Encoding.UTF8, "text/csv"));
+
+    public static async Task UploadOkAsync(this RunningServer server, string csv, string id, string symbol = "TESTUSDT")
+    {
+        var response = await server.UploadAsync(csv, $"symbol={symbol}&id={id}");
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    public static async Task<string> SubmitAsync(this RunningServer server, object body)
+    {
+        var response = await server.PostJsonAsync("/api/backtests", JsonSerializer.Serialize(body));
+        Assert.True((int)response.StatusCode == 202, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        var accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("queued", accepted.GetProperty("status").GetString());
+        return accepted.GetProperty("id").GetString()!;
+    }
+
+    public static async Task<JsonElement> BacktestAsync(this RunningServer server, string id) => await server.GetJsonAsync($"/api/backtests/{id}");
+
+    /// <summary>Polls the job until its status is one of <paramref name="statuses"/>.</summary>
+    public static async Task<JsonElement> WaitForAsync(this RunningServer server, string id, params string[] statuses)
+    {
+        JsonElement job = default;
+        await Wait.Until(async () =>
+        {
+            job = await server.BacktestAsync(id);
+            return statuses.Contains(job.GetProperty("status").GetString());
+        }, 60_000, $"backtest {id} to be {string.Join(" or ", statuses)}");
+        return job;
+    }
+
+    public static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, int status)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+}
