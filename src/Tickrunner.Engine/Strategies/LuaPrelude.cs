@@ -26,7 +26,7 @@ internal static class LuaPrelude
         local budget, seed, memory_limit, raw_sma, raw_ema, raw_rsi, raw_macd, raw_bollinger, host_print, raw_window = ...
         local error, type, tostring, select, rawget, rawset, next = error, type, tostring, select, rawget, rawset, next
         local raw_setmetatable, raw_load, concat = setmetatable, load, table.concat
-        local sethook = debug.sethook
+        local sethook, raw_getmetatable = debug.sethook, debug.getmetatable
 
         -- The budget: a count hook armed by the host before each call. Once it fires it re-arms itself for
         -- every instruction, so a pcall inside the strategy cannot swallow it: each level that catches the
@@ -84,6 +84,8 @@ internal static class LuaPrelude
         local raw_find = string.find
         string.find, string.match, string.gmatch, string.gsub = (PATTERNS)(raw_find, PLAIN_SEARCH_LIMIT)
         local tointeger, tonumber, math_type = math.tointeger, tonumber, math.type
+        -- Taken now: a strategy may replace the globals, and the bounds below must not depend on its versions.
+        local m_log, s_format = math.log, string.format
         local function whole(v) return tonumber(v) end
         local raw_rep = string.rep
         string.rep = function(s, n, sep)
@@ -92,7 +94,7 @@ internal static class LuaPrelude
             local ls = type(s) == "string" and #s or #tostring(s)
             local lsep = sep == nil and 0 or type(sep) == "string" and #sep or #tostring(sep)
             if count > memory_limit or (ls + lsep + 0.0) * count > memory_limit then
-              error(string.format("string.rep: a result of %.0f bytes is over the memory limit of %.4g MiB", (ls + lsep + 0.0) * count, memory_limit / 1048576), 2)
+              error(s_format("string.rep: a result of %.0f bytes is over the memory limit of %.4g MiB", (ls + lsep + 0.0) * count, memory_limit / 1048576), 2)
             end
           end
           return raw_rep(s, n, sep)
@@ -100,17 +102,27 @@ internal static class LuaPrelude
         -- Table functions that shift or copy elements do at most one budget's worth of elements per call.
         local raw_insert, raw_remove, raw_move, raw_sort, raw_concat = table.insert, table.remove, table.move, table.sort, table.concat
         local function too_much(name, n, limit)
-          error("table." .. name .. ": " .. string.format("%.0f", n) .. " elements is more than one call may move in strategies (" .. limit .. ")", 3)
+          error("table." .. name .. ": " .. s_format("%.0f", n) .. " elements is more than one call may move in strategies (" .. limit .. ")", 3)
         end
         local function length_of(t) if type(t) == "table" then return whole(#t) end end
+        -- A __len metamethod is called again by the C function after the check here, and could then answer
+        -- differently: positional inserts and removes, and sorts, are refused on tables that have one.
+        local function has_len(t)
+          local mt = type(t) == "table" and raw_getmetatable(t)
+          return mt and rawget(mt, "__len") ~= nil
+        end
         table.insert = function(t, ...)
           if select("#", ...) == 2 then
+            if has_len(t) then error("table.insert: inserting at a position is not available on a table with __len in strategies", 2) end
             local size, pos = length_of(t), whole((...))
             if size and pos and size - pos > budget then too_much("insert", size - pos, budget) end
           end
           return raw_insert(t, ...)
         end
         table.remove = function(t, ...)
+          if select("#", ...) > 0 and has_len(t) then
+            error("table.remove: removing at a position is not available on a table with __len in strategies", 2)
+          end
           local size = length_of(t)
           if size and select("#", ...) > 0 then
             local pos = whole((...))
@@ -123,15 +135,36 @@ internal static class LuaPrelude
           if first and last and (last + 0.0) - first >= budget then too_much("move", (last + 0.0) - first + 1, budget) end
           return raw_move(a1, f, e, ...)
         end
-        table.sort = function(t, ...)
+        -- The default comparison of two strings is one C call over their length, inside the one C call of the sort:
+        -- without a comparison function, a sort is refused when n·log2(n) comparisons of its longest string would
+        -- compare more than 2^30 bytes (a metatable's __index or __lt could supply other values: those need a function).
+        local sort_limit = budget // 16
+        table.sort = function(t, comp, ...)
+          if has_len(t) then error("table.sort: not available on a table with __len in strategies", 2) end
           local size = length_of(t)
-          if size and size > budget // 4 then too_much("sort", size, budget // 4) end
-          return raw_sort(t, ...)
+          if size and size > sort_limit then too_much("sort", size, sort_limit) end
+          if comp == nil and size and size > 1 then
+            if raw_getmetatable(t) ~= nil then
+              error("table.sort: sorting a table with a metatable needs a comparison function in strategies", 2)
+            end
+            local longest = 0
+            for i = 1, size do
+              local v = rawget(t, i)
+              if type(v) == "string" and #v > longest then longest = #v end
+            end
+            local work = size * (m_log(size, 2) + 1) * (longest + 1)
+            if work > 1073741824 then
+              error(s_format("table.sort: %d strings of up to %d bytes are more to compare than one call may in strategies", size, longest), 2)
+            end
+          end
+          return raw_sort(t, comp, ...)
         end
         table.concat = function(t, sep, i, j)
           local first = i == nil and 1 or whole(i)
           local last = j == nil and length_of(t) or whole(j)
           if first and last and (last + 0.0) - first >= budget then too_much("concat", (last + 0.0) - first + 1, budget) end
+          -- The bounds checked here are the ones used: without them the C function would call __len again.
+          if j == nil and last then return raw_concat(t, sep, i or 1, last) end
           return raw_concat(t, sep, i, j)
         end
         -- Compiling is one C call too: chunks are limited in size.

@@ -158,7 +158,14 @@ public class LuaSandboxTests
     [InlineData("table.move({}, 1, 1 << 53, 1)", "table.move: 9007199254740992 elements is more than one call may move")]
     [InlineData("table.remove(setmetatable({}, { __len = function() return math.maxinteger end }), 1)", "table.remove:")]
     [InlineData("table.insert(setmetatable({}, { __len = function() return math.maxinteger end }), 1, 'x')", "table.insert:")]
-    [InlineData("table.sort(setmetatable({}, { __len = function() return 1 << 40 end }))", "table.sort:")]
+    [InlineData("table.sort(setmetatable({}, { __len = function() return 1 << 40 end }))", "table.sort: not available on a table with __len")]
+    // A __len that answers small to the check and huge to the C function that asks again.
+    [InlineData("local n = 0 local t = setmetatable({}, { __len = function() n = n + 1 return n == 1 and 1 or math.maxinteger end }) table.insert(t, 1, 0)", "table.insert: inserting at a position is not available on a table with __len")]
+    [InlineData("local n = 0 local t = setmetatable({}, { __len = function() n = n + 1 return n == 1 and 1 or math.maxinteger end }) table.remove(t, 1)", "table.remove: removing at a position is not available")]
+    [InlineData("local n = 0 local t = setmetatable({}, { __len = function() n = n + 1 return n == 1 and 1 or math.maxinteger end }) return table.concat(t)", "invalid value (at index 1)")]
+    // Comparisons of long strings inside one sort.
+    [InlineData("local s = string.rep('a', 1 << 20) local t = {} for i = 1, 2000 do t[i] = s end table.sort(t)", "table.sort: 2000 strings of up to 1048576 bytes")]
+    [InlineData("local t = setmetatable({}, { __index = function() return 'x' end }) t[1] = 'b' t[2] = 'a' table.sort(t)", "needs a comparison function")]
     [InlineData("table.concat(setmetatable({}, { __index = function() return '' end }), '', 1, 1 << 53)", "table.concat:")]
     [InlineData("string.find(string.rep('a', 1 << 22), string.rep('a', 1 << 12) .. 'b', 1, true)", "string.find: a plain search")]
     [InlineData("load(string.rep(' ', 2 << 20))", "load: chunks are limited to 1048576 bytes")]
