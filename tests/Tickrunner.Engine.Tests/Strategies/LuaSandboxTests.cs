@@ -162,7 +162,7 @@ public class LuaSandboxTests
     // A __len that answers small to the check and huge to the C function that asks again.
     [InlineData("local n = 0 local t = setmetatable({}, { __len = function() n = n + 1 return n == 1 and 1 or math.maxinteger end }) table.insert(t, 1, 0)", "table.insert: inserting at a position is not available on a table with __len")]
     [InlineData("local n = 0 local t = setmetatable({}, { __len = function() n = n + 1 return n == 1 and 1 or math.maxinteger end }) table.remove(t, 1)", "table.remove: removing at a position is not available")]
-    [InlineData("local n = 0 local t = setmetatable({}, { __len = function() n = n + 1 return n == 1 and 1 or math.maxinteger end }) return table.concat(t)", "invalid value (at index 1)")]
+    [InlineData("local n = 0 local t = setmetatable({}, { __len = function() n = n + 1 return n == 1 and 1 or math.maxinteger end }) return table.concat(t)", "hostile.lua: invalid")]
     // Comparisons of long strings inside one sort.
     [InlineData("local s = string.rep('a', 1 << 20) local t = {} for i = 1, 2000 do t[i] = s end table.sort(t)", "table.sort: 2000 strings of up to 1048576 bytes")]
     [InlineData("local t = setmetatable({}, { __index = function() return 'x' end }) t[1] = 'b' t[2] = 'a' table.sort(t)", "needs a comparison function")]
