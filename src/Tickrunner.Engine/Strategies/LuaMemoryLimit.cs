@@ -13,12 +13,17 @@ namespace Tickrunner.Engine.Strategies;
 internal sealed unsafe class LuaMemoryLimit : IDisposable
 {
     [StructLayout(LayoutKind.Sequential)]
-    private struct Counters
+    internal struct Counters
     {
         public long Used;
         public long Limit;
         public int Enforce;
         public int Refused;
+        // The instruction budget of the call in progress, counted by the host's count hook (see LuaStrategy.CountHook).
+        public long InstructionsLeft;
+        public int Armed;        // the count the hook is armed with now
+        public int Interrupt;    // set by the watchdog's thread; read by the hook on the runner's thread
+        public IntPtr BudgetHook; // the Lua-side hook that raises the budget error (debug.sethook's dispatcher)
     }
 
     // Static so the delegate outlives every state that uses it; KeraLua does not keep it alive.
@@ -31,6 +36,9 @@ internal sealed unsafe class LuaMemoryLimit : IDisposable
         _counters = (Counters*)NativeMemory.AllocZeroed((nuint)sizeof(Counters));
         _counters->Limit = limitBytes;
     }
+
+    /// <summary>The shared counters (native memory: the hook reads them without touching a managed object).</summary>
+    internal Counters* State => _counters;
 
     /// <summary>The allocator's user-data pointer.</summary>
     public IntPtr UserData => (IntPtr)_counters;

@@ -28,4 +28,9 @@ internal static partial class LuaNative
     [LibraryImport(Library, EntryPoint = "lua_tolstring")]
     [UnmanagedCallConv(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
     public static partial IntPtr ToLString(IntPtr state, int index, out nuint length);
+
+    /// <summary>lua_getallocf: the allocator and its user data (the host's counters) of a state, from inside a hook.</summary>
+    [LibraryImport(Library, EntryPoint = "lua_getallocf")]
+    [UnmanagedCallConv(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
+    public static partial IntPtr GetAllocF(IntPtr state, out IntPtr userData);
 }

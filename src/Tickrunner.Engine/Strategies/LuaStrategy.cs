@@ -10,7 +10,7 @@ namespace Tickrunner.Engine.Strategies;
 /// once and kept on the bottom of the Lua stack, so a tick only overwrites numbers in place: no Lua table,
 /// no chunk and no managed object is created per tick. One instance serves one runner; it is not thread-safe.
 /// </remarks>
-public sealed partial class LuaStrategy : IDisposable
+public sealed unsafe partial class LuaStrategy : IDisposable
 {
     // Fixed stack slots, filled at load and kept for the state's life.
     private const int MarketDataSlot = 1, ContextSlot = 2, IndicatorsSlot = 3, IndicatorValuesSlot = 4, GlobalsSlot = 5, AccountSlot = 6;
@@ -137,6 +137,7 @@ public sealed partial class LuaStrategy : IDisposable
         lua.PushLightUserData(GCHandle.ToIntPtr(_self));
         lua.PushCClosure(MessageHandlerFunction, 1);     // the message handler of every protected call
         _budgetHook = LuaNative.GetHook(lua.Handle);
+        _memory.State->BudgetHook = _budgetHook;
 
         var diagnostics = new List<LuaDiagnostic>();
         var load = lua.LoadBuffer(Encoding.UTF8.GetBytes(Code), ChunkName, "t");
@@ -191,7 +192,11 @@ public sealed partial class LuaStrategy : IDisposable
     /// </summary>
     private LuaStatus CallProtected(int arguments, int results)
     {
-        LuaNative.SetHook(_lua.Handle, _budgetHook, LuaNative.MaskCount, _options.InstructionBudget);
+        var counters = _memory.State;
+        counters->InstructionsLeft = _options.InstructionBudget;
+        counters->Armed = Math.Min(_options.InstructionBudget, HookStep);
+        Volatile.Write(ref counters->Interrupt, 0);
+        LuaNative.SetHook(_lua.Handle, CountHookPointer, LuaNative.MaskCount, counters->Armed);
         _memory.TakeRefused(); // a refusal that the strategy's own pcall absorbed earlier must not colour this call
         _indicatorWork = 0;
         _interrupted = false;
@@ -205,7 +210,15 @@ public sealed partial class LuaStrategy : IDisposable
             // The watchdog claimed this call: wait until it has set its hook, which the next call then replaces.
             lock (_interruptGate) Volatile.Write(ref _callStarted, 0);
         }
-        _interrupted = status != LuaStatus.OK && Volatile.Read(ref _interruptedCall) == started;
+        _interrupted = Volatile.Read(ref _interruptedCall) == started;
+        if (_interrupted && status == LuaStatus.OK)
+        {
+            // It ran past the limit (stuck in a host function, where no hook runs) and then finished before the hook
+            // looked again: it still overran, so it fails like a call the hook stopped.
+            _lua.Pop(results);
+            _lua.PushString(LuaPrelude.BudgetSentinel);
+            status = LuaStatus.ErrRun;
+        }
         return status;
     }
 
@@ -233,9 +246,38 @@ public sealed partial class LuaStrategy : IDisposable
         {
             if (_disposed || Interlocked.CompareExchange(ref _callStarted, -1, started) != started) return false;
             Volatile.Write(ref _interruptedCall, started);
-            LuaNative.SetHook(_lua.Handle, _budgetHook, LuaNative.MaskCount, 1);
+            // Only a flag: calling into Lua from this thread (lua_sethook walks the running thread's call frames)
+            // could race with the runner returning from them. The count hook on the runner's thread acts on it.
+            Volatile.Write(ref _memory.State->Interrupt, 1);
         }
         return true;
+    }
+
+    /// <summary>Instructions between two looks of the count hook: the watchdog's flag is acted on within this many.</summary>
+    private const int HookStep = 1000;
+
+    private static readonly unsafe IntPtr CountHookPointer = (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, IntPtr, void>)&CountHook;
+
+    // The host's count hook, every HookStep instructions on the runner's own thread: counts the call's budget down,
+    // and when it is spent or the watchdog asked, arms the Lua-side budget hook to raise the error at the next
+    // instruction (a C hook cannot raise a Lua error across managed frames; the Lua hook does it in Lua).
+    [System.Runtime.InteropServices.UnmanagedCallersOnly(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
+    private static void CountHook(IntPtr state, IntPtr debug)
+    {
+        LuaNative.GetAllocF(state, out var userData);
+        var c = (LuaMemoryLimit.Counters*)userData;
+        c->InstructionsLeft -= c->Armed;
+        if (c->InstructionsLeft <= 0 || Volatile.Read(ref c->Interrupt) != 0)
+        {
+            LuaNative.SetHook(state, c->BudgetHook, LuaNative.MaskCount, 1);
+            return;
+        }
+        var next = (int)Math.Min(c->InstructionsLeft, HookStep);
+        if (next != c->Armed)
+        {
+            c->Armed = next;
+            LuaNative.SetHook(state, CountHookPointer, LuaNative.MaskCount, next);
+        }
     }
 
     /// <summary>True when the last call failed because the watchdog stopped it.</summary>
