@@ -114,9 +114,10 @@ public static class Backtest
         var lastReport = 0L;
         for (var i = 0; i < count; i++)
         {
+            // Every bar: a slow strategy (up to the wall-clock limit per bar) must still stop soon after a cancel.
+            cancellationToken.ThrowIfCancellationRequested();
             if ((i & (CheckEvery - 1)) == 0 && i > 0)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 if (progress is not null && clock.ElapsedMilliseconds - lastReport >= 200)
                 {
                     lastReport = clock.ElapsedMilliseconds;

@@ -236,7 +236,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     private int _holdsSpare;
 
     /// <summary>Marks that a spare runner thread was started for this runner; false when one already was.</summary>
-    internal bool TryTakeSpareThread() => Interlocked.CompareExchange(ref _holdsSpare, 1, 0) == 0;
+    internal bool TryTakeSpareThread() => !_loopEnded && Interlocked.CompareExchange(ref _holdsSpare, 1, 0) == 0;
 
     /// <summary>Clears the mark; true when there was one (its spare thread is to be retired, once).</summary>
     internal bool TryReleaseSpareThread() => Interlocked.Exchange(ref _holdsSpare, 0) == 1;

@@ -183,8 +183,9 @@ public sealed class TradingEngine : IAsyncDisposable
             if (!_runners.TryRemove(runnerId, out runner)) throw new RunnerNotFoundException(runnerId);
             RebuildRoutes();
         }
-        if (runner.TryReleaseSpareThread()) Threads.RetireSpare();
         await runner.DisposeAsync().ConfigureAwait(false);
+        // Only once its loop has ended: until then a runner stuck in a call still holds the thread its spare replaces.
+        if (runner.TryReleaseSpareThread()) Threads.RetireSpare();
     }
 
     private void RebuildRoutes() =>

@@ -160,7 +160,7 @@ public sealed class BacktestTests : IDisposable
     {
         var bars = Bars(WriteKlines(_dir, "TEST", 60_000));
         using var cancel = new CancellationTokenSource();
-        cancel.Cancel(); // the run looks at the token every 4,096 bars
+        cancel.Cancel(); // the run looks at the token on every bar
         Assert.Throws<OperationCanceledException>(() => Backtest.Run("trader", Trader, bars, cancellationToken: cancel.Token));
         var done = new List<BacktestProgress>();
         Backtest.Run("trader", Trader, bars.Take(10_000).ToList(), progress: done.Add);
