@@ -22,6 +22,7 @@ internal static class EngineThroughputHarness
         var symbols = IntArg(args, "--symbols", 10);
         var seconds = IntArg(args, "--seconds", 10);
         var rate = IntArg(args, "--rate", 250_000); // ticks/s for the latency phase
+        var withBacktest = args.Contains("--with-backtest"); // a backtest loop at below-normal priority during the latency phases
         Console.WriteLine($"engine throughput: {runners} runners of ema_crossover on {symbols} symbols, events on, {Environment.ProcessorCount} cores");
 
         var uploads = Directory.CreateTempSubdirectory("tickrunner-bench-").FullName;
@@ -61,9 +62,41 @@ internal static class EngineThroughputHarness
         Console.WriteLine($"sustained: {processed / elapsed:N0} ticks/s ({processed:N0} ticks in {elapsed:F1} s; {bars * runnersPerSymbol:N0} offered, {health.TicksDropped:N0} dropped)");
         Console.WriteLine($"hub: {hub.LastSeq:N0} events published, backlog {hub.Backlog}");
 
-        // Phase 2: latency at a fixed rate, bars in turn and then every symbol's bar at the same moment.
+        // Phase 2: latency at a fixed rate, bars in turn and then every symbol's bar at the same moment; with
+        // --with-backtest, one backtest after another runs meanwhile on a below-normal thread, as the server's job pool does.
+        using var stopBacktests = new CancellationTokenSource();
+        var backtestBars = 0L;
+        Thread? backtester = null;
+        if (withBacktest)
+        {
+            var code = File.ReadAllText(Path.Combine(LuaStrategyBenchmarks.StrategiesDirectory(), "ema_crossover.lua"));
+            var history = new SimulatedFeed().CreateSeries("BTCUSDT", 0);
+            var tape = Enumerable.Range(0, 200_000).Select(_ => history.Next()).ToArray();
+            backtester = new Thread(() =>
+            {
+                while (!stopBacktests.IsCancellationRequested)
+                {
+                    try
+                    {
+                        Tickrunner.Engine.Backtesting.Backtest.Run("ema_crossover", code, tape, cancellationToken: stopBacktests.Token);
+                        Interlocked.Add(ref backtestBars, tape.Length);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                }
+            }) { IsBackground = true, Priority = ThreadPriority.BelowNormal, Name = "backtest" };
+            backtester.Start();
+        }
+        var latencyClock = Stopwatch.StartNew();
         await MeasureLatencyAsync(engine, hub, series, lanes, seconds, rate / runnersPerSymbol, runnersPerSymbol, allAtOnce: false);
         await MeasureLatencyAsync(engine, hub, series, lanes, seconds, rate / runnersPerSymbol, runnersPerSymbol, allAtOnce: true);
+        if (backtester is not null)
+        {
+            stopBacktests.Cancel();
+            backtester.Join();
+            Console.WriteLine($"backtests meanwhile: {Interlocked.Read(ref backtestBars) / latencyClock.Elapsed.TotalSeconds:N0} bars/s of completed runs");
+        }
 
         // Phase 3: snapshot round trip, runners idle.
         var samples = new List<double>();

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using Tickrunner.Benchmarks;
 
 // BenchmarkDotNet micro-benchmarks:  dotnet run -c Release --project bench/Tickrunner.Benchmarks -- --filter '*'
-// Engine load harness:              dotnet run -c Release --project bench/Tickrunner.Benchmarks -- engine [--runners 100] [--symbols 10] [--seconds 10] [--rate 250000]
+// Engine load harness:              dotnet run -c Release --project bench/Tickrunner.Benchmarks -- engine [--runners 100] [--symbols 10] [--seconds 10] [--rate 250000] [--with-backtest]
 // Backtest harness:                 dotnet run -c Release --project bench/Tickrunner.Benchmarks -- backtest [--bars 1000000] [--runs 3] [--parallel 2]
 // (see docs/guides/benchmarks.md)
 if (args.Length > 0 && args[0] == "engine") return await EngineThroughputHarness.RunAsync(args[1..]);
