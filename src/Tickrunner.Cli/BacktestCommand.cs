@@ -26,24 +26,7 @@ internal static class BacktestCommand
         var args = new CliArgs(argv, "--keep-going");
         var settings = new BacktestSettings
         {
-            Account = new AccountSettings
-            {
-                InitialCapital = args.Number("--capital") ?? AccountSettings.Default.InitialCapital,
-                FeeBps = args.Number("--fee-bps") ?? AccountSettings.Default.FeeBps,
-                SlippageBps = args.Number("--slippage-bps") ?? AccountSettings.Default.SlippageBps,
-                Fill = args.String("--fill") switch
-                {
-                    null or "close" => FillTiming.Close,
-                    "next_open" => FillTiming.NextOpen,
-                    var other => throw new CliException($"--fill must be close or next_open, got '{other}'."),
-                },
-                Stops = args.String("--stops") switch
-                {
-                    null or "close" => StopTiming.Close,
-                    "intrabar" => StopTiming.Intrabar,
-                    var other => throw new CliException($"--stops must be close or intrabar, got '{other}'."),
-                },
-            },
+            Account = AccountSettings.With(args.Number("--capital"), args.Number("--fee-bps"), args.Number("--slippage-bps"), Fill(args), Stops(args)),
             WindowSize = args.Integer("--window") ?? Engine.Runners.RunnerDefinition.DefaultWindowSize,
             From = args.Time("--from"),
             To = args.Time("--to"),
@@ -141,6 +124,22 @@ internal static class BacktestCommand
         }
         return failed ? 1 : 0;
     }
+
+    private static FillTiming? Fill(CliArgs args) => args.String("--fill") switch
+    {
+        null => null,
+        "close" => FillTiming.Close,
+        "next_open" => FillTiming.NextOpen,
+        var other => throw new CliException($"--fill must be close or next_open, got '{other}'."),
+    };
+
+    private static StopTiming? Stops(CliArgs args) => args.String("--stops") switch
+    {
+        null => null,
+        "close" => StopTiming.Close,
+        "intrabar" => StopTiming.Intrabar,
+        var other => throw new CliException($"--stops must be close or intrabar, got '{other}'."),
+    };
 
     private static string Option(string field) => field switch
     {

@@ -1,20 +1,15 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 
 namespace Tickrunner.Server.Tests;
 
 /// <summary>A runner's paper account over HTTP: settings in the create body, the account in the snapshot, kept across a restart.</summary>
 public sealed class AccountApiTests : IDisposable
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("tickrunner-account-").FullName;
+    private readonly TempDirectory _data = new("tickrunner-account-");
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _data.Dispose();
 
     [Fact]
     public async Task Account_settings_from_the_create_body_show_in_the_snapshot()

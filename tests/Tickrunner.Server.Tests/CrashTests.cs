@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 
 namespace Tickrunner.Server.Tests;
 
@@ -13,13 +12,9 @@ namespace Tickrunner.Server.Tests;
 /// </summary>
 public sealed class CrashTests : IDisposable
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("tickrunner-crash-").FullName;
+    private readonly TempDirectory _data = new("tickrunner-crash-");
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _data.Dispose();
 
     /// <summary>A server process; the address comes from its "Now listening on" log line.</summary>
     private sealed class ServerProcess : IDisposable

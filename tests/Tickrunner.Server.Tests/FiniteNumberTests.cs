@@ -10,13 +10,9 @@ namespace Tickrunner.Server.Tests;
 /// <summary>No response fails on a non-finite number: JSON has no NaN or infinity, so they are written as null.</summary>
 public sealed class FiniteNumberTests : IDisposable
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("tickrunner-finite-").FullName;
+    private readonly TempDirectory _data = new("tickrunner-finite-");
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _data.Dispose();
 
     private sealed record Numbers(double Finite, double Infinite, double NegativeInfinite, double NotANumber, double? NullableInfinite, double? Missing);
 

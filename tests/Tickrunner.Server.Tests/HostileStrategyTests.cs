@@ -6,15 +6,7 @@ namespace Tickrunner.Server.Tests;
 /// <summary>Hostile uploaded strategies beside the demo runners, on the real server.</summary>
 public sealed class HostileStrategyTests
 {
-    // Endless work inside one call that the instruction budget does not count (each instruction copies 4 MiB).
-    private const string Endless = """
-        function detect_opportunity(md, ctx)
-          local s = string.rep('x', 4 * 1024 * 1024)
-          for i = 1, 1e12 do local t = s .. i end
-        end
-        function filter_commitment() end
-        function manage_position() end
-        """;
+    private const string Endless = HostileStrategies.Endless;
 
     // Cubic backtracking in one string.find call.
     private const string Backtracking = """
@@ -58,51 +50,43 @@ public sealed class HostileStrategyTests
     [Fact]
     public async Task Two_runaway_strategies_are_stopped_while_the_demo_runners_keep_trading_and_stay_stopped_after_a_restart()
     {
-        var data = Directory.CreateTempSubdirectory("tickrunner-hostile-").FullName;
-        try
+        using var data = new TempDirectory("tickrunner-hostile-");
+        await using (var server = await RunningServer.StartAsync(Settings("800"), data))
         {
-            await using (var server = await RunningServer.StartAsync(Settings("800"), data))
+            await server.UploadStrategyAsync("endless", Endless);
+            await server.UploadStrategyAsync("backtracking", Backtracking);
+            await server.CreateRunnerAsync("evil1", strategy: "endless");
+            await server.CreateRunnerAsync("evil2", strategy: "backtracking");
+            var before = await TicksOf(server, "btc_ema");
+
+            foreach (var id in new[] { "evil1", "evil2" })
             {
-                await server.UploadStrategyAsync("endless", Endless);
-                await server.UploadStrategyAsync("backtracking", Backtracking);
-                await server.CreateRunnerAsync("evil1", strategy: "endless");
-                await server.CreateRunnerAsync("evil2", strategy: "backtracking");
-                var before = await TicksOf(server, "btc_ema");
-
-                foreach (var id in new[] { "evil1", "evil2" })
-                {
-                    await Wait.Until(async () => (await server.GetJsonAsync($"/api/runners/{id}")).GetProperty("status").GetString() == "stopped",
-                        what: $"{id} to stop");
-                }
-                var events = await server.GetJsonAsync("/api/runners/evil1/events");
-                Assert.Contains(events.EnumerateArray(), e => e.TryGetProperty("Error", out var error)
-                    && error.GetProperty("severity").GetString() == "Critical"
-                    && error.GetProperty("error").GetString()!.Contains("endless.lua:3: ran longer than the wall-clock limit of 800 ms"));
-                var backtracked = await server.GetJsonAsync("/api/runners/evil2/events");
-                Assert.True(backtracked.EnumerateArray().Any(e => e.TryGetProperty("Error", out var error)
-                    && error.GetProperty("error").GetString()!.Contains("backtracking.lua:2: ")), backtracked.ToString());
-
-                // The demo runners went on trading the whole time, and every runner is listed and answering.
-                await Wait.Until(async () => await TicksOf(server, "btc_ema") > before + 10, what: "demo ticks");
-                var listing = await server.GetJsonAsync("/api/runners");
-                Assert.Equal(6, listing.GetArrayLength());
-                var health = await server.GetJsonAsync("/api/health");
-                Assert.Equal("ok", health.GetProperty("status").GetString());
-                Assert.Equal(0, health.GetProperty("engine").GetProperty("unresponsive_runners").GetArrayLength());
+                await Wait.Until(async () => (await server.GetJsonAsync($"/api/runners/{id}")).GetProperty("status").GetString() == "stopped",
+                    what: $"{id} to stop");
             }
+            var events = await server.GetJsonAsync("/api/runners/evil1/events");
+            Assert.Contains(events.EnumerateArray(), e => e.TryGetProperty("Error", out var error)
+                && error.GetProperty("severity").GetString() == "Critical"
+                && error.GetProperty("error").GetString()!.Contains("endless.lua:3: ran longer than the wall-clock limit of 800 ms"));
+            var backtracked = await server.GetJsonAsync("/api/runners/evil2/events");
+            Assert.True(backtracked.EnumerateArray().Any(e => e.TryGetProperty("Error", out var error)
+                && error.GetProperty("error").GetString()!.Contains("backtracking.lua:2: ")), backtracked.ToString());
 
-            // Restored stopped: a restart does not run them again.
-            await using (var again = await RunningServer.StartAsync(Settings("800"), data))
-            {
-                foreach (var id in new[] { "evil1", "evil2" })
-                    Assert.Equal("stopped", (await again.GetJsonAsync($"/api/runners/{id}")).GetProperty("status").GetString());
-                Assert.Equal("running", (await again.GetJsonAsync("/api/runners/btc_ema")).GetProperty("status").GetString());
-            }
+            // The demo runners went on trading the whole time, and every runner is listed and answering.
+            await Wait.Until(async () => await TicksOf(server, "btc_ema") > before + 10, what: "demo ticks");
+            var listing = await server.GetJsonAsync("/api/runners");
+            Assert.Equal(6, listing.GetArrayLength());
+            var health = await server.GetJsonAsync("/api/health");
+            Assert.Equal("ok", health.GetProperty("status").GetString());
+            Assert.Equal(0, health.GetProperty("engine").GetProperty("unresponsive_runners").GetArrayLength());
         }
-        finally
+
+        // Restored stopped: a restart does not run them again.
+        await using (var again = await RunningServer.StartAsync(Settings("800"), data))
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+            foreach (var id in new[] { "evil1", "evil2" })
+                Assert.Equal("stopped", (await again.GetJsonAsync($"/api/runners/{id}")).GetProperty("status").GetString());
+            Assert.Equal("running", (await again.GetJsonAsync("/api/runners/btc_ema")).GetProperty("status").GetString());
         }
     }
 

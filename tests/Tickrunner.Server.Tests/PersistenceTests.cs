@@ -8,13 +8,9 @@ namespace Tickrunner.Server.Tests;
 
 public sealed class PersistenceTests : IDisposable
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("tickrunner-persist-").FullName;
+    private readonly TempDirectory _data = new("tickrunner-persist-");
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _data.Dispose();
 
     // Enters once and holds (stop and target far away); counts its calls in context.
     internal const string Holder = """

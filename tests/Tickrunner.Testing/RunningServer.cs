@@ -104,8 +104,7 @@ public sealed class RunningServer : IAsyncDisposable
         await _app.DisposeAsync();
         if (_ownsData)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+            TempDirectory.Delete(DataDirectory);
         }
     }
 }

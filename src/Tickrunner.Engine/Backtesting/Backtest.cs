@@ -135,7 +135,7 @@ public static class Backtest
             done = i + 1;
             if (stop is not null)
             {
-                error = processor.Strategy.LastCallTimedOut || settings.StopOnError ? stop["strategy error: ".Length..] : stop;
+                error = step.LastOutcome.Strategy.Error ?? stop;
                 break;
             }
         }

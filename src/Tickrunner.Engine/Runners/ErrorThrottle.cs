@@ -16,10 +16,9 @@ internal struct ErrorThrottle
     private long _reportedAt;
     private long _repeats;
 
-    /// <summary>Whether to report <paramref name="error"/> seen at <paramref name="nowMs"/> (the clock's Unix ms); <paramref name="text"/> is what to report.</summary>
-    public bool ShouldReport(string error, long nowMs, bool always, out string text)
+    /// <summary>Whether to report <paramref name="error"/> seen at <paramref name="now"/> (the clock's Unix ms); <paramref name="text"/> is what to report.</summary>
+    public bool ShouldReport(string error, long now, bool always, out string text)
     {
-        var now = nowMs;
         if (!always && string.Equals(error, _last, StringComparison.Ordinal) && now - _reportedAt < WindowMs)
         {
             _repeats++;

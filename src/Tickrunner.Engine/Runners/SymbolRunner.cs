@@ -44,7 +44,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     private readonly Channel<InboxItem> _inbox;
     private readonly ConcurrentQueue<RunnerCommand> _commands = new();
     private readonly RunnerStep _step;
-    private readonly TickProcessor _processor;
+    private TickProcessor Processor => _step.Processor;
     private readonly IEventSink? _events;
     private readonly IEngineClock _clock;
     private readonly ILogger _logger;
@@ -68,7 +68,6 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         _clock = clock;
         _startedAt = clock.GetTimestamp();
         _step = new RunnerStep(definition, strategy, events, clock, logger, options.TradeHistorySize);
-        _processor = _step.Processor;
         _inbox = Channel.CreateBounded<InboxItem>(new BoundedChannelOptions(options.InboxCapacity)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
@@ -81,7 +80,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         if (restore is not null)
         {
             // Before the loop starts, so nothing else touches the state yet.
-            _processor.Restore(restore);
+            Processor.Restore(restore);
             strategy.SetContext(restore.Context);
             _status = restore.Status;
         }
@@ -122,7 +121,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     public Task<MarketData[]> GetPriceHistoryAsync(int count, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        return Send(r => r._processor.Window.ToArray(count), cancellationToken);
+        return Send(r => r.Processor.Window.ToArray(count), cancellationToken);
     }
 
     /// <summary>The newest <paramref name="count"/> closed trades, oldest first.</summary>
@@ -228,10 +227,10 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     }
 
     /// <summary>How long the strategy call in progress has run, in Stopwatch ticks (0 when none runs).</summary>
-    internal long StrategyCallTicks(long now) => _processor.Strategy.CallRunningTicks(now);
+    internal long StrategyCallTicks(long now) => Processor.Strategy.CallRunningTicks(now);
 
     /// <summary>The strategy's wall-clock limit per call, in Stopwatch ticks.</summary>
-    internal long StrategyCallLimitTicks => _processor.Strategy.WallClockLimitTicks;
+    internal long StrategyCallLimitTicks => Processor.Strategy.WallClockLimitTicks;
 
     private int _holdsSpare;
 
@@ -303,14 +302,14 @@ public sealed partial class SymbolRunner : IAsyncDisposable
 
     private RunnerSnapshot TakeSnapshot()
     {
-        var machine = _processor.Machine;
+        var machine = Processor.Machine;
         return new RunnerSnapshot(
             Id, Symbol, Definition.StrategyName, _status, machine.State, machine.Position?.Clone(),
-            _processor.Strategy.ContextScalars(), _step.Stats(TicksDropped),
+            Processor.Strategy.ContextScalars(), _step.Stats(TicksDropped),
             (long)_clock.ElapsedMs(_startedAt, _clock.GetTimestamp()),
-            Definition.WindowSize, _processor.Window.Count,
+            Definition.WindowSize, Processor.Window.Count,
             machine.RecentTransitions(_options.SnapshotTransitions), Definition.Config,
-            AccountSnapshot.Of(_processor.Account, machine.Position));
+            AccountSnapshot.Of(Processor.Account, machine.Position));
     }
 
     /// <summary>Stops the runner (RunnerStopped "removed", also when it had stopped before), ends its loop and closes its Lua state.</summary>
@@ -323,7 +322,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         await _loop.ConfigureAwait(false);
         _closed = true;
         FailPendingCommands();
-        _processor.Strategy.Dispose();
+        Processor.Strategy.Dispose();
     }
 
     private void FailPendingCommands()

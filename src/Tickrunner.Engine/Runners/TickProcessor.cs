@@ -85,7 +85,10 @@ public sealed class TickProcessor
         var early = settings.Stops == StopTiming.Intrabar ? IntrabarExit(bar) : ActionResult.None;
 
         // 3. The strategy, for the state after 1 and 2.
-        Strategy.SetAccount(Account.Equity(MarkedPosition(bar.Close)), Account.Cash(Machine.Position), Account.InitialCapital);
+        // The strategy sees the equity with the open position marked at this close (step 5 marks again: the
+        // strategy may have opened a position meanwhile).
+        Machine.Position?.MarkToMarket(bar.Close);
+        Strategy.SetAccount(Account.Equity(Machine.Position), Account.Cash(Machine.Position), Account.InitialCapital);
         var result = Strategy.OnTick(Machine.State, bar, Window);
         var action = result.Signal switch
         {
@@ -116,13 +119,6 @@ public sealed class TickProcessor
         _queued = null;
         if (Machine.Position is not { } open) return ActionResult.None;
         return Settle(Machine.CloseAt(Account.ExitPrice(open.Side, bar.Close), bar.Timestamp, ExitTrigger.EndOfData, reason), open);
-    }
-
-    // The open position marked at the close for the strategy's view of equity (marking is idempotent: step 5 does it again).
-    private Position? MarkedPosition(double close)
-    {
-        Machine.Position?.MarkToMarket(close);
-        return Machine.Position;
     }
 
     private ActionResult Act(in TradingAction action, in MarketData bar)

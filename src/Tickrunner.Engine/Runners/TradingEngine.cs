@@ -59,10 +59,10 @@ public sealed class TradingEngine : IAsyncDisposable
         if (_options.RunnerThreads < 0) throw new ArgumentOutOfRangeException(nameof(options), "RunnerThreads must not be negative.");
         Threads = new RunnerThreads(_options.RunnerThreads > 0 ? _options.RunnerThreads : Environment.ProcessorCount);
         _loggers = loggers ?? NullLoggerFactory.Instance;
-        _monitor = new Timer(static e => ((TradingEngine)e!).WatchRunners(), this, LuaWatchdogInterval, LuaWatchdogInterval);
+        _monitor = new Timer(static e => ((TradingEngine)e!).WatchRunners(), this, MonitorInterval, MonitorInterval);
     }
 
-    private static readonly TimeSpan LuaWatchdogInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MonitorInterval = TimeSpan.FromMilliseconds(50);
 
     // A runner that holds its thread for long (a slow call, or slow calls back to back within one batch) would make
     // every runner queued behind it wait: a spare thread serves them until it lets go.

@@ -83,10 +83,10 @@ internal static class LuaPrelude
         -- the work they would do before they run.
         local raw_find = string.find
         string.find, string.match, string.gmatch, string.gsub = (PATTERNS)(raw_find, PLAIN_SEARCH_LIMIT)
-        local tointeger, tonumber, math_type = math.tointeger, tonumber, math.type
+        local tonumber = tonumber
         -- Taken now: a strategy may replace the globals, and the bounds below must not depend on its versions.
         local m_log, s_format = math.log, string.format
-        local function whole(v) return tonumber(v) end
+        local whole = tonumber -- a count or position as a number (strings too, as the C functions accept), or nil
         local raw_rep = string.rep
         string.rep = function(s, n, sep)
           local count = whole(n)

@@ -23,8 +23,8 @@ public sealed class LuaSandboxOptions
     }
 
     /// <summary>
-    /// Most milliseconds one call may run, whatever it does: the watchdog stops a call past it at its next Lua
-    /// instruction (for work the instruction budget does not count, such as copying huge strings in a loop).
+    /// Most milliseconds one call may run, whatever it does: the watchdog stops a call past it within 1,000 Lua
+    /// instructions (for work the instruction budget does not count, such as copying huge strings in a loop).
     /// </summary>
     public int WallClockLimitMs { get; set; } = 1000;
 

@@ -235,8 +235,8 @@ public sealed unsafe partial class LuaStrategy : IDisposable
     internal long WallClockLimitTicks => _options.WallClockLimitMs * System.Diagnostics.Stopwatch.Frequency / 1000;
 
     /// <summary>
-    /// Called by the watchdog's thread: makes a call that has run past the wall-clock limit fail at its next
-    /// Lua instruction. lua_sethook is the one Lua API call documented as safe to make asynchronously.
+    /// Called by the watchdog's thread: flags a call that has run past the wall-clock limit, which the count hook
+    /// on the runner's thread then fails within <see cref="HookStep"/> instructions.
     /// </summary>
     internal bool TryInterrupt(long now)
     {

@@ -9,8 +9,9 @@ namespace Tickrunner.Engine.Strategies;
 /// <remarks>
 /// The instruction budget counts Lua instructions, and some instructions do unbounded work for their count
 /// (concatenating a 16 MiB string in a loop, a library call on a large table). The watchdog looks at every
-/// live strategy every <see cref="Interval"/> and arms a hook that fails the call at its next instruction;
-/// the strategy then reports the limit, like the budget. Strategies register for their whole life, so
+/// live strategy every <see cref="Interval"/> and flags a call past its limit; the host's count hook, on the
+/// runner's own thread, fails it within a thousand instructions (this thread never calls into Lua), and the
+/// strategy then reports the limit, like the budget. Strategies register for their whole life, so
 /// runners, validations and loads are all covered; a look costs one volatile read per strategy.
 /// </remarks>
 internal static class LuaWatchdog

@@ -29,6 +29,16 @@ public sealed record AccountSettings
     /// <summary>The defaults: 10,000 of capital, 10 bps fees, no slippage, fills and stops at the close.</summary>
     public static AccountSettings Default { get; } = new();
 
+    /// <summary>The settings given, each one left out at its default (request bodies and command lines leave them out).</summary>
+    public static AccountSettings With(double? initialCapital, double? feeBps, double? slippageBps, FillTiming? fill, StopTiming? stops) => new()
+    {
+        InitialCapital = initialCapital ?? Default.InitialCapital,
+        FeeBps = feeBps ?? Default.FeeBps,
+        SlippageBps = slippageBps ?? Default.SlippageBps,
+        Fill = fill ?? Default.Fill,
+        Stops = stops ?? Default.Stops,
+    };
+
     /// <summary>Cash at the start, in the quote currency.</summary>
     public double InitialCapital { get; init; } = 10_000;
 

@@ -120,14 +120,7 @@ public sealed partial class BacktestService : IHostedService, IDisposable
             errors["dataset"] = $"'{body.Dataset}' is not a valid dataset id: 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit.";
         var settings = new BacktestSettings
         {
-            Account = new AccountSettings
-            {
-                InitialCapital = body.InitialCapital ?? AccountSettings.Default.InitialCapital,
-                FeeBps = body.FeeBps ?? AccountSettings.Default.FeeBps,
-                SlippageBps = body.SlippageBps ?? AccountSettings.Default.SlippageBps,
-                Fill = body.Fill ?? AccountSettings.Default.Fill,
-                Stops = body.Stops ?? AccountSettings.Default.Stops,
-            },
+            Account = AccountSettings.With(body.InitialCapital, body.FeeBps, body.SlippageBps, body.Fill, body.Stops),
             WindowSize = body.WindowSize ?? new BacktestSettings().WindowSize,
             From = body.From,
             To = body.To,

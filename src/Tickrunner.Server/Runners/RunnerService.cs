@@ -50,14 +50,7 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
             StrategyName = body.StrategyName ?? "",
             WindowSize = body.WindowSize ?? RunnerDefinition.DefaultWindowSize,
             Config = body.Config ?? new RunnerConfig(),
-            Account = new AccountSettings
-            {
-                InitialCapital = body.InitialCapital ?? AccountSettings.Default.InitialCapital,
-                FeeBps = body.FeeBps ?? AccountSettings.Default.FeeBps,
-                SlippageBps = body.SlippageBps ?? AccountSettings.Default.SlippageBps,
-                Fill = body.Fill ?? AccountSettings.Default.Fill,
-                Stops = body.Stops ?? AccountSettings.Default.Stops,
-            },
+            Account = AccountSettings.With(body.InitialCapital, body.FeeBps, body.SlippageBps, body.Fill, body.Stops),
         };
         return CreateAsync(definition, idRequired: body.RunnerId is null, cancellationToken);
     }

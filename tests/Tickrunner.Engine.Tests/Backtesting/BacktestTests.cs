@@ -13,12 +13,9 @@ namespace Tickrunner.Engine.Tests;
 /// <summary>Backtests: determinism, the end of the data, errors, cancellation, ranges, and parity with a live runner.</summary>
 public sealed class BacktestTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("tickrunner-backtest-").FullName;
+    private readonly TempDirectory _dir = new("tickrunner-backtest-");
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _dir.Dispose();
 
     // Trades both sides with stops and targets 1 % away, and exits by itself after 7 bars in a position.
     internal const string Trader = """

@@ -6,12 +6,9 @@ namespace Tickrunner.Engine.Tests;
 /// <summary>The command line as a user runs it: a real process, real files, exit codes and output.</summary>
 public sealed class CliTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("tickrunner-cli-").FullName;
+    private readonly TempDirectory _dir = new("tickrunner-cli-");
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _dir.Dispose();
 
     // The command line from its own build output (its dependencies sit there), in this test run's configuration.
     private static readonly string CliDll = FindCli();

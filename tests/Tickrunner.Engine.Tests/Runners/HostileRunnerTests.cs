@@ -14,15 +14,7 @@ public class HostileRunnerTests
         function manage_position() end
         """;
 
-    // Each call copies 4 MiB per instruction for ever: only the wall-clock watchdog ends it.
-    private const string Endless = """
-        function detect_opportunity(md, ctx)
-          local s = string.rep('x', 4 * 1024 * 1024)
-          for i = 1, 1e12 do local t = s .. i end
-        end
-        function filter_commitment() end
-        function manage_position() end
-        """;
+    private const string Endless = HostileStrategies.Endless;
 
     // A 12 MiB error message on every tick.
     private const string Shouting = """
