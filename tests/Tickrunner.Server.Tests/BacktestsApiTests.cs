@@ -70,8 +70,26 @@ public sealed class BacktestsApiTests : IAsyncLifetime
         Assert.Equal(JsonDocument.Parse(expected.TradesJson()).RootElement.EnumerateArray().Select(t => t.ToString()), pages.Select(t => t.ToString()));
         Assert.Equal(expected.Trades.Count, (await _server.GetJsonAsync($"/api/backtests/{id}/trades?limit=100000")).GetArrayLength());
         Assert.Equal(0, (await _server.GetJsonAsync($"/api/backtests/{id}/trades?offset=100000")).GetArrayLength());
-        foreach (var query in new[] { "offset=-1", "limit=0", "limit=100001", "offset=x" })
+        foreach (var query in new[] { "offset=-1", "limit=0", "limit=100001", "offset=x", "from=x", "from=10&to=9" })
             await ProblemAsync(await _server.Http.GetAsync($"/api/backtests/{id}/trades?{query}"), 400);
+
+        // A time range keeps the trades open at some time in it (exit ≥ from, entry ≤ to), for the chart's markers.
+        var windowFrom = expected.Trades[40].ExitTimestamp;
+        var windowTo = expected.Trades[60].EntryTimestamp;
+        var inWindow = await _server.GetJsonAsync($"/api/backtests/{id}/trades?from={windowFrom}&to={windowTo}&limit=100000");
+        var wanted = expected.Trades.Where(t => t.ExitTimestamp >= windowFrom && t.EntryTimestamp <= windowTo).ToList();
+        Assert.InRange(wanted.Count, 21, 22);
+        Assert.Equal(wanted.Select(t => t.EntryTimestamp), inWindow.EnumerateArray().Select(t => t.GetProperty("entry_timestamp").GetInt64()));
+        var second = await _server.GetJsonAsync($"/api/backtests/{id}/trades?from={windowFrom}&to={windowTo}&offset=1&limit=1");
+        Assert.Equal(wanted[1].EntryTimestamp, second[0].GetProperty("entry_timestamp").GetInt64());
+
+        // Two days in one month: one row whose return is the run's.
+        var monthly = await _server.GetJsonAsync($"/api/backtests/{id}/monthly");
+        Assert.Equal(1, monthly.GetArrayLength());
+        Assert.Equal("2024-01", monthly[0].GetProperty("month").GetString());
+        Assert.Equal(5000, monthly[0].GetProperty("start_equity").GetDouble());
+        Assert.Equal(expected.Report.FinalEquity, monthly[0].GetProperty("end_equity").GetDouble());
+        Assert.Equal(expected.Report.TotalReturnPct, monthly[0].GetProperty("return_pct").GetDouble(), 9);
 
         // Every point of the equity curve, or exactly N for display with the first and last kept.
         var equity = await _server.GetJsonAsync($"/api/backtests/{id}/equity");

@@ -19,7 +19,8 @@ public static class BacktestsApi
         group.MapPost("/", Submit).Accepts<CreateBacktestRequest>("application/json").WithSummary("Queue a backtest of a strategy on a dataset; 202 with its id");
         group.MapGet("/", List).WithSummary("Backtests, newest first, with headline metrics");
         group.MapGet("/{id}", Get).WithSummary("One backtest: status, progress, settings, report, error");
-        group.MapGet("/{id}/trades", Trades).WithSummary("The backtest's trades, in the order they closed (?offset=&limit=)");
+        group.MapGet("/{id}/trades", Trades).WithSummary("The backtest's trades, in the order they closed (?offset=&limit=; ?from=&to= keeps those open in that time range)");
+        group.MapGet("/{id}/monthly", Monthly).WithSummary("The backtest's return per calendar month (UTC), for the heatmap");
         group.MapGet("/{id}/equity", Equity).Produces<double[][]>(contentType: "application/json")
             .WithSummary("The equity curve as [timestamp, equity] pairs; ?points=N thins it to N (first, last, and each bucket's min and max)");
         group.MapPost("/{id}/cancel", Cancel).WithSummary("Cancel a queued or running backtest");
@@ -62,15 +63,31 @@ public static class BacktestsApi
         }
     }
 
-    private static Results<Ok<IReadOnlyList<JsonElement>>, ProblemHttpResult> Trades(string id, string? offset, string? limit, BacktestService backtests)
+    private static Results<Ok<IReadOnlyList<JsonElement>>, ProblemHttpResult> Trades(string id, string? offset, string? limit, string? from,
+        string? to, BacktestService backtests)
     {
         var errors = new Dictionary<string, string>();
         var skip = (int)QueryNumber.Read(offset, "offset", 0, int.MaxValue, 0, errors);
         var take = (int)QueryNumber.Read(limit, "limit", 1, 100_000, 1000, errors);
+        long? start = from is null ? null : QueryNumber.Read(from, "from", long.MinValue, long.MaxValue, 0, errors);
+        long? end = to is null ? null : QueryNumber.Read(to, "to", long.MinValue, long.MaxValue, 0, errors);
+        if (start > end) errors["to"] = "to must not be before from.";
         if (errors.Count > 0) return Problems.Invalid(errors);
         try
         {
-            return TypedResults.Ok(backtests.Trades(id, skip, take));
+            return TypedResults.Ok(backtests.Trades(id, skip, take, start, end));
+        }
+        catch (ServiceException e)
+        {
+            return Problems.From(e);
+        }
+    }
+
+    private static Results<Ok<IReadOnlyList<MonthlyReturn>>, ProblemHttpResult> Monthly(string id, BacktestService backtests)
+    {
+        try
+        {
+            return TypedResults.Ok(backtests.Monthly(id));
         }
         catch (ServiceException e)
         {

@@ -194,14 +194,32 @@ public sealed partial class BacktestService : IHostedService, IDisposable
             row.Error, row.CreatedAt, row.StartedAt, row.FinishedAt);
     }
 
-    /// <summary>The job's trades (docs/backtesting.md §5) as JSON elements, from <paramref name="offset"/>, at most <paramref name="limit"/>.</summary>
-    public IReadOnlyList<JsonElement> Trades(string id, int offset, int limit)
+    /// <summary>
+    /// The job's trades (docs/backtesting.md §5) as JSON elements, from <paramref name="offset"/>, at most <paramref name="limit"/>;
+    /// with <paramref name="from"/> or <paramref name="to"/>, only the trades open at some time in [from, to] (exit ≥ from, entry ≤ to),
+    /// the offset counting among those.
+    /// </summary>
+    public IReadOnlyList<JsonElement> Trades(string id, int offset, int limit, long? from = null, long? to = null)
     {
         var row = Row(id);
         var json = _rows.Trades(row.Seq);
         if (json is null) return [];
         using var document = JsonDocument.Parse(json);
-        return document.RootElement.EnumerateArray().Skip(offset).Take(limit).Select(e => e.Clone()).ToList();
+        var trades = document.RootElement.EnumerateArray();
+        IEnumerable<JsonElement> open = from is null && to is null
+            ? trades
+            : trades.Where(t => t.GetProperty("exit_timestamp").GetInt64() >= (from ?? long.MinValue)
+                && t.GetProperty("entry_timestamp").GetInt64() <= (to ?? long.MaxValue));
+        return open.Skip(offset).Take(limit).Select(e => e.Clone()).ToList();
+    }
+
+    /// <summary>The job's monthly returns (<see cref="MonthlyReturns.From"/>), empty before it has ended with a curve.</summary>
+    public IReadOnlyList<MonthlyReturn> Monthly(string id)
+    {
+        var row = Row(id);
+        if (_rows.Equity(row.Seq) is not var (timeBytes, valueBytes)) return [];
+        var settings = JsonSerializer.Deserialize(row.Settings, BacktestJson.Default.BacktestSettings)!;
+        return MonthlyReturns.From(MemoryMarshal.Cast<byte, long>(timeBytes), MemoryMarshal.Cast<byte, double>(valueBytes), settings.Account.InitialCapital);
     }
 
     /// <summary>The job's equity curve, every point or thinned to <paramref name="points"/> (<see cref="EquityCurve.Downsample"/>).</summary>
