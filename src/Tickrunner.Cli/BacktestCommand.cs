@@ -162,7 +162,7 @@ internal static class BacktestCommand
     // "sample", a dataset id of the store, or a CSV file (imported on the fly, not stored).
     private static (string Name, IReadOnlyList<MarketData> Bars) LoadData(string name, string? symbol, DatasetStore store)
     {
-        if (name == SampleData.Id) return (name, SampleData.Load(store, Console.Error.WriteLine));
+        if (name == SampleDataset.Id) return (name, SampleDataset.Load(store, Console.Error.WriteLine));
         if (DatasetStore.IsValidId(name) && store.Find(name) is not null) return (name, store.Load(name));
         if (File.Exists(name))
         {

@@ -68,8 +68,8 @@ internal static class DataCommand
                         $"{d.Id,-24} {d.Symbol,-10} {d.Interval,-4} {d.Bars,12:N0} bars  {Time(d.First)} → {Time(d.Last)}  {d.Gaps:N0} gap(s)"));
                 return 0;
             case "sample":
-                var sample = SampleData.Load(store, Console.WriteLine);
-                Console.WriteLine($"'{SampleData.Id}': {sample.Count:N0} bars of {sample.Symbol} {sample.Interval}");
+                var sample = SampleDataset.Load(store, Console.WriteLine);
+                Console.WriteLine($"'{SampleDataset.Id}': {sample.Count:N0} bars of {sample.Symbol} {sample.Interval}");
                 return 0;
             default:
                 throw new CliException("data needs a subcommand: import, download, list or sample.");

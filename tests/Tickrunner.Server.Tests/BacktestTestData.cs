@@ -12,25 +12,7 @@ internal static class BacktestTestData
     public const long Minute = 60_000;
 
     /// <summary>A header CSV of <paramref name="count"/> one-minute bars from <see cref="Start"/>, a fixed random walk; bars in <paramref name="skip"/> are left out (gaps).</summary>
-    public static string Csv(int count, ISet<int>? skip = null)
-    {
-        var text = new StringBuilder("timestamp,open,high,low,close,volume\n");
-        var price = 100.0;
-        ulong state = 12345;
-        for (var i = 0; i < count; i++)
-        {
-            state = state * 6364136223846793005UL + 1442695040888963407UL;
-            var step = ((state >> 33) / (double)(1UL << 31) - 0.5) * 0.8;
-            var open = price;
-            var close = Math.Max(1, price + step);
-            var high = Math.Max(open, close) + 0.25;
-            var low = Math.Min(open, close) - 0.25;
-            price = close;
-            if (skip?.Contains(i) == true) continue;
-            text.Append(CultureInfo.InvariantCulture, $"{Start + i * Minute},{open:F4},{high:F4},{low:F4},{close:F4},{1 + i % 7}\n");
-        }
-        return text.ToString();
-    }
+    public static string Csv(int count, ISet<int>? skip = null) => BarCsv.RandomWalk(count, Start, Minute, skip);
 
     /// <summary>Enters long on every chance and exits after three bars: many trades.</summary>
     public const string Trader = """

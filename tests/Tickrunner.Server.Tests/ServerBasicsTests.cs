@@ -35,6 +35,16 @@ public sealed class ServerBasicsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task First_start_makes_the_sample_dataset_so_the_dashboard_can_backtest_at_once()
+    {
+        var sample = await _server.GetJsonAsync("/api/datasets/sample");
+        Assert.Equal("BTCUSDT", sample.GetProperty("symbol").GetString());
+        Assert.Equal("1m", sample.GetProperty("interval").GetString());
+        Assert.Equal(100_000, sample.GetProperty("bars").GetInt32());
+        Assert.Equal(1_704_067_200_000, sample.GetProperty("first").GetInt64());
+    }
+
+    [Fact]
     public async Task Openapi_document_lists_the_api()
     {
         var doc = await _server.GetJsonAsync("/openapi/v1.json");

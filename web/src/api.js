@@ -46,4 +46,47 @@ export const api = {
   updateStrategy: (name, code) => request("PUT", `/api/strategies/${encodeURIComponent(name)}`, { code }),
   deleteStrategy: (name) => request("DELETE", `/api/strategies/${encodeURIComponent(name)}`),
   validateStrategy: (name, code) => request("POST", `/api/strategies/${encodeURIComponent(name)}/validate`, { code }),
+  datasets: () => request("GET", "/api/datasets"),
+  dataset: (id) => request("GET", `/api/datasets/${encodeURIComponent(id)}`),
+  datasetBars: (id, from, to, limit) => request("GET", `/api/datasets/${encodeURIComponent(id)}/bars?${query({ from, to, limit })}`),
+  deleteDataset: (id) => request("DELETE", `/api/datasets/${encodeURIComponent(id)}`),
+  backtests: (limit = 200) => request("GET", `/api/backtests?limit=${limit}`),
+  backtest: (id) => request("GET", `/api/backtests/${encodeURIComponent(id)}`),
+  backtestTrades: (id, { offset, limit, from, to } = {}) => request("GET", `/api/backtests/${encodeURIComponent(id)}/trades?${query({ offset, limit, from, to })}`),
+  backtestEquity: (id, points) => request("GET", `/api/backtests/${encodeURIComponent(id)}/equity?${query({ points })}`),
+  backtestMonthly: (id) => request("GET", `/api/backtests/${encodeURIComponent(id)}/monthly`),
+  submitBacktest: (body) => request("POST", "/api/backtests", body),
+  cancelBacktest: (id) => request("POST", `/api/backtests/${encodeURIComponent(id)}/cancel`),
+  deleteBacktest: (id) => request("DELETE", `/api/backtests/${encodeURIComponent(id)}`),
 };
+
+function query(parameters) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(parameters)) if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  return search.toString();
+}
+
+/**
+ * Uploads a CSV file as a dataset (the body is the file itself, streamed by the browser). XMLHttpRequest rather than fetch:
+ * only it reports upload progress. onProgress(fraction) runs as bytes leave; resolves with the server's answer.
+ */
+export function uploadDataset(file, parameters, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/datasets?${query({ ...parameters, file_name: file.name })}`);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress?.(e.loaded / e.total); };
+    xhr.onerror = () => reject(new ApiError(0, { detail: "The upload failed: the server cannot be reached." }));
+    xhr.onload = () => {
+      let data = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        // a proxy's HTML error page: keep the status
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(new ApiError(xhr.status, data));
+    };
+    xhr.send(file);
+  });
+}

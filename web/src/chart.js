@@ -4,19 +4,25 @@ import { CandlestickSeries, ColorType, createChart, createSeriesMarkers, LineSty
 // (e.g. one-minute klines) keep one candle each.
 const BUCKET_SECONDS = 1;
 
-/** A live candlestick chart with entry/exit markers and stop-loss/take-profit lines. */
-export function priceChart(container) {
-  const chart = createChart(container, {
+/** The dashboard's chart look: dark, transparent, UTC time axis. */
+export function chartOptions(overrides = {}) {
+  return {
     autoSize: true,
-    layout: { background: { type: ColorType.Solid, color: "transparent" }, textColor: "#9aa4b2", fontSize: 11 },
+    layout: { background: { type: ColorType.Solid, color: "transparent" }, textColor: "#9aa4b2", fontSize: 11, panes: { separatorColor: "#2a3340" } },
     grid: { vertLines: { color: "#1f2630" }, horzLines: { color: "#1f2630" } },
     rightPriceScale: { borderColor: "#2a3340" },
     timeScale: { borderColor: "#2a3340", timeVisible: true, secondsVisible: true },
     crosshair: { mode: 0 },
-  });
-  const series = chart.addSeries(CandlestickSeries, {
-    upColor: "#22c55e", downColor: "#ef4444", borderVisible: false, wickUpColor: "#22c55e", wickDownColor: "#ef4444",
-  });
+    ...overrides,
+  };
+}
+
+export const CANDLE_COLORS = { upColor: "#22c55e", downColor: "#ef4444", borderVisible: false, wickUpColor: "#22c55e", wickDownColor: "#ef4444" };
+
+/** A live candlestick chart with entry/exit markers and stop-loss/take-profit lines. */
+export function priceChart(container) {
+  const chart = createChart(container, chartOptions());
+  const series = chart.addSeries(CandlestickSeries, CANDLE_COLORS);
   const markers = createSeriesMarkers(series, []);
   let markerList = [];
   let last = null;

@@ -44,10 +44,58 @@ export function dateTime(ms) {
 }
 
 export function duration(ms) {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return "–";
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+/** A UTC date and time, "2024-01-31 23:59" (seconds only when there are any): backtests live in exchange time. */
+export function utc(ms) {
+  if (ms === null || ms === undefined) return "–";
+  const iso = new Date(ms).toISOString();
+  const seconds = iso.slice(17, 19) !== "00" ? iso.slice(16, 19) : "";
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${seconds}`;
+}
+
+/** A number with fixed decimals and thousands separators; "–" for null. */
+export function fixed(value, digits = 2) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  return Number(value).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** A percentage with a sign: "+12.34 %". */
+export function percent(value, digits = 2) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  return `${value > 0 ? "+" : ""}${fixed(value, digits)} %`;
+}
+
+/** A small button. */
+export function button(label, onclick, kind = "", attributes = {}) {
+  return h("button", { type: "button", className: `small ${kind}`, onclick, ...attributes }, label);
+}
+
+/** A key/value table row. */
+export function kvRow(key, value, attributes = {}) {
+  return h("tr", attributes, h("th", {}, key), h("td", {}, value));
+}
+
+/** Offers text as a file download (no server round trip). */
+export function download(name, text, type = "text/csv") {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = h("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** One CSV field: quoted when it holds a separator, a quote or a line break. */
+export function csvField(value) {
+  const text = value === null || value === undefined ? "" : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 let toastTimer;

@@ -4,15 +4,23 @@ import { stream } from "./stream.js";
 import { renderOverview } from "./views/overview.js";
 import { renderRunner } from "./views/runner.js";
 import { renderStrategies } from "./views/strategies.js";
+import { renderBacktests } from "./views/backtests.js";
+import { renderBacktest } from "./views/backtest.js";
+import { renderCompare } from "./views/compare.js";
 import { router } from "./router.js";
 import { h } from "./format.js";
 
-// Hash routes: #/ (runners), #/runners/<id>, #/strategies, #/strategies/<name>. Each route also says what
-// the page streams (server-side filter), so a view never has to race another for the filter.
+// Hash routes: #/ (runners), #/runners/<id>, #/strategies, #/strategies/<name>, #/backtests[?strategy=&dataset=],
+// #/backtests/<id>, #/backtests/compare?ids=a,b. Each route also says what the page streams (server-side filter), so a
+// view never has to race another for the filter. A route's query string reaches its view as it is (`query: true`).
+const BACKTEST_EVENTS = () => ({ type: ["BacktestProgress", "BacktestFinished"] });
 const routes = [
   { pattern: /^#?\/?$/, nav: "runners", view: renderOverview, filter: () => ({}) },
   { pattern: /^#\/runners\/([^/]+)$/, nav: "runners", view: renderRunner, filter: (id) => ({ runner_id: [id] }) },
   { pattern: /^#\/strategies(?:\/([^/]+))?$/, nav: "strategies", view: renderStrategies, filter: () => ({ type: ["RunnerStarted", "RunnerStopped"] }) },
+  { pattern: /^#\/backtests\/compare(?:\?(.*))?$/, nav: "backtests", view: renderCompare, filter: BACKTEST_EVENTS, query: true },
+  { pattern: /^#\/backtests\/([^/?]+)$/, nav: "backtests", view: renderBacktest, filter: BACKTEST_EVENTS },
+  { pattern: /^#\/backtests(?:\?(.*))?$/, nav: "backtests", view: renderBacktests, filter: BACKTEST_EVENTS, query: true },
 ];
 
 let current = null; // { dispose(), canLeave?() }
@@ -31,10 +39,10 @@ async function route() {
   // renders into a detached element and is disposed at once.
   const container = h("div", { className: "view" });
   document.getElementById("app").replaceChildren(container);
-  for (const { pattern, nav, view, filter } of routes) {
+  for (const { pattern, nav, view, filter, query } of routes) {
     const match = location.hash.match(pattern);
     if (!match) continue;
-    const name = match[1] ? decodeURIComponent(match[1]) : undefined;
+    const name = match[1] ? (query ? match[1] : decodeURIComponent(match[1])) : undefined;
     document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", a.dataset.nav === nav));
     stream.setFilter(filter(name));
     const handle = await view(container, name);

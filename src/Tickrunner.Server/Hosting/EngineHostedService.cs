@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Tickrunner.Engine.Datasets;
 using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Feeds;
 using Tickrunner.Engine.Runners;
@@ -9,11 +10,11 @@ using Tickrunner.Server.Storage;
 namespace Tickrunner.Server.Hosting;
 
 /// <summary>
-/// Brings the engine up and down with the server: restores the stored runners, creates the demo runners on a
-/// fresh data directory, pumps the feed, and runs the journal around them in the order that loses nothing.
+/// Brings the engine up and down with the server: restores the stored runners, creates the demo runners and the sample
+/// dataset on a fresh data directory, pumps the feed, and runs the journal around them in the order that loses nothing.
 /// </summary>
 public sealed partial class EngineHostedService(TradingEngine engine, EventHub hub, IMarketDataFeed feed, StrategyCatalog catalog,
-    TickrunnerDatabase database, RunnerRepository rows, RunnerService runners, RunnerJournal journal,
+    TickrunnerDatabase database, RunnerRepository rows, RunnerService runners, RunnerJournal journal, DatasetStore datasets,
     IOptions<TickrunnerOptions> options, ILogger<EngineHostedService> logger) : BackgroundService
 {
     private const string DemoSeededKey = "demo_runners_created";
@@ -95,8 +96,19 @@ public sealed partial class EngineHostedService(TradingEngine engine, EventHub h
                 LogRestoreFailed(e, definition.RunnerId);
             }
         }
+        try
+        {
+            SampleDataset.Ensure(datasets); // only when missing: the CLI may have made it already
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogSampleFailed(e, datasets.Directory);
+        }
         database.SetSetting(DemoSeededKey, DateTimeOffset.UtcNow.ToString("O"));
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The sample dataset could not be written to {Directory}")]
+    private partial void LogSampleFailed(Exception e, string directory);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Runner {RunnerId} could not be restored or created")]
     private partial void LogRestoreFailed(Exception e, string runnerId);

@@ -1,6 +1,6 @@
 import { api } from "../api.js";
 import { stream } from "../stream.js";
-import { h, price, pnl, pnlClass, toast } from "../format.js";
+import { button, h, price, pnl, pnlClass, toast } from "../format.js";
 
 const COLUMNS = ["Runner", "Symbol", "Strategy", "Status", "State", "Position", "Unrealized P&L", "Ticks", "Errors", ""];
 
@@ -140,10 +140,6 @@ export async function renderOverview(app) {
   });
   await reload();
   return { dispose: () => { off(); cancelAnimationFrame(frame); } };
-}
-
-function button(label, onclick, kind = "") {
-  return h("button", { type: "button", className: `small ${kind}`, onclick }, label);
 }
 
 /** The create-runner form; server validation errors appear next to their fields. */

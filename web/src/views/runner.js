@@ -1,7 +1,7 @@
 import { api } from "../api.js";
 import { priceChart } from "../chart.js";
 import { stateMachineView } from "../fsm.js";
-import { dateTime, describe, duration, h, pnl, pnlClass, price, time, toast } from "../format.js";
+import { button, dateTime, describe, duration, h, kvRow as row, pnl, pnlClass, price, time, toast } from "../format.js";
 import { stream } from "../stream.js";
 
 /** One runner: live chart, state machine, position, context, stats, events and trades. */
@@ -230,12 +230,4 @@ export async function renderRunner(app, id) {
   }
 
   return { dispose: () => { off(); chart.dispose(); } };
-}
-
-function row(key, value) {
-  return h("tr", {}, h("th", {}, key), h("td", {}, value));
-}
-
-function button(label, onclick, kind = "") {
-  return h("button", { type: "button", className: `small ${kind}`, onclick }, label);
 }

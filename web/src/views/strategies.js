@@ -48,6 +48,7 @@ export async function renderStrategies(app, selected) {
   const validateButton = h("button", { type: "button", onclick: validate, "data-testid": "validate" }, "Validate");
   const saveButton = h("button", { type: "button", className: "primary", onclick: save, "data-testid": "save" }, "Save");
   const runButton = h("button", { type: "button", onclick: run, "data-testid": "run" }, "Run on…");
+  const backtestButton = h("button", { type: "button", onclick: backtest, "data-testid": "backtest" }, "Backtest this");
 
   app.append(h("div", { className: "strategies" },
     h("section", { className: "card list-card" },
@@ -57,7 +58,7 @@ export async function renderStrategies(app, selected) {
     h("section", { className: "card editor-card" },
       h("div", { className: "editor-head" }, h("label", { className: "field inline" }, h("span", {}, "Name"), nameInput), source, dirtyMark),
       editorHost,
-      h("div", { className: "editor-actions" }, validateButton, saveButton,
+      h("div", { className: "editor-actions" }, validateButton, saveButton, backtestButton,
         h("span", { className: "run" }, symbolSelect, runnerIdInput, runButton)),
       diagnosticsList)));
 
@@ -202,6 +203,12 @@ export async function renderStrategies(app, selected) {
       toast(nameError ? [].concat(nameError).join(" ") : e.message, "error");
       return false;
     }
+  }
+
+  async function backtest() {
+    // As for a run: unsaved work is saved first, so the backtest runs what the editor shows.
+    if ((isDirty() || !current) && !(await save())) return;
+    location.hash = `#/backtests?strategy=${encodeURIComponent(current.name)}`;
   }
 
   async function run() {
