@@ -3,7 +3,6 @@ import { api } from "./api.js";
 import { stream } from "./stream.js";
 import { renderOverview } from "./views/overview.js";
 import { renderRunner } from "./views/runner.js";
-import { renderStrategies } from "./views/strategies.js";
 import { renderBacktests } from "./views/backtests.js";
 import { renderBacktest } from "./views/backtest.js";
 import { renderCompare } from "./views/compare.js";
@@ -14,6 +13,9 @@ import { h } from "./format.js";
 // #/backtests/<id>, #/backtests/compare?ids=a,b. Each route also says what the page streams (server-side filter), so a
 // view never has to race another for the filter. A route's query string reaches its view as it is (`query: true`).
 const BACKTEST_EVENTS = () => ({ type: ["BacktestProgress", "BacktestFinished"] });
+// The editor (CodeMirror) is its own chunk, fetched when the Strategies page is first opened: the other pages start without
+// parsing it.
+const renderStrategies = (...args) => import("./views/strategies.js").then((m) => m.renderStrategies(...args));
 const routes = [
   { pattern: /^#?\/?$/, nav: "runners", view: renderOverview, filter: () => ({}) },
   { pattern: /^#\/runners\/([^/]+)$/, nav: "runners", view: renderRunner, filter: (id) => ({ runner_id: [id] }) },
