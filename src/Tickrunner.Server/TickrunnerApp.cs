@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.Extensions.FileProviders;
 using Tickrunner.Engine.Wire;
 using Tickrunner.Server.Api;
+using Tickrunner.Server.Dashboard;
 using Tickrunner.Server.Hosting;
 using Tickrunner.Server.Streaming;
 
@@ -46,12 +46,7 @@ public static class TickrunnerApp
         app.Use(RejectForeignOrigins(settings.Cors.EffectiveOrigins));
 
         var dashboard = Path.Combine(AppContext.BaseDirectory, "dashboard"); // built from web/ with the server
-        if (Directory.Exists(dashboard))
-        {
-            var files = new PhysicalFileProvider(dashboard);
-            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
-            app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
-        }
+        if (Directory.Exists(dashboard)) app.UseDashboard(dashboard);
 
         // Each Map* returns its route group (or endpoint builder): authorization, when it comes, is attached per
         // group here, e.g. app.MapRunnersApi().RequireAuthorization(...), leaving health open.
