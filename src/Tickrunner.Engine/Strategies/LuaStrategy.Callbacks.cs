@@ -71,7 +71,7 @@ public sealed partial class LuaStrategy
                 IndicatorKind.Ema => Ema.Last(closes, period),
                 _ => Rsi.Last(closes, period),
             };
-            if (value is { } v) lua.PushNumber(v); else lua.PushNil();
+            if (value is { } v) LuaNative.PushNumber(state, v); else LuaNative.PushNil(state);
             return 1;
         }
         catch (Exception e)
@@ -151,7 +151,7 @@ public sealed partial class LuaStrategy
     }
 
     private static LuaStrategy FromUpvalue(IntPtr state) =>
-        (LuaStrategy)GCHandle.FromIntPtr(LuaNative.ToUserData(state, Lua.UpValueIndex(1))).Target!;
+        (LuaStrategy)GCHandle.FromIntPtr(LuaNative.ToUserDataFast(state, Lua.UpValueIndex(1))).Target!;
 
     /// <summary>Values indicator calls may read in one strategy call, as a multiple of the instruction budget.</summary>
     /// <remarks>
@@ -191,16 +191,15 @@ public sealed partial class LuaStrategy
 
     private bool Period(int index, string function, string parameter, int? fallback, out int period, out string error)
     {
-        var lua = _lua;
         period = 0;
         error = "";
-        var type = lua.Type(index);
+        var type = (LuaType)LuaNative.Type(_state, index);
         if (type is LuaType.None or LuaType.Nil && fallback is { } f)
         {
             period = f;
             return true;
         }
-        var number = type == LuaType.Number ? lua.ToNumber(index) : double.NaN;
+        var number = type == LuaType.Number ? LuaNative.ToNumber(_state, index) : double.NaN;
         if (number >= 1 && number <= MaxIndicatorPeriod && number == Math.Floor(number))
         {
             period = (int)number;
