@@ -53,6 +53,10 @@ public sealed partial class LuaStrategy
 
     private enum IndicatorKind { Sma, Ema, Rsi }
 
+    // The EMAs of the call in progress (two windowed EMAs were a third of a backtest's time); _calls stamps each call.
+    private readonly EmaCache _emas = new();
+    private long _calls;
+
     // Every callback catches everything: an exception escaping into Lua's C frames would kill the process,
     // and raising a Lua error from here would unwind through .NET frames. Errors go back as (false, message).
     private static int Single(IntPtr state, IndicatorKind kind)
@@ -68,7 +72,7 @@ public sealed partial class LuaStrategy
             double? value = kind switch
             {
                 IndicatorKind.Sma => Sma.Last(closes, period),
-                IndicatorKind.Ema => Ema.Last(closes, period),
+                IndicatorKind.Ema => self._emas.Last(self._window, period, self._calls),
                 _ => Rsi.Last(closes, period),
             };
             if (value is { } v) LuaNative.PushNumber(state, v); else LuaNative.PushNil(state);

@@ -16,6 +16,7 @@ public sealed partial class LuaStrategy
         ArgumentNullException.ThrowIfNull(window);
         var lua = _lua;
         _window = window;
+        _calls++;
         WriteMarketData(bar);
         if (_windowPropertiesCached) ClearWindowProperties();
 
