@@ -39,8 +39,9 @@ internal static class BacktestHarness
                 var runAllocated = GC.GetAllocatedBytesForCurrentThread() - beforeRun;
                 // The run's own result: two arrays of one long and one double per bar.
                 var perBar = (runAllocated - 16.0 * bars) / bars;
+                var total = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)bars;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"run {r + 1}: {bars / seconds:N0} bars/s end to end ({seconds * 1000:N0} ms: load {loadMs:N1} ms), {result.Trades.Count:N0} trades, {perBar:N2} B allocated per bar beyond the result's arrays ({(GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)bars:N1} B per bar with the load)"));
+                    $"run {r + 1}: {bars / seconds:N0} bars/s end to end ({seconds * 1000:N0} ms: load {loadMs:N1} ms), {result.Trades.Count:N0} trades, {perBar:N2} B allocated per bar beyond the result's arrays ({total:N1} B per bar with the load), result {ResultHash(result)}"));
             }
 
             var started = Stopwatch.StartNew();
@@ -54,6 +55,17 @@ internal static class BacktestHarness
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    // Report, trades and equity to the bit, so two builds (or two runs) can be compared at a glance: a change that is
+    // only meant to be faster must print the same hash.
+    private static string ResultHash(BacktestResult result)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(result.ReportJson()));
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(result.TradesJson()));
+        foreach (var e in result.Equity) hash.AppendData(BitConverter.GetBytes(e));
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 
     private static int Arg(string[] args, string name, int fallback)

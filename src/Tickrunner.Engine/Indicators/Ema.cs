@@ -16,6 +16,35 @@ public static class Ema
     }
 
     /// <summary>
+    /// <see cref="Last"/> for two periods over the same values, bit for bit the same two numbers: each EMA is the same
+    /// sequence of operations in the same order, only the two chains are interleaved. Each step of an EMA waits for the
+    /// previous one (a multiply and an add), so one chain leaves the core mostly idle; two independent chains in one loop
+    /// cost little more than one. Both periods must be at most <c>values.Length</c>.
+    /// </summary>
+    internal static void LastTwo(ReadOnlySpan<double> values, int first, int second, out double firstEma, out double secondEma)
+    {
+        Period.Check(first);
+        Period.Check(second);
+        var swap = first > second;
+        var (shorter, longer) = swap ? (second, first) : (first, second);
+        if (values.Length < longer) throw new ArgumentException("Both periods must fit in the values.", nameof(values));
+        var alphaA = 2.0 / (shorter + 1);
+        var alphaB = 2.0 / (longer + 1);
+        var a = Sma.Mean(values[..shorter]);
+        var b = Sma.Mean(values[..longer]);
+        var i = shorter;
+        for (; i < longer; i++)
+            a = alphaA * values[i] + (1 - alphaA) * a;
+        for (; i < values.Length; i++)
+        {
+            var x = values[i];
+            a = alphaA * x + (1 - alphaA) * a;
+            b = alphaB * x + (1 - alphaB) * b;
+        }
+        (firstEma, secondEma) = swap ? (b, a) : (a, b);
+    }
+
+    /// <summary>
     /// EMA at every index (same length as the input). The first <paramref name="period"/> entries hold the
     /// seed, so EMA([1..10], 3) = 2,2,2,3,4,…,9 as docs/engine-contract.md §2.3 fixes; all NaN with fewer values than the period.
     /// </summary>

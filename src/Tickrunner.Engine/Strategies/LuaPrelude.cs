@@ -39,13 +39,6 @@ internal static class LuaPrelude
 
         -- Host functions report bad arguments as (false, message); the error is raised here, in Lua, because
         -- raising a Lua error from managed code would unwind through .NET frames.
-        local function one(raw)
-          return function(...)
-            local value, err = raw(...)
-            if value == false then error(err, 2) end
-            return value
-          end
-        end
         local function three(raw)
           return function(...)
             local a, b, c = raw(...)
@@ -53,7 +46,15 @@ internal static class LuaPrelude
             return a, b, c
           end
         end
-        local values = { sma = one(raw_sma), ema = one(raw_ema), rsi = one(raw_rsi),
+        -- sma, ema and rsi read one argument: a fixed parameter spares the vararg frame on every call.
+        local function one_arg(raw)
+          return function(p)
+            local value, err = raw(p)
+            if value == false then error(err, 2) end
+            return value
+          end
+        end
+        local values = { sma = one_arg(raw_sma), ema = one_arg(raw_ema), rsi = one_arg(raw_rsi),
                          macd = three(raw_macd), bollinger = three(raw_bollinger) }
         -- high, low, range and avg_volume of the window are computed when first read in a call and kept until the
         -- next bar (the host clears them): most strategies read none, and scanning the window for all four on every

@@ -16,6 +16,7 @@ public sealed partial class LuaStrategy
         ArgumentNullException.ThrowIfNull(window);
         var lua = _lua;
         _window = window;
+        _calls++;
         WriteMarketData(bar);
         if (_windowPropertiesCached) ClearWindowProperties();
 
@@ -25,16 +26,17 @@ public sealed partial class LuaStrategy
             TradingState.Analyzing => Key.FilterCommitment,
             _ => Key.ManagePosition,
         };
-        lua.PushCopy(SlotOf(entry));
-        if (lua.RawGet(GlobalsSlot) != LuaType.Function)
+        var l = _state;
+        LuaNative.PushValue(l, SlotOf(entry));
+        if ((LuaType)LuaNative.RawGet(l, GlobalsSlot) != LuaType.Function)
         {
             lua.SetTop(BaseTop);
             return StrategyResult.Failed($"{ChunkName[1..]}: {KeyNames[(int)entry]} is no longer a function");
         }
-        lua.PushCopy(MarketDataSlot);
-        lua.PushCopy(ContextSlot);
-        lua.PushCopy(IndicatorsSlot);
-        lua.PushCopy(AccountSlot);
+        LuaNative.PushValue(l, MarketDataSlot);
+        LuaNative.PushValue(l, ContextSlot);
+        LuaNative.PushValue(l, IndicatorsSlot);
+        LuaNative.PushValue(l, AccountSlot);
         var status = CallProtected(4, 1);
         if (status != LuaStatus.OK)
         {
@@ -62,17 +64,18 @@ public sealed partial class LuaStrategy
     private void WriteMarketData(in MarketData bar)
     {
         var lua = _lua;
+        var l = _state;
         if (!ReferenceEquals(bar.Symbol, _symbolValue))
         {
             _symbolValue = bar.Symbol;
             lua.PushString(bar.Symbol);
             lua.Replace(SlotOf(Key.SymbolValue));
         }
-        lua.PushCopy(SlotOf(Key.Symbol));
-        lua.PushCopy(SlotOf(Key.SymbolValue));
+        LuaNative.PushValue(l, SlotOf(Key.Symbol));
+        LuaNative.PushValue(l, SlotOf(Key.SymbolValue));
         lua.RawSet(MarketDataSlot);
-        lua.PushCopy(SlotOf(Key.Timestamp));
-        lua.PushInteger(bar.Timestamp);
+        LuaNative.PushValue(l, SlotOf(Key.Timestamp));
+        LuaNative.PushInteger(l, bar.Timestamp);
         lua.RawSet(MarketDataSlot);
         SetNumber(MarketDataSlot, Key.Open, bar.Open);
         SetNumber(MarketDataSlot, Key.High, bar.High);
@@ -96,10 +99,13 @@ public sealed partial class LuaStrategy
         SetNumber(IndicatorValuesSlot, Key.AvgVolume, null);
     }
 
+    // The key and the value are pushed without the GC transition (LuaNative); the set itself may allocate (a key the
+    // strategy removed is a new key again), so it keeps KeraLua's ordinary import.
     private void SetNumber(int table, Key key, double? value)
     {
-        _lua.PushCopy(SlotOf(key));
-        if (value is { } v) _lua.PushNumber(v); else _lua.PushNil();
+        var l = _state;
+        LuaNative.PushValue(l, SlotOf(key));
+        if (value is { } v) LuaNative.PushNumber(l, v); else LuaNative.PushNil(l);
         _lua.RawSet(table);
     }
 
@@ -107,7 +113,7 @@ public sealed partial class LuaStrategy
     private StrategyResult ConvertOpportunity()
     {
         var lua = _lua;
-        var type = lua.Type(-1);
+        var type = (LuaType)LuaNative.Type(_state, -1);
         if (type == LuaType.Nil) return StrategyResult.None;
         if (type != LuaType.Table)
             return ReturnError(Key.DetectOpportunity, $"must return nil or a table, not a {LuaTypeName(type)}");
@@ -127,7 +133,7 @@ public sealed partial class LuaStrategy
     private StrategyResult ConvertAction(Key entry)
     {
         var lua = _lua;
-        var type = lua.Type(-1);
+        var type = (LuaType)LuaNative.Type(_state, -1);
         if (type == LuaType.Nil) return StrategyResult.None;
         if (type != LuaType.Table)
             return ReturnError(entry, $"must return nil or an action table, not a {LuaTypeName(type)}");

@@ -44,6 +44,7 @@ public sealed unsafe partial class LuaStrategy : IDisposable
     private static readonly int BaseTop = MessageHandlerSlot;
 
     private readonly Lua _lua;
+    private readonly IntPtr _state; // _lua.Handle, for the per-bar calls of LuaNative
     private readonly LuaMemoryLimit _memory;
     private readonly LuaSandboxOptions _options;
     private GCHandle _self;
@@ -71,6 +72,7 @@ public sealed unsafe partial class LuaStrategy : IDisposable
         _memory = new LuaMemoryLimit(options.MemoryLimitBytes);
         // The limit is not enforced until strategy code runs: refusing the very first allocation would crash KeraLua.
         _lua = new Lua(LuaMemoryLimit.Allocator, _memory.UserData) { Encoding = Encoding.UTF8 };
+        _state = _lua.Handle;
         _self = GCHandle.Alloc(this, GCHandleType.Weak);
         try
         {
