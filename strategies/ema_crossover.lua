@@ -2,14 +2,20 @@
 -- Exits: 2 % stop-loss, 5 % take-profit (both checked by the engine on every bar), or the
 -- opposite cross. Indicators are computed over the runner's window, current bar included.
 
-local FAST, SLOW = 10, 20
-local STOP_LOSS, TAKE_PROFIT = 0.02, 0.05
-local SIZE = 0.1
-local MAX_WAIT = 5          -- bars to wait for volume confirmation before giving up
+-- Tunable parameters (backtests and runners may set them; the optimizer searches them). Callbacks read
+-- params.fast and so on as numbers: the engine puts each parameter's value in place of its declaration.
+params = {
+  fast = { default = 10, min = 2, max = 50, step = 1 },               -- fast EMA length (bars)
+  slow = { default = 20, min = 5, max = 200, step = 1 },              -- slow EMA length (bars)
+  stop_loss = { default = 0.02, min = 0.005, max = 0.1, step = 0.005 },  -- stop under the entry, as a fraction
+  take_profit = { default = 0.05, min = 0.01, max = 0.2, step = 0.005 }, -- target over the entry, as a fraction
+  size = { default = 0.1, min = 0.01, max = 10, step = 0.01 },         -- quantity per entry
+  max_wait = { default = 5, min = 1, max = 20, step = 1 },            -- bars to wait for volume confirmation
+}
 
 -- fast − slow, remembered in context so the next bar can see the cross.
 local function spread(context, indicators)
-  local fast, slow = indicators.ema(FAST), indicators.ema(SLOW)
+  local fast, slow = indicators.ema(params.fast), indicators.ema(params.slow)
   if not fast or not slow then return nil end
   local previous = context.ema_spread
   context.ema_spread = fast - slow
@@ -32,12 +38,12 @@ function filter_commitment(market_data, context, indicators)
   if market_data.volume >= indicators.avg_volume then
     local price = market_data.close
     return {
-      action = "enter_long", price = price, quantity = SIZE,
-      stop_loss = price * (1 - STOP_LOSS), take_profit = price * (1 + TAKE_PROFIT),
+      action = "enter_long", price = price, quantity = params.size,
+      stop_loss = price * (1 - params.stop_loss), take_profit = price * (1 + params.take_profit),
     }
   end
   context.waited = (context.waited or 0) + 1
-  if context.waited >= MAX_WAIT then
+  if context.waited >= params.max_wait then
     return { action = "cancel_analysis", reason = "no volume confirmation" }
   end
   return nil

@@ -2,9 +2,12 @@
 -- 1.5 × the window's average. Long above the range (stop at the range low), short below it (stop at
 -- the range high); the target is twice the range from the entry.
 
-local BREAKOUT = 0.005
-local VOLUME_FACTOR = 1.5
-local SIZE = 0.1
+-- Tunable parameters; callbacks read params.breakout and so on as numbers.
+params = {
+  breakout = { default = 0.005, min = 0.001, max = 0.05, step = 0.001 },  -- how far beyond the range a close must be
+  volume_factor = { default = 1.5, min = 1, max = 5, step = 0.1 },        -- volume against the window's average
+  size = { default = 0.1, min = 0.01, max = 10, step = 0.01 },            -- quantity per entry
+}
 
 -- indicators.high/low include the current bar, so keep last bar's values: the range to break.
 local function previous_range(context, indicators)
@@ -15,10 +18,10 @@ end
 
 function detect_opportunity(market_data, context, indicators)
   local high, low = previous_range(context, indicators)
-  if not high or market_data.volume < VOLUME_FACTOR * indicators.avg_volume then return nil end
-  if market_data.close > high * (1 + BREAKOUT) then
+  if not high or market_data.volume < params.volume_factor * indicators.avg_volume then return nil end
+  if market_data.close > high * (1 + params.breakout) then
     return { direction = "up", breakout_high = high, breakout_low = low }
-  elseif market_data.close < low * (1 - BREAKOUT) then
+  elseif market_data.close < low * (1 - params.breakout) then
     return { direction = "down", breakout_high = high, breakout_low = low }
   end
   return nil
@@ -30,10 +33,10 @@ function filter_commitment(market_data, context, indicators)
   local range, price = high - low, market_data.close
   if context.direction == "up" then
     if price <= high then return { action = "cancel_analysis", reason = "back inside the range" } end
-    return { action = "enter_long", price = price, quantity = SIZE, stop_loss = low, take_profit = price + 2 * range }
+    return { action = "enter_long", price = price, quantity = params.size, stop_loss = low, take_profit = price + 2 * range }
   end
   if price >= low then return { action = "cancel_analysis", reason = "back inside the range" } end
-  return { action = "enter_short", price = price, quantity = SIZE, stop_loss = high, take_profit = price - 2 * range }
+  return { action = "enter_short", price = price, quantity = params.size, stop_loss = high, take_profit = price - 2 * range }
 end
 
 function manage_position(market_data, context, indicators)

@@ -16,7 +16,7 @@ internal static class BacktestCommand
     public const string Usage = """
         backtest --strategy NAME|FILE[,…] --data DATASET|FILE|sample[,…] [--symbol S] [--from T] [--to T] [--window N]
                  [--capital X] [--fee-bps F] [--slippage-bps S] [--fill close|next_open] [--stops close|intrabar]
-                 [--keep-going] [--json OUT] [--parallel N] [--data-dir DIR] [--strategies DIR]
+                 [--params NAME=VALUE[,…]] [--keep-going] [--json OUT] [--parallel N] [--data-dir DIR] [--strategies DIR]
         """;
 
     private sealed record Job(string StrategyName, string Code, string DataName, IReadOnlyList<MarketData> Bars);
@@ -31,6 +31,7 @@ internal static class BacktestCommand
             From = args.Time("--from"),
             To = args.Time("--to"),
             StopOnError = !args.Has("--keep-going"),
+            Params = Parameters(args.String("--params")),
         };
         if (settings.Problems() is { Count: > 0 } problems)
             throw new CliException(string.Join(" ", problems.Select(p => $"{Option(p.Key)}: {p.Value}")));
@@ -58,7 +59,7 @@ internal static class BacktestCommand
                     bar.Report(done, totalBars, done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
                 }), null);
             }
-            catch (StrategyLoadException e)
+            catch (Exception e) when (e is StrategyLoadException or StrategyParameterException)
             {
                 results[i] = (null, e.Message);
             }
@@ -123,6 +124,24 @@ internal static class BacktestCommand
             Console.Error.WriteLine($"wrote {output}");
         }
         return failed ? 1 : 0;
+    }
+
+    // "fast=12,slow=30,mode=trend": numbers (invariant), true/false, or text.
+    private static IReadOnlyDictionary<string, object>? Parameters(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var values = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var at = pair.IndexOf('=');
+            if (at <= 0) throw new CliException($"--params takes NAME=VALUE pairs separated by commas, got '{pair}'.");
+            var name = pair[..at].Trim();
+            var value = pair[(at + 1)..].Trim();
+            values[name] = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? number
+                : value is "true" or "false" ? value == "true"
+                : value;
+        }
+        return values;
     }
 
     private static FillTiming? Fill(CliArgs args) => args.String("--fill") switch

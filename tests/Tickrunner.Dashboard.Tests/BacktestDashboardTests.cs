@@ -244,10 +244,22 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
         await _page.WaitForFunctionAsync("() => location.hash === '#/backtests?strategy=ema_crossover'");
         await Assertions.Expect(_page.Locator("select[name=strategy_name]")).ToHaveValueAsync("ema_crossover");
 
+        // The form offers the strategy's declared parameters as typed inputs; a value set there reaches the job.
+        await Assertions.Expect(_page.Locator("[data-testid=params] [data-param=fast]")).ToHaveAttributeAsync("placeholder", "10");
+        await Assertions.Expect(_page.Locator("[data-testid=params] [data-param=fast]")).ToHaveAttributeAsync("max", "50");
+        await _page.SelectOptionAsync("select[name=dataset]", "live-1h");
+        await _page.FillAsync("[data-testid=params] [data-param=fast]", "1");
+        await _page.ClickAsync("text=Run backtest");
+        await Assertions.Expect(_page.Locator(".field[data-field='params.fast'] .error")).ToContainTextAsync("between 2 and 50");
+        await _page.FillAsync("[data-testid=params] [data-param=fast]", "8");
+        await _page.ClickAsync("text=Run backtest");
+        await Assertions.Expect(_page.Locator("[data-backtest=bt-1]")).ToBeVisibleAsync();
+        Assert.Equal(8, (await _server.GetJsonAsync("/api/backtests/bt-1")).GetProperty("settings").GetProperty("params").GetProperty("fast").GetDouble());
+
         var id = await SubmitAsync(new
         {
             strategy_name = "ema_crossover", dataset = "live-1h", window_size = 60, initial_capital = 25000, fee_bps = 7, slippage_bps = 3,
-            fill = "next_open", stops = "intrabar",
+            fill = "next_open", stops = "intrabar", @params = new { slow = 30 },
         });
         await WaitForEndAsync(id);
         await Open($"#/backtests/{id}");
@@ -265,6 +277,8 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
         Assert.Equal(3, account.GetProperty("slippage_bps").GetDouble());
         Assert.Equal("next_open", account.GetProperty("fill").GetString());
         Assert.Equal("intrabar", account.GetProperty("stops").GetString());
+        Assert.Equal(30, runner.GetProperty("params").GetProperty("slow").GetInt32());
+        Assert.Equal(10, runner.GetProperty("params").GetProperty("fast").GetInt32());
     }
 
     [Fact]

@@ -92,6 +92,7 @@ public static class Backtest
         var (first, count) = Range(bars, settings);
         var symbol = count > 0 ? bars[first].Symbol : "";
         using var strategy = LuaStrategy.FromCode(strategyName, code, sandbox);
+        strategy.SetParameters(settings.Params);
         var definition = new RunnerDefinition
         {
             RunnerId = "backtest",

@@ -11,4 +11,8 @@ namespace Tickrunner.Engine.Backtesting;
 [JsonSerializable(typeof(BacktestReport))]
 [JsonSerializable(typeof(IReadOnlyList<BacktestTrade>))]
 [JsonSerializable(typeof(BacktestSettings))]
+[JsonSerializable(typeof(double))]
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(bool))]
 public sealed partial class BacktestJson : JsonSerializerContext;

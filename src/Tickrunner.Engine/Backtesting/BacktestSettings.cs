@@ -26,6 +26,13 @@ public sealed record BacktestSettings
     /// <summary>Close a position still open after the last bar, at its close, with reason "end of data" (the default).</summary>
     public bool CloseAtEnd { get; init; } = true;
 
+    /// <summary>
+    /// Values for the strategy's declared parameters, by name (docs/engine-contract.md §4.8). Left out of the settings' JSON when
+    /// null, so runs without parameters keep the digest they always had.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, object>? Params { get; init; }
+
     /// <summary>What is wrong, by wire field name; empty when valid.</summary>
     public Dictionary<string, string> Problems()
     {

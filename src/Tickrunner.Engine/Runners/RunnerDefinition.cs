@@ -36,6 +36,8 @@ public sealed partial record RunnerDefinition
     public RunnerConfig Config { get; init; } = new();
     /// <summary>The paper account: capital, fees, slippage and fill rules (docs/backtesting.md §2).</summary>
     public Trading.AccountSettings Account { get; init; } = Trading.AccountSettings.Default;
+    /// <summary>Values for the strategy's declared parameters, by name (docs/engine-contract.md §4.8); the others keep their defaults.</summary>
+    public IReadOnlyDictionary<string, object>? Params { get; init; }
 
     [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,64}\z")] // \z, not $: $ also matches before a final newline
     private static partial Regex IdPattern();

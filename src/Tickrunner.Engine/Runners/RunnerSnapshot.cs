@@ -42,7 +42,8 @@ public sealed record RunnerSnapshot(
     int WindowLen,
     IReadOnlyList<Transition> Transitions,
     RunnerConfig Config,
-    AccountSnapshot Account);
+    AccountSnapshot Account,
+    IReadOnlyDictionary<string, object> Params);
 
 /// <summary>A paper account as the dashboard shows it: its settings and where it stands (equity with the position marked at the last close).</summary>
 public sealed record AccountSnapshot(

@@ -309,7 +309,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             (long)_clock.ElapsedMs(_startedAt, _clock.GetTimestamp()),
             Definition.WindowSize, Processor.Window.Count,
             machine.RecentTransitions(_options.SnapshotTransitions), Definition.Config,
-            AccountSnapshot.Of(Processor.Account, machine.Position));
+            AccountSnapshot.Of(Processor.Account, machine.Position), Processor.Strategy.ParameterValues);
     }
 
     /// <summary>Stops the runner (RunnerStopped "removed", also when it had stopped before), ends its loop and closes its Lua state.</summary>

@@ -135,6 +135,7 @@ public sealed class TradingEngine : IAsyncDisposable
     /// <exception cref="DuplicateRunnerException">The id is taken.</exception>
     /// <exception cref="StrategyNotFoundException">No such strategy.</exception>
     /// <exception cref="StrategyLoadException">The strategy does not load.</exception>
+    /// <exception cref="StrategyParameterException">A parameter value does not fit the strategy's declarations.</exception>
     /// <exception cref="ObjectDisposedException">The engine is shutting down.</exception>
     public SymbolRunner AddRunner(RunnerDefinition definition, RunnerRestore? restore = null)
     {
@@ -146,6 +147,7 @@ public sealed class TradingEngine : IAsyncDisposable
         var strategy = _loadStrategy(definition, line => runner?.LogPrint(line));
         try
         {
+            strategy.SetParameters(definition.Params);
             runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>(), Clock, restore);
         }
         catch

@@ -154,6 +154,7 @@ public sealed unsafe partial class LuaStrategy : IDisposable
             diagnostics.Add(LuaErrors.ToDiagnostic(PopMessage(status), Code));
             throw new StrategyLoadException(Name, diagnostics);
         }
+        ReadParameters(diagnostics);
         foreach (var entry in EntryPoints)
         {
             // Raw: outside a protected call, a metamethod the strategy put on _G could raise an error

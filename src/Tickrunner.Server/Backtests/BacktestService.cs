@@ -18,7 +18,7 @@ namespace Tickrunner.Server.Backtests;
 /// <remarks>With <c>code</c>, <c>strategy_name</c> (optional) only names it (default <c>inline</c>); without, it is looked up among the strategies.</remarks>
 public sealed record CreateBacktestRequest(string? StrategyName, string? Code, string? Dataset, long? From = null, long? To = null,
     int? WindowSize = null, double? InitialCapital = null, double? FeeBps = null, double? SlippageBps = null, FillTiming? Fill = null,
-    StopTiming? Stops = null, bool? StopOnError = null, bool? CloseAtEnd = null);
+    StopTiming? Stops = null, bool? StopOnError = null, bool? CloseAtEnd = null, Dictionary<string, JsonElement>? Params = null);
 
 /// <summary>The answer to a submission.</summary>
 public sealed record BacktestAccepted(string Id, string Status);
@@ -126,12 +126,26 @@ public sealed partial class BacktestService : IHostedService, IDisposable
             To = body.To,
             StopOnError = body.StopOnError ?? true,
             CloseAtEnd = body.CloseAtEnd ?? true,
+            Params = ParameterValues.From(body.Params, errors),
         };
         foreach (var (field, problem) in settings.Problems()) errors[field] = problem;
         if (errors.Count > 0) throw new InvalidRequestException(errors);
 
         var diagnostics = LuaStrategy.Validate(code!, name!, _catalog.Options);
         if (diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error)) throw new InvalidStrategyException(name!, diagnostics);
+        if (settings.Params is not null)
+        {
+            // Checked now against the declarations, so a bad value is a 400 rather than a failed job.
+            using var probe = LuaStrategy.FromCode(name!, code!, _catalog.Options);
+            try
+            {
+                probe.SetParameters(settings.Params);
+            }
+            catch (StrategyParameterException e)
+            {
+                throw new InvalidRequestException(e.Problems);
+            }
+        }
 
         var dataset = body.Dataset!;
         DatasetInfo? info = null;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Tickrunner.Engine.Trading;
 using Tickrunner.Engine;
 using Tickrunner.Engine.Events;
@@ -13,7 +14,8 @@ namespace Tickrunner.Server.Runners;
 /// <summary>The body of <c>POST /api/runners</c> (the create-runner request of docs/guides/web-app-api.md; fields in docs/engine-contract.md §5.1–§5.2).</summary>
 /// <remarks>The paper account's settings sit beside the others (as in a backtest's body); each one left out takes its default.</remarks>
 public sealed record CreateRunnerRequest(string? RunnerId, string? Symbol, string? StrategyName, int? WindowSize, RunnerConfig? Config,
-    double? InitialCapital = null, double? FeeBps = null, double? SlippageBps = null, FillTiming? Fill = null, StopTiming? Stops = null);
+    double? InitialCapital = null, double? FeeBps = null, double? SlippageBps = null, FillTiming? Fill = null, StopTiming? Stops = null,
+    Dictionary<string, JsonElement>? Params = null);
 
 /// <summary>The answer to pause, resume and stop.</summary>
 public sealed record RunnerStatusResponse(string RunnerId, RunnerStatus Status);
@@ -52,6 +54,9 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
             Config = body.Config ?? new RunnerConfig(),
             Account = AccountSettings.With(body.InitialCapital, body.FeeBps, body.SlippageBps, body.Fill, body.Stops),
         };
+        var errors = new Dictionary<string, string>();
+        definition = definition with { Params = ParameterValues.From(body.Params, errors) };
+        if (errors.Count > 0) throw new InvalidRequestException(errors);
         return CreateAsync(definition, idRequired: body.RunnerId is null, cancellationToken);
     }
 
@@ -89,13 +94,15 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
         {
             runner = engine.AddRunner(definition);
         }
-        catch (Exception e) when (e is DuplicateRunnerException or StrategyLoadException or StrategyNotFoundException or ObjectDisposedException)
+        catch (Exception e) when (e is DuplicateRunnerException or StrategyLoadException or StrategyNotFoundException or ObjectDisposedException
+                                       or StrategyParameterException)
         {
             rows.Delete(definition.RunnerId); // nothing half-made survives
             throw e switch
             {
                 ObjectDisposedException => new UnavailableException("The server is shutting down; create the runner again once it is back."),
                 StrategyLoadException load => new InvalidStrategyException(definition.StrategyName, load.Diagnostics),
+                StrategyParameterException parameters => new InvalidRequestException(parameters.Problems),
                 StrategyNotFoundException => new InvalidRequestException("strategy_name", e.Message),
                 _ => new ConflictException(e.Message),
             };

@@ -1,3 +1,4 @@
+using Tickrunner.Engine.Strategies;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -34,8 +35,8 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO runners (runner_id, symbol, strategy_name, window_size, config, account, created_at, updated_at)
-            VALUES ($id, $symbol, $strategy, $window, $config, $account, $now, $now);
+            INSERT INTO runners (runner_id, symbol, strategy_name, window_size, config, account, params, created_at, updated_at)
+            VALUES ($id, $symbol, $strategy, $window, $config, $account, $params, $now, $now);
             """;
         command.Parameters.AddWithValue("$id", definition.RunnerId);
         command.Parameters.AddWithValue("$symbol", definition.Symbol);
@@ -43,6 +44,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         command.Parameters.AddWithValue("$window", definition.WindowSize);
         command.Parameters.AddWithValue("$config", JsonSerializer.Serialize(definition.Config, ConfigJson));
         command.Parameters.AddWithValue("$account", JsonSerializer.Serialize(definition.Account, ConfigJson));
+        command.Parameters.AddWithValue("$params", JsonSerializer.Serialize(definition.Params ?? new Dictionary<string, object>(), ConfigJson));
         command.Parameters.AddWithValue("$now", now);
         try
         {
@@ -80,7 +82,8 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         command.CommandText = """
             SELECT r.runner_id, r.symbol, r.strategy_name, r.window_size, r.config, r.status, r.state, r.position, r.context, r.account,
                    (SELECT COALESCE(SUM(t.realized_pnl), 0) FROM trades t WHERE t.runner_id = r.runner_id),
-                   (SELECT COALESCE(SUM(t.fees), 0) FROM trades t WHERE t.runner_id = r.runner_id)
+                   (SELECT COALESCE(SUM(t.fees), 0) FROM trades t WHERE t.runner_id = r.runner_id),
+                   r.params
             FROM runners r ORDER BY r.created_at, r.runner_id;
             """;
         using var reader = command.ExecuteReader();
@@ -95,6 +98,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
                 WindowSize = reader.GetInt32(3),
                 Config = JsonSerializer.Deserialize<RunnerConfig>(reader.GetString(4), ConfigJson) ?? new RunnerConfig(),
                 Account = JsonSerializer.Deserialize<AccountSettings>(reader.GetString(9), ConfigJson) ?? AccountSettings.Default,
+                Params = StoredParams(reader.GetString(12)),
             };
             var status = reader.GetString(5) switch { "paused" => RunnerStatus.Paused, "stopped" => RunnerStatus.Stopped, _ => RunnerStatus.Running };
             var state = Enum.TryParse<TradingState>(reader.GetString(6), out var s) ? s : TradingState.Idle;
@@ -267,6 +271,15 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
             if (value is not null) result[property.Name] = value;
         }
         return result;
+    }
+
+    // JSON scalars back to plain values; an empty object is no overrides.
+    private static IReadOnlyDictionary<string, object>? StoredParams(string json)
+    {
+        var stored = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json, ConfigJson);
+        if (stored is null || stored.Count == 0) return null;
+        return stored.Where(p => StrategyParameter.Plain(p.Value) is not null)
+            .ToDictionary(p => p.Key, p => StrategyParameter.Plain(p.Value)!, StringComparer.Ordinal);
     }
 }
 

@@ -82,6 +82,10 @@ public sealed class TickrunnerDatabase
         );
         CREATE INDEX backtests_by_status ON backtests (status);
         """,
+        // Strategy parameters: a runner's values for its strategy's declared parameters, as a JSON object.
+        """
+        ALTER TABLE runners ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+        """,
     ];
 
     private readonly string _connectionString;

@@ -11,7 +11,7 @@ public sealed record UploadStrategyRequest(string? Name, string? Code);
 public sealed record StrategyCodeRequest(string? Code);
 
 /// <summary>A strategy with its code.</summary>
-public sealed record StrategyResponse(string Name, StrategySource Source, long LastModified, string Code);
+public sealed record StrategyResponse(string Name, StrategySource Source, long LastModified, string Code, IReadOnlyList<StrategyParameter> Params);
 
 /// <summary>A saved strategy and what validation said (warnings only, or nothing).</summary>
 public sealed record StrategySaved(string Name, StrategySource Source, long LastModified, IReadOnlyList<LuaDiagnostic> Diagnostics);
@@ -30,11 +30,25 @@ public sealed class StrategyService(StrategyCatalog catalog, RunnerRepository ru
     /// <summary>Shipped and uploaded strategies.</summary>
     public IReadOnlyList<StrategyInfo> List() => catalog.List();
 
-    /// <summary>A strategy with its code.</summary>
+    /// <summary>A strategy with its code and the parameters it declares.</summary>
     public StrategyResponse Get(string name) =>
         catalog.Find(name) is { } found
-            ? new StrategyResponse(found.Info.Name, found.Info.Source, found.Info.LastModified, found.Code)
+            ? new StrategyResponse(found.Info.Name, found.Info.Source, found.Info.LastModified, found.Code, DeclaredParameters(name, found.Code))
             : throw NotFound(name);
+
+    // Read by loading the code in a sandbox of its own: the declarations are data the chunk builds.
+    private IReadOnlyList<StrategyParameter> DeclaredParameters(string name, string code)
+    {
+        try
+        {
+            using var strategy = LuaStrategy.FromCode(name, code, catalog.Options);
+            return strategy.Parameters;
+        }
+        catch (StrategyLoadException)
+        {
+            return []; // a shipped file edited on disk into an error: the code is still shown
+        }
+    }
 
     /// <summary><see cref="InvalidRequestException"/> for a name no strategy may have (checked before a body is read).</summary>
     public static void EnsureValidName(string name)

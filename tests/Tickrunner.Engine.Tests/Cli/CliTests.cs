@@ -70,6 +70,33 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Backtest_params_set_declared_parameters_and_a_misfit_fails_that_run()
+    {
+        var csv = BacktestTests.WriteKlines(_dir, "TEST", 3_000);
+        var json = Path.Combine(_dir, "params.json");
+        var (code, stdout, stderr) = await Cli("backtest", "--strategy", "ema_crossover", "--data", csv, "--symbol", "TEST",
+            "--params", "fast=5, slow=12", "--json", json);
+        Assert.True(code == 0, stderr + stdout);
+        var run = JsonDocument.Parse(File.ReadAllText(json)).RootElement.EnumerateArray().Single();
+        var given = run.GetProperty("settings").GetProperty("params");
+        Assert.Equal(5, given.GetProperty("fast").GetDouble());
+        Assert.Equal(12, given.GetProperty("slow").GetDouble());
+        var lua = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "strategies", "ema_crossover.lua"));
+        var expected = Backtesting.Backtest.Run("ema_crossover", lua, Feeds.CsvKlineReader.Read(csv, "TEST").ToList(), new Backtesting.BacktestSettings
+        {
+            Params = new Dictionary<string, object> { ["fast"] = 5.0, ["slow"] = 12.0 },
+        });
+        Assert.Equal(expected.Report.Digest, run.GetProperty("report").GetProperty("digest").GetString());
+
+        var bad = await Cli("backtest", "--strategy", "ema_crossover", "--data", csv, "--symbol", "TEST", "--params", "fast=1");
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("params.fast must be between 2 and 50, got 1", bad.Out);
+        var malformed = await Cli("backtest", "--strategy", "ema_crossover", "--data", csv, "--symbol", "TEST", "--params", "fast");
+        Assert.Equal(2, malformed.Code);
+        Assert.Contains("--params takes NAME=VALUE pairs", malformed.Err);
+    }
+
+    [Fact]
     public async Task Data_import_list_and_a_backtest_of_the_dataset_in_parallel()
     {
         var csv = BacktestTests.WriteKlines(_dir, "TEST", 2_000);

@@ -1,6 +1,7 @@
 import { api } from "../api.js";
 import { equityChart, tradesChart } from "../backtestCharts.js";
 import { button, csvField, download, duration, fixed, h, kvRow, percent, pnl, pnlClass, price, toast, utc } from "../format.js";
+import { describeParams } from "../params.js";
 import { stream } from "../stream.js";
 
 const PAGE = 50;
@@ -334,7 +335,7 @@ function runLiveForm(view) {
     h("label", { className: "field" }, h("span", {}, "Runner id"), runnerId),
     h("label", { className: "field" }, h("span", {}, "Symbol"), symbol),
     create, message,
-    h("p", { className: "hint muted" }, `Strategy ${view.strategy_name} as saved now, window ${s.window_size}, capital ${fixed(s.account.initial_capital)}, `
+    h("p", { className: "hint muted" }, `Strategy ${view.strategy_name} as saved now (params: ${describeParams(s.params)}), window ${s.window_size}, capital ${fixed(s.account.initial_capital)}, `
       + `fee ${s.account.fee_bps} bps, slippage ${s.account.slippage_bps} bps, fill ${s.account.fill}, stops ${s.account.stops}.`));
   Promise.all([api.symbols().catch(() => []), api.strategies().catch(() => [])]).then(([symbols, strategies]) => {
     symbol.replaceChildren(...symbols.map((x) => h("option", { value: x, selected: x === view.symbol }, x)));
@@ -350,7 +351,7 @@ function runLiveForm(view) {
       const created = await api.createRunner({
         runner_id: runnerId.value.trim(), symbol: symbol.value, strategy_name: view.strategy_name, window_size: s.window_size,
         initial_capital: s.account.initial_capital, fee_bps: s.account.fee_bps, slippage_bps: s.account.slippage_bps,
-        fill: s.account.fill, stops: s.account.stops,
+        fill: s.account.fill, stops: s.account.stops, params: s.params ?? undefined,
       });
       location.hash = `#/runners/${encodeURIComponent(created.runner_id)}`;
     } catch (e) {
@@ -368,6 +369,7 @@ function settingsCard(view) {
   return h("section", { className: "card" }, h("h2", {}, "Settings"), h("table", { className: "kv", "data-testid": "settings" },
     kvRow("Strategy", view.strategy_name), kvRow("Dataset", `${view.dataset} (${view.symbol})`),
     kvRow("Range", `${s.from == null ? "first bar" : utc(s.from)} → ${s.to == null ? "last bar" : utc(s.to)}`),
+    kvRow("Parameters", describeParams(s.params)),
     kvRow("Window size", s.window_size), kvRow("Initial capital", fixed(a.initial_capital)),
     kvRow("Fee / slippage", `${a.fee_bps} bps / ${a.slippage_bps} bps`), kvRow("Fill / stops", `${a.fill} / ${a.stops}`),
     kvRow("Stop on error / close at end", `${s.stop_on_error} / ${s.close_at_end}`),

@@ -1,6 +1,7 @@
 import { api, uploadDataset } from "../api.js";
 import { stream } from "../stream.js";
 import { button, fixed, h, percent, pnlClass, toast, utc } from "../format.js";
+import { parameterInputs } from "../params.js";
 
 const HISTORY_COLUMNS = ["", "Backtest", "Strategy", "Dataset", "Status", "Progress", "Return", "Sharpe", "Max DD", "Trades", "Created", ""];
 const ACTIVE = new Set(["queued", "running"]);
@@ -49,6 +50,20 @@ function backtestForm(strategies, datasets, preset, onQueued) {
   const closeAtEnd = h("input", { type: "checkbox", name: "close_at_end", checked: true });
   const message = h("p", { className: "form-error", role: "alert" });
   const submit = h("button", { type: "submit", className: "primary" }, "Run backtest");
+  // The chosen strategy's declared parameters, as typed inputs (empty: the default).
+  const paramsBox = h("fieldset", { className: "field params", "data-testid": "params" }, h("legend", {}, "Parameters"));
+  let parameters = parameterInputs([]);
+  let loadingParams = 0;
+  async function showParameters() {
+    const token = ++loadingParams;
+    const declared = await api.strategy(strategy.value).then((s) => s.params ?? []).catch(() => []);
+    if (token !== loadingParams) return;
+    parameters = parameterInputs(declared);
+    paramsBox.replaceChildren(h("legend", {}, "Parameters"), ...(declared.length ? parameters.elements
+      : [h("small", { className: "hint" }, "This strategy declares no parameters.")]));
+  }
+  strategy.addEventListener("change", showParameters);
+  showParameters();
   const element = h("form", { className: "create-runner backtest-form", novalidate: true, "data-testid": "backtest-form" },
     field("strategy_name", "Strategy", strategy),
     h("label", { className: "field", dataset: { field: "dataset" } }, h("span", {}, "Dataset"), dataset, datasetHint, h("small", { className: "error" })),
@@ -62,6 +77,7 @@ function backtestForm(strategies, datasets, preset, onQueued) {
     field("stops", "Stops", stops),
     h("fieldset", { className: "field flags" }, h("legend", {}, "Run"),
       h("label", { className: "check" }, stopOnError, "stop_on_error"), h("label", { className: "check" }, closeAtEnd, "close_at_end")),
+    paramsBox,
     h("div", { className: "submit" }, submit),
     message);
 
@@ -103,6 +119,7 @@ function backtestForm(strategies, datasets, preset, onQueued) {
       stops: stops.value,
       stop_on_error: stopOnError.checked,
       close_at_end: closeAtEnd.checked,
+      params: parameters.values(),
     };
     submit.disabled = true;
     try {

@@ -2,6 +2,7 @@ import { api } from "../api.js";
 import { comparisonChart } from "../backtestCharts.js";
 import { h, utc } from "../format.js";
 import { METRICS } from "./backtest.js";
+import { describeParams } from "../params.js";
 
 const COLORS = ["#60a5fa", "#f59e0b", "#a78bfa", "#34d399", "#f472b6"];
 const EQUITY_POINTS = 1000;
@@ -17,6 +18,7 @@ const SETTINGS = [
   ["Dataset", (v) => `${v.dataset} (${v.symbol})`],
   ["From", (v) => (v.settings.from == null ? "first bar" : utc(v.settings.from))],
   ["To", (v) => (v.settings.to == null ? "last bar" : utc(v.settings.to))],
+  ["Parameters", (v) => describeParams(v.settings.params)],
   ["Window size", (v) => String(v.settings.window_size)],
   ["Initial capital", (v) => String(v.settings.account.initial_capital)],
   ["Fee (bps)", (v) => String(v.settings.account.fee_bps)],

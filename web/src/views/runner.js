@@ -2,6 +2,7 @@ import { api } from "../api.js";
 import { priceChart } from "../chart.js";
 import { stateMachineView } from "../fsm.js";
 import { button, dateTime, describe, duration, h, kvRow as row, pnl, pnlClass, price, time, toast } from "../format.js";
+import { describeParams } from "../params.js";
 import { stream } from "../stream.js";
 
 /** One runner: live chart, state machine, position, context, stats, events and trades. */
@@ -94,7 +95,8 @@ export async function renderRunner(app, id) {
       row("Ticks processed", s.ticks_processed), row("Actions executed", s.actions_executed),
       row("Actions rejected", s.actions_rejected), row("Errors", s.errors), row("Error rate", `${(s.error_rate * 100).toFixed(2)} %`),
       row("Tick time avg / min / max", `${s.avg_tick_us.toFixed(1)} / ${s.min_tick_us.toFixed(1)} / ${s.max_tick_us.toFixed(1)} µs`),
-      row("Ticks dropped (inbox full)", s.ticks_dropped));
+      row("Ticks dropped (inbox full)", s.ticks_dropped),
+      row("Parameters", describeParams(snapshot.params)));
   }
 
   function renderAll() {
