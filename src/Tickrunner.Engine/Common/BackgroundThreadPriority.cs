@@ -12,7 +12,7 @@ namespace Tickrunner.Engine.Common;
 /// move a thread there (sched(7)). Where that is refused (a seccomp filter), the thread's nice value is raised
 /// to 19 instead, which gives it about 1.5 % of a core against a nice-0 thread. Both are per thread: Linux
 /// schedules threads, and <c>PRIO_PROCESS</c> with a thread id changes that thread alone. On other systems
-/// <see cref="Thread.Priority"/> is set to lowest, which Windows and macOS honour.
+/// <see cref="Thread.Priority"/> is set to lowest, which Windows honours (other Unix systems may ignore it).
 /// </remarks>
 public static partial class BackgroundThreadPriority
 {
@@ -29,7 +29,7 @@ public static partial class BackgroundThreadPriority
         SchedIdle,
         /// <summary>Linux nice 19 (<c>SCHED_IDLE</c> was refused).</summary>
         Nice19,
-        /// <summary><see cref="ThreadPriority.Lowest"/>, on a system that applies it.</summary>
+        /// <summary><see cref="ThreadPriority.Lowest"/> (not Linux): what the system makes of it is its own.</summary>
         ThreadPriority,
     }
 
