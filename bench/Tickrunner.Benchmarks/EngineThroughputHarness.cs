@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Tickrunner.Engine;
+using Tickrunner.Engine.Common;
 using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Feeds;
 using Tickrunner.Engine.Runners;
@@ -22,7 +23,8 @@ internal static class EngineThroughputHarness
         var symbols = IntArg(args, "--symbols", 10);
         var seconds = IntArg(args, "--seconds", 10);
         var rate = IntArg(args, "--rate", 250_000); // ticks/s for the latency phase
-        var withBacktest = args.Contains("--with-backtest"); // a backtest loop at below-normal priority during the latency phases
+        var withBacktest = args.Contains("--with-backtest"); // a backtest loop on a lowered thread during the latency phases
+        var lowerBacktest = !args.Contains("--backtest-not-lowered"); // for comparison: the loop at normal priority
         Console.WriteLine($"engine throughput: {runners} runners of ema_crossover on {symbols} symbols, events on, {Environment.ProcessorCount} cores");
 
         var uploads = Directory.CreateTempSubdirectory("tickrunner-bench-").FullName;
@@ -63,7 +65,7 @@ internal static class EngineThroughputHarness
         Console.WriteLine($"hub: {hub.LastSeq:N0} events published, backlog {hub.Backlog}");
 
         // Phase 2: latency at a fixed rate, bars in turn and then every symbol's bar at the same moment; with
-        // --with-backtest, one backtest after another runs meanwhile on a below-normal thread, as the server's job pool does.
+        // --with-backtest, one backtest after another runs meanwhile on a lowered thread, as the server's job pool does.
         using var stopBacktests = new CancellationTokenSource();
         var backtestBars = 0L;
         Thread? backtester = null;
@@ -74,6 +76,8 @@ internal static class EngineThroughputHarness
             var tape = Enumerable.Range(0, 200_000).Select(_ => history.Next()).ToArray();
             backtester = new Thread(() =>
             {
+                // As the server's job pool does: SCHED_IDLE on Linux, where Thread.Priority is ignored.
+                Console.WriteLine($"backtest thread lowered: {(lowerBacktest ? BackgroundThreadPriority.LowerCurrentThreadHow() : "no (--backtest-not-lowered)")}");
                 while (!stopBacktests.IsCancellationRequested)
                 {
                     try
@@ -85,7 +89,7 @@ internal static class EngineThroughputHarness
                     {
                     }
                 }
-            }) { IsBackground = true, Priority = ThreadPriority.BelowNormal, Name = "backtest" };
+            }) { IsBackground = true, Name = "backtest" };
             backtester.Start();
         }
         var latencyClock = Stopwatch.StartNew();

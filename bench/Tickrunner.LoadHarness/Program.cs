@@ -17,10 +17,15 @@ using Tickrunner.Server;
 // the client's receive, both read from the same Stopwatch because the harness hosts the server in process).
 // The clients are lean raw-socket WebSocket readers (LeanWebSocketClient) so they take little of the CPU.
 //   dotnet run -c Release --project bench/Tickrunner.LoadHarness -- [--seconds 10] [--scenario all|snapshot|100x1000|1000x100]
+// A backtest through the API against the engine's own Backtest.Run over the same bars (not part of "all"):
+//   dotnet run -c Release --project bench/Tickrunner.LoadHarness -- --scenario backtest-api [--bars 1000000] [--runs 3] [--data-dir DIR]
+// (--data-dir keeps the server's data directory, so the CLI's backtest can be timed over the same dataset)
 var seconds = IntArg("--seconds", 10);
 var scenario = StringArg("--scenario", "all");
 Console.WriteLine($"Tickrunner load harness: {Environment.ProcessorCount} cores, {seconds} s per scenario, loopback");
 
+if (scenario == "backtest-api")
+    return await BacktestApiHarness.RunAsync(IntArg("--bars", 1_000_000), IntArg("--runs", 3), args.Contains("--data-dir") ? StringArg("--data-dir", "") : null);
 if (scenario is "all" or "snapshot")
 {
     await using var idle = await Harness.StartAsync(symbols: 10, tickIntervalMs: 1000);

@@ -32,7 +32,7 @@ public sealed record BacktestView(string Id, string Status, string StrategyName,
     long BarsDone, long BarsTotal, JsonElement Settings, JsonElement? Report, string? Error, long CreatedAt, long? StartedAt, long? FinishedAt);
 
 /// <summary>
-/// Backtest jobs: validated and stored on submission, run by a fixed pool of below-normal-priority threads of their own (never the
+/// Backtest jobs: validated and stored on submission, run by a fixed pool of lowered threads of their own (never the
 /// thread pool, which HTTP and the journal need) from a bounded queue, their progress published on the event hub, their results
 /// stored in SQLite. Jobs a stopped server left queued or running are marked failed ("interrupted") at the next start.
 /// </summary>
@@ -54,6 +54,8 @@ public sealed partial class BacktestService : IHostedService, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private readonly List<Thread> _workers = [];
+    private readonly Lock _emitGate = new();
+    private Task _emitted = Task.CompletedTask; // the last event handed to the thread pool, under _emitGate
     private int _waiting;
 
     /// <summary>The service; workers start with the host.</summary>
@@ -82,8 +84,7 @@ public sealed partial class BacktestService : IHostedService, IDisposable
         if (interrupted > 0) LogInterrupted(interrupted);
         for (var i = 0; i < _options.EffectiveWorkers; i++)
         {
-            // Below normal, so a busy pool yields the cores to the runner threads (where the OS honours priorities).
-            var thread = new Thread(Work) { IsBackground = true, Name = $"backtest-{i + 1}", Priority = ThreadPriority.BelowNormal };
+            var thread = new Thread(Work) { IsBackground = true, Name = $"backtest-{i + 1}" };
             _workers.Add(thread);
             thread.Start();
         }
@@ -307,6 +308,9 @@ public sealed partial class BacktestService : IHostedService, IDisposable
 
     private void Work()
     {
+        // Below the runner threads for real (SCHED_IDLE on Linux, where Thread.Priority is ignored), so a busy pool
+        // takes only the CPU that live trading leaves; a job still runs when the system refuses, only not lowered.
+        if (!BackgroundThreadPriority.LowerCurrentThread()) LogNotLowered(Thread.CurrentThread.Name);
         try
         {
             foreach (var job in _queue.GetConsumingEnumerable(_stopping.Token))
@@ -390,7 +394,7 @@ public sealed partial class BacktestService : IHostedService, IDisposable
             _active.TryRemove(job.Seq, out _);
             job.Ended.TrySetResult();
         }
-        _hub.Emit(RunnerEvent.BacktestFinished(IdOf(job.Seq), outcome.Status, Now()));
+        EmitInOrder(RunnerEvent.BacktestFinished(IdOf(job.Seq), outcome.Status, Now()));
     }
 
     private void OnProgress(Job job, BacktestProgress progress)
@@ -407,7 +411,20 @@ public sealed partial class BacktestService : IHostedService, IDisposable
     {
         var total = Volatile.Read(ref job.BarsTotal);
         var done = Volatile.Read(ref job.BarsDone);
-        _hub.Emit(RunnerEvent.BacktestProgress(IdOf(job.Seq), total == 0 ? 0 : (double)done / total, done, barsPerSecond, Now()));
+        EmitInOrder(RunnerEvent.BacktestProgress(IdOf(job.Seq), total == 0 ? 0 : (double)done / total, done, barsPerSecond, Now()));
+    }
+
+    // Published from the thread pool, one after another in the order emitted (a job's last progress before its
+    // BacktestFinished), never from a worker: a SCHED_IDLE worker preempted while it held the hub's lock would leave
+    // every runner's events queued behind it until the runners left it some CPU. A few events a second per job.
+    private void EmitInOrder(RunnerEvent runnerEvent)
+    {
+        lock (_emitGate)
+            _emitted = _emitted.ContinueWith(static (_, state) =>
+            {
+                var (hub, e) = ((EventHub, RunnerEvent))state!;
+                hub.Emit(e);
+            }, (_hub, runnerEvent), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     // A job still in memory shows its live status and progress; a stored one what it ended with.
@@ -447,6 +464,9 @@ public sealed partial class BacktestService : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} backtest(s) left queued or running by the last run of the server are marked failed (interrupted)")]
     private partial void LogInterrupted(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Backtest worker {Worker} runs at normal priority: the system refused to lower it, so a running backtest competes with the runners for the cores")]
+    private partial void LogNotLowered(string? worker);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Backtest {BacktestId} failed")]
     private partial void LogJobFailed(Exception e, string backtestId);
