@@ -318,8 +318,10 @@ public sealed partial class BacktestService : IHostedService, IDisposable
                 lock (job)
                 {
                     if (job.Status != Queued) continue; // cancelled while it waited (and counted out then)
-                    job.Status = Running;
+                    // Counted out before it shows as running: a client that sees it running and submits at once finds its
+                    // place in the queue free (the other order let such a submission meet a full queue, 429).
                     lock (_gate) _waiting--;
+                    job.Status = Running;
                 }
                 Run(job);
             }
