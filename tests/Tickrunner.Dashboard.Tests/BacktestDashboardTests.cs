@@ -282,6 +282,33 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Every_page_fits_a_phone_without_horizontal_scrolling()
+    {
+        await _server.CreateRunnerAsync("phone_btc", "BTCUSDT");
+        await UploadDatasetAsync("phone-1h", HourlyCsv(600));
+        var first = await SubmitAsync(new { strategy_name = "ema_crossover", dataset = "phone-1h" });
+        var second = await SubmitAsync(new { strategy_name = "ema_crossover", dataset = "phone-1h", fee_bps = 0 });
+        await WaitForEndAsync(first);
+        await WaitForEndAsync(second);
+        await _page.SetViewportSizeAsync(390, 844);
+        var wide = new List<string>();
+        foreach (var (hash, ready) in new[]
+        {
+            ("#/", "[data-runner=phone_btc]"), ("#/runners/phone_btc", "[data-testid=fsm]"), ("#/strategies/ema_crossover", ".cm-content"),
+            ("#/backtests", $"[data-backtest={first}]"), ($"#/backtests/{first}", ".backtest-body[data-rendered=true]"),
+            ($"#/backtests/compare?ids={first},{second}", "[data-testid=compare-metrics]"),
+        })
+        {
+            await Open(hash);
+            await _page.Locator(ready).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
+            var width = await _page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
+            if (width > 391) wide.Add($"{hash}: {width} px");
+            await Screenshot("phone-" + hash.Trim('#', '/').Replace('/', '-').Replace('?', '-').Replace('=', '-').Replace(',', '-'));
+        }
+        Assert.True(wide.Count == 0, "pages wider than 390 px: " + string.Join("; ", wide));
+    }
+
+    [Fact]
     public async Task Compare_refuses_fewer_than_two_runs()
     {
         await Open("#/backtests/compare?ids=bt-1");

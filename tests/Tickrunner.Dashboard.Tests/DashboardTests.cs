@@ -283,6 +283,47 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_slow_click_on_pause_and_resume_works_every_time_while_ticks_flow()
+    {
+        await _server.CreateRunnerAsync("clicky", "BTCUSDT");
+        await Open("#/");
+        var row = _page.Locator("[data-runner=clicky]");
+        var ticks = row.Locator("[data-testid=ticks]");
+        await Assertions.Expect(ticks).Not.ToHaveTextAsync(await ticks.InnerTextAsync()); // ticks are arriving
+        for (var i = 0; i < 20; i++)
+        {
+            var (label, status) = i % 2 == 0 ? ("Pause", "paused") : ("Resume", "running");
+            // A human click: the button is pressed for 150 ms, while the row keeps updating underneath.
+            var box = (await row.Locator($"button:text-is('{label}')").BoundingBoxAsync())!;
+            await _page.Mouse.MoveAsync(box.X + box.Width / 2, box.Y + box.Height / 2);
+            await _page.Mouse.DownAsync();
+            await Task.Delay(150);
+            await _page.Mouse.UpAsync();
+            await Assertions.Expect(row.Locator(".badge").First).ToHaveTextAsync(status);
+            Assert.Equal(status, (await _server.GetJsonAsync("/api/runners/clicky")).GetProperty("status").GetString());
+            if (status == "running") await Assertions.Expect(ticks).Not.ToHaveTextAsync(await ticks.InnerTextAsync());
+        }
+    }
+
+    [Fact]
+    public async Task A_focused_button_keeps_the_focus_while_ticks_update_its_row()
+    {
+        await _server.CreateRunnerAsync("focus", "ETHUSDT");
+        await Open("#/");
+        var row = _page.Locator("[data-runner=focus]");
+        await row.Locator("button:text-is('Stop')").FocusAsync();
+        var ticks = row.Locator("[data-testid=ticks]");
+        for (var i = 0; i < 3; i++) await Assertions.Expect(ticks).Not.ToHaveTextAsync(await ticks.InnerTextAsync());
+        Assert.Equal("Stop", await _page.EvaluateAsync<string>("() => document.activeElement.textContent"));
+        Assert.True(await _page.EvaluateAsync<bool>("() => document.querySelector('[data-runner=focus]').contains(document.activeElement)"));
+        // Keyboard: Space on the focused Pause turns it into Resume, and the focus stays in the row's buttons.
+        await row.Locator("button:text-is('Pause')").FocusAsync();
+        await _page.Keyboard.PressAsync("Space");
+        await Assertions.Expect(row.Locator("button:text-is('Resume')")).ToBeVisibleAsync();
+        Assert.True(await _page.EvaluateAsync<bool>("() => document.querySelector('[data-runner=focus] .actions').contains(document.activeElement)"));
+    }
+
+    [Fact]
     public async Task A_dropped_stream_reconnects_and_resumes_from_the_last_seq()
     {
         await _server.CreateRunnerAsync("btc", "BTCUSDT");

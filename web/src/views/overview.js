@@ -34,9 +34,32 @@ export async function renderOverview(app) {
   function upsert(snapshot) {
     const existing = rows.get(snapshot.runner_id);
     if (existing) existing.data = snapshot;
-    else rows.set(snapshot.runner_id, { data: snapshot, element: h("tr", { dataset: { runner: snapshot.runner_id } }) });
+    else rows.set(snapshot.runner_id, makeRow(snapshot));
     renderRow(snapshot.runner_id);
   }
+
+  // Each row's cells are made once and then only their text and class change: a button under the pointer or the
+  // keyboard focus stays the same element across ticks, so a click or a key press is never lost to a re-render.
+  function makeRow(snapshot) {
+    const id = snapshot.runner_id;
+    const cell = (attributes = {}) => h("td", attributes);
+    const cells = {
+      status: h("span", { className: "badge" }), state: h("span", { className: "badge", "data-testid": "state" }),
+      position: cell(), unrealized: cell(), ticks: cell({ className: "num", "data-testid": "ticks" }), errors: cell({ className: "num" }),
+      actions: h("div", { className: "actions" }),
+    };
+    const element = h("tr", { dataset: { runner: id } },
+      h("td", {}, h("a", { href: `#/runners/${encodeURIComponent(id)}` }, id)),
+      h("td", {}, snapshot.symbol), h("td", {}, snapshot.strategy_name),
+      h("td", {}, cells.status), h("td", {}, cells.state), cells.position, cells.unrealized, cells.ticks, cells.errors,
+      h("td", {}, cells.actions));
+    return { data: snapshot, element, cells, buttonsFor: null };
+  }
+
+  const set = (node, text, className) => {
+    if (node.textContent !== text) node.textContent = text;
+    if (className !== undefined && node.className !== className) node.className = className;
+  };
 
   function renderRow(id) {
     const row = rows.get(id);
@@ -44,23 +67,25 @@ export async function renderOverview(app) {
     const r = row.data;
     const p = r.position;
     const unrealized = p ? p.unrealized_pnl : null;
-    const link = h("a", { href: `#/runners/${encodeURIComponent(r.runner_id)}` }, r.runner_id);
-    const buttons = h("div", { className: "actions" },
-      r.status === "running" ? button("Pause", () => steer(r.runner_id, "pause")) : null,
-      r.status === "paused" ? button("Resume", () => steer(r.runner_id, "resume")) : null,
-      r.status !== "stopped" ? button("Stop", () => steer(r.runner_id, "stop")) : null,
-      button("Remove", () => remove(r.runner_id), "danger"));
-    row.element.replaceChildren(
-      h("td", {}, link),
-      h("td", {}, r.symbol),
-      h("td", {}, r.strategy_name),
-      h("td", {}, h("span", { className: `badge status-${r.status}` }, r.status)),
-      h("td", {}, h("span", { className: `badge state-${r.state}`, "data-testid": "state" }, r.state)),
-      h("td", {}, p ? `${p.side} ${p.quantity} @ ${price(p.entry_price)}` : "–"),
-      h("td", { className: pnlClass(unrealized) }, pnl(unrealized)),
-      h("td", { className: "num", "data-testid": "ticks" }, r.stats.ticks_processed),
-      h("td", { className: "num" }, r.stats.errors),
-      h("td", {}, buttons));
+    const { cells } = row;
+    set(cells.status, r.status, `badge status-${r.status}`);
+    set(cells.state, r.state, `badge state-${r.state}`);
+    set(cells.position, p ? `${p.side} ${p.quantity} @ ${price(p.entry_price)}` : "–");
+    set(cells.unrealized, pnl(unrealized), pnlClass(unrealized));
+    set(cells.ticks, String(r.stats.ticks_processed));
+    set(cells.errors, String(r.stats.errors));
+    if (row.buttonsFor !== r.status) {
+      row.buttonsFor = r.status;
+      const focused = cells.actions.contains(document.activeElement) ? document.activeElement.textContent : null;
+      cells.actions.replaceChildren(...[
+        r.status === "running" ? button("Pause", () => steer(r.runner_id, "pause")) : null,
+        r.status === "paused" ? button("Resume", () => steer(r.runner_id, "resume")) : null,
+        r.status !== "stopped" ? button("Stop", () => steer(r.runner_id, "stop")) : null,
+        button("Remove", () => remove(r.runner_id), "danger"),
+      ].filter(Boolean));
+      // Pause becomes Resume under the keyboard: keep the focus in the row's buttons.
+      if (focused) (cells.actions.querySelector("button") ?? cells.actions).focus();
+    }
     const ordered = [...rows.keys()].sort();
     const index = ordered.indexOf(id);
     const next = rows.get(ordered[index + 1])?.element;

@@ -53,6 +53,9 @@ export async function renderRunner(app, id) {
     meta.textContent = `${snapshot.symbol} · ${snapshot.strategy_name} · window ${snapshot.window_len}/${snapshot.window_size} · up ${duration(snapshot.uptime_ms)}`;
     statusBadge.className = `badge status-${snapshot.status}`;
     statusBadge.textContent = snapshot.status;
+    // Rebuilt only when the status changes: the periodic refresh must not swap a button out from under a click.
+    if (controlsFor === snapshot.status) return;
+    controlsFor = snapshot.status;
     controls.replaceChildren(...[
       snapshot.status === "running" ? button("Pause", () => steer("pause")) : null,
       snapshot.status === "paused" ? button("Resume", () => steer("resume")) : null,
@@ -60,6 +63,7 @@ export async function renderRunner(app, id) {
       button("Remove", remove, "danger"),
     ].filter(Boolean));
   }
+  let controlsFor = null;
 
   function renderState() {
     fsm.set(snapshot.state);
