@@ -306,6 +306,27 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pause_made_through_the_api_shows_on_open_pages_at_once()
+    {
+        await _server.CreateRunnerAsync("elsewhere", "SOLUSDT");
+        await Open("#/");
+        var row = _page.Locator("[data-runner=elsewhere]");
+        await Assertions.Expect(row.Locator(".badge").First).ToHaveTextAsync("running");
+        var detail = await _context.NewPageAsync();
+        await detail.GotoAsync(_server.BaseAddress + "#/runners/elsewhere");
+        await Assertions.Expect(detail.Locator(".runner-head .badge")).ToHaveTextAsync("running");
+
+        await _server.PostJsonAsync("/api/runners/elsewhere/pause", "");
+        await Assertions.Expect(row.Locator(".badge").First).ToHaveTextAsync("paused");
+        await Assertions.Expect(row.Locator("button:text-is('Resume')")).ToBeVisibleAsync();
+        await Assertions.Expect(detail.Locator(".runner-head .badge")).ToHaveTextAsync("paused");
+        await _server.PostJsonAsync("/api/runners/elsewhere/resume", "");
+        await Assertions.Expect(row.Locator(".badge").First).ToHaveTextAsync("running");
+        await Assertions.Expect(detail.Locator(".runner-head .badge")).ToHaveTextAsync("running");
+        await detail.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_focused_button_keeps_the_focus_while_ticks_update_its_row()
     {
         await _server.CreateRunnerAsync("focus", "ETHUSDT");

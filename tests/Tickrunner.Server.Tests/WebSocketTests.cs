@@ -48,6 +48,27 @@ public sealed class WebSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pause_and_resume_are_announced_once_each_to_every_client()
+    {
+        using var socket = await _server.ConnectAsync("type=RunnerStatusChanged,RunnerStopped");
+        await _server.PostJsonAsync("/api/runners/btc/pause", "");
+        await _server.PostJsonAsync("/api/runners/btc/pause", ""); // no change: no event
+        await _server.PostJsonAsync("/api/runners/btc/resume", "");
+        await _server.PostJsonAsync("/api/runners/btc/stop", "");
+        var seen = new List<string>();
+        while (seen.Count < 3)
+        {
+            var message = await socket.ReceiveUntilAsync(m => m.Tag() != "Heartbeat");
+            var payload = message!.Value.Payload();
+            Assert.Equal("btc", payload.GetProperty("runner_id").GetString());
+            seen.Add(message.Value.Tag() == "RunnerStatusChanged" ? payload.GetProperty("status").GetString()! : "stopped");
+        }
+        Assert.Equal(["paused", "running", "stopped"], seen);
+        await _server.PostJsonAsync("/api/runners/btc/resume", ""); // a stopped runner stays stopped: nothing is announced
+        Assert.Null(await socket.ReceiveUntilAsync(m => m.Tag() == "RunnerStatusChanged", 1500));
+    }
+
+    [Fact]
     public async Task Query_filters_by_runner_symbol_and_type()
     {
         using var byRunner = await _server.ConnectAsync("runner_id=eth");

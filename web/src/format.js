@@ -123,6 +123,7 @@ export function describe(tag, e) {
     case "Error": return `${e.severity}: ${e.error}`;
     case "RunnerStarted": return `started on ${e.symbol}`;
     case "RunnerStopped": return `stopped: ${e.reason}`;
+    case "RunnerStatusChanged": return `now ${e.status}`;
     default: return JSON.stringify(e);
   }
 }

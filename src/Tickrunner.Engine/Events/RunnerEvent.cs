@@ -27,6 +27,8 @@ public enum RunnerEventKind : byte
     BacktestProgress,
     /// <summary>A backtest job ended: done, failed or cancelled.</summary>
     BacktestFinished,
+    /// <summary>A runner was paused or resumed (stopping is <see cref="RunnerStopped"/>): every client shows the change at once.</summary>
+    RunnerStatusChanged,
 }
 
 /// <summary>How serious an <see cref="RunnerEventKind.Error"/> event is.</summary>
@@ -86,7 +88,7 @@ public readonly struct RunnerEvent
     public TradingState From { get; }
     /// <summary>StateTransition: the state entered.</summary>
     public TradingState To { get; }
-    /// <summary>StateTransition/PositionClosed/RunnerStopped: the reason; Error: the message; BacktestFinished: the status.</summary>
+    /// <summary>StateTransition/PositionClosed/RunnerStopped: the reason; Error: the message; BacktestFinished, RunnerStatusChanged: the status.</summary>
     public string? Text => _payload as string ?? (_payload as ClosedTrade)?.Reason;
     /// <summary>ActionExecuted: the action.</summary>
     public TradingAction Action => _payload is TradingAction action ? action : default;
@@ -135,6 +137,10 @@ public readonly struct RunnerEvent
     /// <summary>RunnerStarted.</summary>
     public static RunnerEvent RunnerStarted(string runnerId, string symbol, long timestamp) =>
         new(RunnerEventKind.RunnerStarted, runnerId, symbol, 0, timestamp);
+
+    /// <summary>RunnerStatusChanged to <paramref name="status"/> (<c>paused</c> or <c>running</c>).</summary>
+    public static RunnerEvent RunnerStatusChanged(string runnerId, string symbol, string status, long timestamp) =>
+        new(RunnerEventKind.RunnerStatusChanged, runnerId, symbol, 0, timestamp, payload: status);
 
     /// <summary>RunnerStopped.</summary>
     public static RunnerEvent RunnerStopped(string runnerId, string symbol, string reason, long timestamp) =>

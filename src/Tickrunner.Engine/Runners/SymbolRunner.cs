@@ -134,11 +134,20 @@ public sealed partial class SymbolRunner : IAsyncDisposable
 
     /// <summary>Skips ticks (not stored) until resumed. No effect on a stopped runner.</summary>
     public Task<RunnerStatus> PauseAsync(CancellationToken cancellationToken = default) =>
-        Send(static r => r._status == RunnerStatus.Running ? r._status = RunnerStatus.Paused : r._status, cancellationToken);
+        Send(static r => r.Change(RunnerStatus.Running, RunnerStatus.Paused, "paused"), cancellationToken);
 
     /// <summary>Processes ticks again. No effect on a stopped runner.</summary>
     public Task<RunnerStatus> ResumeAsync(CancellationToken cancellationToken = default) =>
-        Send(static r => r._status == RunnerStatus.Paused ? r._status = RunnerStatus.Running : r._status, cancellationToken);
+        Send(static r => r.Change(RunnerStatus.Paused, RunnerStatus.Running, "running"), cancellationToken);
+
+    // On the loop: from → to, announced (RunnerStatusChanged) only when it changed, so a repeated pause says nothing.
+    private RunnerStatus Change(RunnerStatus from, RunnerStatus to, string name)
+    {
+        if (_status != from) return _status;
+        _status = to;
+        _events?.Emit(RunnerEvent.RunnerStatusChanged(Id, Symbol, name, _clock.NowUnixMs()));
+        return _status;
+    }
 
     /// <summary>Ends tick processing (emits RunnerStopped once); the runner stays listed until removed.</summary>
     public Task<RunnerStatus> StopAsync(string reason = "stopped by request", CancellationToken cancellationToken = default) =>

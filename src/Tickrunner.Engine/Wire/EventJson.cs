@@ -102,6 +102,10 @@ public static class EventJson
                 b.Raw(",\"reason\":"u8);
                 b.String(e.Text);
                 break;
+            case RunnerEventKind.RunnerStatusChanged:
+                b.Raw(",\"status\":"u8);
+                b.String(e.Text);
+                break;
         }
         b.Raw(",\"timestamp\":"u8);
         b.Number(e.Timestamp);
@@ -122,6 +126,7 @@ public static class EventJson
         RunnerEventKind.RunnerStarted => "{\"RunnerStarted\":{\"runner_id\":"u8,
         RunnerEventKind.BacktestProgress => "{\"BacktestProgress\":{\"backtest_id\":"u8,
         RunnerEventKind.BacktestFinished => "{\"BacktestFinished\":{\"backtest_id\":"u8,
+        RunnerEventKind.RunnerStatusChanged => "{\"RunnerStatusChanged\":{\"runner_id\":"u8,
         _ => "{\"RunnerStopped\":{\"runner_id\":"u8,
     };
 

@@ -158,6 +158,7 @@ export async function renderOverview(app) {
       case "PositionOpened": r.position = e.position; break;
       case "PositionUpdated": if (r.position) r.position = { ...r.position, current_price: e.current_price, unrealized_pnl: e.unrealized_pnl }; break;
       case "PositionClosed": r.position = null; break;
+      case "RunnerStatusChanged": r.status = e.status; break; // paused or resumed anywhere: another tab, the API
       case "Error": if (e.severity !== "Warning") r.stats.errors += 1; break;
       default: return;
     }

@@ -208,6 +208,10 @@ export async function renderRunner(app, id) {
         renderPosition();
         loadTrades();
         break;
+      case "RunnerStatusChanged":
+        snapshot.status = e.status;
+        renderHead();
+        break;
       case "RunnerStopped":
         if (e.reason === "removed") { toast(`Runner ${id} was removed.`); location.hash = "#/"; return; }
         snapshot.status = "stopped";
