@@ -89,6 +89,12 @@ public sealed class FeedOptions
     /// <summary>Symbols to stream; empty means the feed's defaults.</summary>
     public List<string> Symbols { get; set; } = [];
 
+    /// <summary>
+    /// Simulated: after a restart, go on from the last prices with a new path instead of replaying the seeded one from the
+    /// start prices (default true). Off, or with <c>Feed:Seed</c> set, every start gives the same bars.
+    /// </summary>
+    public bool Continue { get; set; } = true;
+
     /// <summary>Replay: CSV files as <c>SYMBOL=path</c>.</summary>
     public List<string> ReplayFiles { get; set; } = [];
 

@@ -40,6 +40,15 @@ public sealed class SimulatedFeed : IMarketDataFeed
         return CreateSeries(settings, startTimestamp);
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SimulatedSeries> _latest = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The last close of each symbol a subscription has streamed, and the price decimals it used: what a later run continues
+    /// from (the server keeps them across restarts, so the market moves on instead of replaying the same path).
+    /// </summary>
+    public IReadOnlyDictionary<string, (double Close, int Decimals)> LastCloses() =>
+        _latest.ToDictionary(p => p.Key, p => (p.Value.LastClose, p.Value.PriceDecimals), StringComparer.Ordinal);
+
     /// <inheritdoc />
     public async IAsyncEnumerable<MarketData> SubscribeAsync(IReadOnlyCollection<string> symbols,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -53,7 +62,7 @@ public sealed class SimulatedFeed : IMarketDataFeed
         });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var producers = symbols.Distinct(StringComparer.Ordinal)
-            .Select(symbol => ProduceAsync(CreateSeries(symbol, start), IntervalOf(symbol), channel.Writer, stop.Token))
+            .Select(symbol => ProduceAsync(_latest[symbol] = CreateSeries(symbol, start), IntervalOf(symbol), channel.Writer, stop.Token))
             .ToArray();
         var completion = Task.WhenAll(producers).ContinueWith(
             t => channel.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default);

@@ -54,6 +54,12 @@ public sealed class SimulatedSeries
         return feedSeed ^ (long)hash;
     }
 
+    /// <summary>The close of the last bar made (the start price before the first), where the walk goes on from.</summary>
+    public double LastClose => Volatile.Read(ref _close);
+
+    /// <summary>The decimals prices are rounded to (<see cref="SimulatedSymbol.PriceDecimals"/>, or about 6 significant digits of the start price).</summary>
+    public int PriceDecimals => _decimals;
+
     /// <summary>The next bar.</summary>
     public MarketData Next()
     {
@@ -69,7 +75,7 @@ public sealed class SimulatedSeries
         // Rounded to the tick like exchange prices; rounding is monotonic, so OHLC stays consistent. The walk
         // itself continues from the rounded close, and never below one tick.
         var close = Math.Max(Round(price), _tick);
-        _close = close;
+        Volatile.Write(ref _close, close); // read by LastClose from other threads
         high = Math.Max(Round(high), Math.Max(open, close));
         low = Math.Max(Math.Min(Round(low), Math.Min(open, close)), _tick);
         var volume = Math.Round(_symbol.BaseVolume * Math.Exp(0.5 * NextGaussian() - 0.125), 4);

@@ -15,7 +15,7 @@ namespace Tickrunner.Server.Hosting;
 /// </summary>
 public sealed partial class EngineHostedService(TradingEngine engine, EventHub hub, IMarketDataFeed feed, StrategyCatalog catalog,
     TickrunnerDatabase database, RunnerRepository rows, RunnerService runners, RunnerJournal journal, DatasetStore datasets,
-    IOptions<TickrunnerOptions> options, ILogger<EngineHostedService> logger) : BackgroundService
+    SimulatedMarketState market, IOptions<JournalOptions> journalOptions, IOptions<TickrunnerOptions> options, ILogger<EngineHostedService> logger) : BackgroundService
 {
     private const string DemoSeededKey = "demo_runners_created";
 
@@ -43,6 +43,7 @@ public sealed partial class EngineHostedService(TradingEngine engine, EventHub h
         // The journal runs until the hub completes, so what runners emit while stopping is still written.
         var journaling = Task.Run(journal.RunAsync, CancellationToken.None);
         var checkpoints = Task.Run(() => journal.RunCheckpointsAsync(stoppingToken), CancellationToken.None);
+        var prices = Task.Run(() => SaveMarketAsync(stoppingToken), CancellationToken.None);
         try
         {
             await engine.RunFeedAsync(feed, feed.Symbols, stoppingToken);
@@ -56,12 +57,28 @@ public sealed partial class EngineHostedService(TradingEngine engine, EventHub h
             LogFeedFailed(e, feed.Kind);
         }
         await checkpoints;
+        await prices;
+        market.Save(feed); // where the simulated market stands, for the next start
         // Shutdown, in an order that loses nothing: the last checkpoint of context, then the runners
         // stop (their last events go to the hub), then the hub publishes what is left and ends the journal.
         await journal.CheckpointAsync(CancellationToken.None);
         await engine.DisposeAsync();
         await hub.DisposeAsync();
         await journaling;
+    }
+
+    // Every few seconds, so a crash loses only the last moments of the simulated market's path.
+    private async Task SaveMarketAsync(CancellationToken ct)
+    {
+        if (!market.Enabled) return;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, journalOptions.Value.CheckpointSeconds)));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct)) market.Save(feed);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
     }
 
     private void RestoreRunners()

@@ -54,8 +54,17 @@ public static class TickrunnerServices
         // One clock for everything the server stamps: events, lag notices and heartbeats (tests may inject their own).
         services.TryAddSingleton<IEngineClock>(EngineClock.System);
         services.AddSingleton(sp => new EventHub(sp.GetRequiredService<IOptions<EventHubOptions>>().Value, sp.GetRequiredService<IEngineClock>()));
-        services.AddSingleton(sp => FeedFactory.Create(sp.GetRequiredService<IOptions<TickrunnerOptions>>().Value.Feed,
-            sp.GetRequiredService<IOptions<SimulatedFeedOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<SimulatedMarketState>();
+        services.AddSingleton(sp =>
+        {
+            var feed = sp.GetRequiredService<IOptions<TickrunnerOptions>>().Value.Feed;
+            var simulated = sp.GetRequiredService<IOptions<SimulatedFeedOptions>>().Value;
+            var created = FeedFactory.Create(feed, simulated, sp.GetRequiredService<ILoggerFactory>());
+            // An explicit seed asks for the same bars on every start; otherwise the market goes on from where it was.
+            if (created is SimulatedFeed && feed.Continue && configuration[$"{TickrunnerOptions.Section}:Feed:Seed"] is null)
+                created = new SimulatedFeed(sp.GetRequiredService<SimulatedMarketState>().Continue(simulated));
+            return created;
+        });
         services.AddSingleton(sp =>
         {
             _ = sp.GetRequiredService<IMarketDataFeed>(); // first: a bad feed setting then leaves no runner threads behind
