@@ -309,6 +309,37 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Times_follow_the_browsers_zone_or_utc_everywhere_with_one_toggle()
+    {
+        await UploadDatasetAsync("zone-1h", HourlyCsv(600));
+        var id = await SubmitAsync(new { strategy_name = "ema_crossover", dataset = "zone-1h" });
+        await WaitForEndAsync(id);
+        var trade = (await _server.GetJsonAsync($"/api/backtests/{id}/trades?limit=1"))[0];
+        var entry = DateTimeOffset.FromUnixTimeMilliseconds(trade.GetProperty("entry_timestamp").GetInt64());
+        static string Shown(DateTimeOffset t) => t.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+
+        // A trader in New York (UTC−5 in January): the dashboard's times are theirs by default.
+        await using var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { TimezoneId = "America/New_York" });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(_server.BaseAddress + $"#/backtests/{id}");
+        var cell = page.Locator("[data-testid=trade-list] tr[data-index='0'] td").Nth(3);
+        await Assertions.Expect(cell).ToHaveTextAsync(Shown(entry.ToOffset(TimeSpan.FromHours(-5))));
+        await Assertions.Expect(page.Locator("[data-testid=trade-list] thead")).ToContainTextAsync("Entry (local, UTC−05:00)");
+        await Assertions.Expect(page.Locator("[data-testid=trade-caption]")).ToContainTextAsync(Shown(entry.ToOffset(TimeSpan.FromHours(-5))));
+        await Assertions.Expect(page.Locator("#zone")).ToHaveTextAsync("Local time");
+
+        // One toggle: every time on the page in UTC, and it stays so on the next page and after a reload.
+        await page.ClickAsync("#zone");
+        await Assertions.Expect(page.Locator("#zone")).ToHaveTextAsync("UTC");
+        await Assertions.Expect(cell).ToHaveTextAsync(Shown(entry));
+        await Assertions.Expect(page.Locator("[data-testid=trade-list] thead")).ToContainTextAsync("Entry (UTC)");
+        await page.ReloadAsync();
+        await Assertions.Expect(cell).ToHaveTextAsync(Shown(entry));
+        await page.GotoAsync(_server.BaseAddress + "#/backtests");
+        await Assertions.Expect(page.Locator(".field[data-field=from] span")).ToHaveTextAsync("From (UTC)");
+    }
+
+    [Fact]
     public async Task Compare_refuses_fewer_than_two_runs()
     {
         await Open("#/backtests/compare?ids=bt-1");

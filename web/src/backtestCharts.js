@@ -1,6 +1,6 @@
 import { AreaSeries, CandlestickSeries, createChart, createSeriesMarkers, HistogramSeries, LineSeries } from "lightweight-charts";
 import { CANDLE_COLORS, chartOptions } from "./chart.js";
-import { fixed, pnl, price, utc } from "./format.js";
+import { fixed, minute, pnl, price } from "./format.js";
 
 // lightweight-charts counts time in whole seconds and needs it strictly increasing: points that share a second keep the last.
 function bySecond(points) {
@@ -21,7 +21,7 @@ const seconds = (ms) => Math.floor(ms / 1000);
  * low are kept, so the deepest point shown is the run's.
  */
 export function equityChart(container) {
-  const chart = createChart(container, chartOptions({ timeScale: { borderColor: "#2a3340", timeVisible: true, secondsVisible: false } }));
+  const chart = createChart(container, chartOptions({ timeScale: { secondsVisible: false } }));
   const equity = chart.addSeries(LineSeries, { color: "#60a5fa", lineWidth: 2, priceFormat: { type: "price", precision: 2, minMove: 0.01 }, title: "equity" });
   const underwater = chart.addSeries(AreaSeries, {
     lineColor: "#ef4444", topColor: "rgba(239,68,68,0.05)", bottomColor: "rgba(239,68,68,0.45)", lineWidth: 1,
@@ -57,7 +57,7 @@ export function equityChart(container) {
 
 /** Several runs' returns (% of their initial capital) on one time axis, one colour each. */
 export function comparisonChart(container) {
-  const chart = createChart(container, chartOptions({ timeScale: { borderColor: "#2a3340", timeVisible: true, secondsVisible: false } }));
+  const chart = createChart(container, chartOptions({ timeScale: { secondsVisible: false } }));
   let count = 0;
   return {
     add(label, color, points, initialCapital) {
@@ -89,7 +89,7 @@ export function tradesChart(container, legend) {
   function describeBar(time) {
     const bar = bars.get(time);
     if (!bar) return "";
-    const parts = [`${utc(time * 1000)}  O ${price(bar.open)} H ${price(bar.high)} L ${price(bar.low)} C ${price(bar.close)}`];
+    const parts = [`${minute(time * 1000)}  O ${price(bar.open)} H ${price(bar.high)} L ${price(bar.low)} C ${price(bar.close)}`];
     for (const text of byTime.get(time) ?? []) parts.push(text);
     return parts.join(" · ");
   }

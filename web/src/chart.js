@@ -1,19 +1,22 @@
 import { CandlestickSeries, ColorType, createChart, createSeriesMarkers, LineStyle } from "lightweight-charts";
+import { axisLabel, crosshairLabel } from "./format.js";
 
 // Bars (often several per second from the simulated feed) are merged into one-second candles; slower bars
 // (e.g. one-minute klines) keep one candle each.
 const BUCKET_SECONDS = 1;
 
-/** The dashboard's chart look: dark, transparent, UTC time axis. */
+/** The dashboard's chart look: dark, transparent, times in the dashboard's zone (format.js). */
 export function chartOptions(overrides = {}) {
+  const timeScale = { borderColor: "#2a3340", timeVisible: true, secondsVisible: true, tickMarkFormatter: axisLabel, ...overrides.timeScale };
   return {
     autoSize: true,
+    localization: { timeFormatter: crosshairLabel },
     layout: { background: { type: ColorType.Solid, color: "transparent" }, textColor: "#9aa4b2", fontSize: 11, panes: { separatorColor: "#2a3340" } },
     grid: { vertLines: { color: "#1f2630" }, horzLines: { color: "#1f2630" } },
     rightPriceScale: { borderColor: "#2a3340" },
-    timeScale: { borderColor: "#2a3340", timeVisible: true, secondsVisible: true },
     crosshair: { mode: 0 },
     ...overrides,
+    timeScale,
   };
 }
 

@@ -32,15 +32,85 @@ export function pnlClass(value) {
   return value > 0 ? "gain" : value < 0 ? "loss" : "";
 }
 
-export function time(ms) {
-  if (!ms) return "–";
-  return new Date(ms).toLocaleTimeString("en-GB", { hour12: false });
+// One clock for every time the dashboard shows (tables, logs, chart axes): the browser's zone by default, or UTC.
+const ZONE_KEY = "tickrunner.time-zone";
+let zone = (() => {
+  try {
+    return localStorage.getItem(ZONE_KEY) === "utc" ? "utc" : "local";
+  } catch {
+    return "local";
+  }
+})();
+
+/** "local" or "utc". */
+export const timeZone = () => zone;
+
+/** Switches every time shown to <zone> ("local" or "utc"), remembered in this browser. */
+export function setTimeZone(value) {
+  zone = value === "utc" ? "utc" : "local";
+  try {
+    localStorage.setItem(ZONE_KEY, zone);
+  } catch {
+    // private mode: for this page only
+  }
 }
 
+/** The zone's short name for labels: "UTC" or the browser's offset, e.g. "UTC−05:00". */
+export function zoneLabel(ms = Date.now()) {
+  if (zone === "utc") return "UTC";
+  const offset = -new Date(ms).getTimezoneOffset();
+  if (offset === 0) return "local, UTC";
+  const sign = offset > 0 ? "+" : "−";
+  const hours = String(Math.floor(Math.abs(offset) / 60)).padStart(2, "0");
+  return `local, UTC${sign}${hours}:${String(Math.abs(offset) % 60).padStart(2, "0")}`;
+}
+
+// The parts of an instant in the chosen zone.
+function parts(ms) {
+  const d = new Date(ms);
+  const utcZone = zone === "utc";
+  const pad = (n) => String(n).padStart(2, "0");
+  return {
+    date: `${utcZone ? d.getUTCFullYear() : d.getFullYear()}-${pad((utcZone ? d.getUTCMonth() : d.getMonth()) + 1)}-${pad(utcZone ? d.getUTCDate() : d.getDate())}`,
+    hm: `${pad(utcZone ? d.getUTCHours() : d.getHours())}:${pad(utcZone ? d.getUTCMinutes() : d.getMinutes())}`,
+    s: pad(utcZone ? d.getUTCSeconds() : d.getSeconds()),
+  };
+}
+
+/** "14:05:09" in the chosen zone. */
+export function time(ms) {
+  if (!ms) return "–";
+  const p = parts(ms);
+  return `${p.hm}:${p.s}`;
+}
+
+/** "2024-01-31 14:05:09" in the chosen zone. */
 export function dateTime(ms) {
   if (!ms) return "–";
-  const d = new Date(ms);
-  return `${d.toLocaleDateString("en-CA")} ${d.toLocaleTimeString("en-GB", { hour12: false })}`;
+  const p = parts(ms);
+  return `${p.date} ${p.hm}:${p.s}`;
+}
+
+/** "2024-01-31 14:05" in the chosen zone, seconds only when there are any (bar times). */
+export function minute(ms) {
+  if (ms === null || ms === undefined) return "–";
+  const p = parts(ms);
+  return `${p.date} ${p.hm}${p.s !== "00" ? `:${p.s}` : ""}`;
+}
+
+/** A chart axis label for a time in seconds, in the chosen zone (lightweight-charts counts UTC seconds). */
+export function axisLabel(seconds, kind) {
+  const p = parts(seconds * 1000);
+  // kind: 0 year, 1 month, 2 day of month, 3 time, 4 time with seconds (lightweight-charts' TickMarkType)
+  if (kind === 0) return p.date.slice(0, 4);
+  if (kind === 1) return p.date.slice(0, 7);
+  if (kind === 2) return p.date.slice(5);
+  return kind === 4 ? `${p.hm}:${p.s}` : p.hm;
+}
+
+/** The time of a point under the chart's crosshair. */
+export function crosshairLabel(seconds) {
+  return minute(seconds * 1000);
 }
 
 export function duration(ms) {
@@ -50,14 +120,6 @@ export function duration(ms) {
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
   if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
-}
-
-/** A UTC date and time, "2024-01-31 23:59" (seconds only when there are any): backtests live in exchange time. */
-export function utc(ms) {
-  if (ms === null || ms === undefined) return "–";
-  const iso = new Date(ms).toISOString();
-  const seconds = iso.slice(17, 19) !== "00" ? iso.slice(16, 19) : "";
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${seconds}`;
 }
 
 /** A number with fixed decimals and thousands separators; "–" for null. */

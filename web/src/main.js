@@ -7,7 +7,7 @@ import { renderBacktests } from "./views/backtests.js";
 import { renderBacktest } from "./views/backtest.js";
 import { renderCompare } from "./views/compare.js";
 import { router } from "./router.js";
-import { h } from "./format.js";
+import { h, setTimeZone, timeZone, zoneLabel } from "./format.js";
 
 // Hash routes: #/ (runners), #/runners/<id>, #/strategies, #/strategies/<name>, #/backtests[?strategy=&dataset=],
 // #/backtests/<id>, #/backtests/compare?ids=a,b. Each route also says what the page streams (server-side filter), so a
@@ -94,6 +94,19 @@ setInterval(() => {
   const rate = stream.eventsPerSecond();
   document.getElementById("rate").textContent = rate === null ? "– ev/s" : `${rate.toFixed(rate < 10 ? 1 : 0)} ev/s`;
 }, 1000);
+
+// One clock for the whole dashboard: the toggle re-renders the page in the other zone.
+const zoneButton = document.getElementById("zone");
+function showZone() {
+  zoneButton.textContent = timeZone() === "utc" ? "UTC" : "Local time";
+  zoneButton.setAttribute("aria-label", `Times are shown in ${zoneLabel()}; switch`);
+}
+zoneButton.addEventListener("click", () => {
+  setTimeZone(timeZone() === "utc" ? "local" : "utc");
+  showZone();
+  route();
+});
+showZone();
 
 window.addEventListener("hashchange", route);
 window.addEventListener("beforeunload", (event) => {

@@ -1,6 +1,6 @@
 import { api } from "../api.js";
 import { equityChart, tradesChart } from "../backtestCharts.js";
-import { button, csvField, download, duration, fixed, h, kvRow, percent, pnl, pnlClass, price, toast, utc } from "../format.js";
+import { button, csvField, download, duration, fixed, h, kvRow, minute, percent, pnl, pnlClass, price, toast, zoneLabel } from "../format.js";
 import { describeParams } from "../params.js";
 import { stream } from "../stream.js";
 
@@ -33,8 +33,8 @@ export const METRICS = [
   ["initial_capital", "Initial capital", (v) => fixed(v)],
   ["final_equity", "Final equity", (v) => fixed(v)],
   ["bars", "Bars", (v) => v.toLocaleString("en-US")],
-  ["start", "First bar", (v) => utc(v)],
-  ["end", "Last bar", (v) => utc(v)],
+  ["start", "First bar", (v) => minute(v)],
+  ["end", "Last bar", (v) => minute(v)],
 ];
 
 // Metrics whose sign is gain or loss (coloured so); a drawdown, a win rate or an exposure is not.
@@ -68,7 +68,7 @@ export async function renderBacktest(app, id) {
     const s = view.settings;
     statusBadge.className = `badge status-${view.status}`;
     statusBadge.textContent = view.status;
-    meta.textContent = `${view.strategy_name} · ${view.dataset} (${view.symbol}) · ${utc(view.report?.start ?? s.from)} → ${utc(view.report?.end ?? s.to)}`;
+    meta.textContent = `${view.strategy_name} · ${view.dataset} (${view.symbol}) · ${minute(view.report?.start ?? s.from)} → ${minute(view.report?.end ?? s.to)}`;
     controls.replaceChildren(...[
       view.status === "queued" || view.status === "running" ? button("Cancel", cancel) : null,
       view.status === "done" ? h("a", { className: "button small", href: `#/backtests?strategy=${encodeURIComponent(view.strategy_name)}&dataset=${encodeURIComponent(view.dataset)}` }, "New run") : null,
@@ -206,7 +206,7 @@ function renderReport(body, view, disposers) {
       if (token !== loading) return;
       candles.set(bars, around, trade);
       tradeCaption.textContent = trade
-        ? `trade ${index + 1} of ${report.trades.toLocaleString("en-US")}: ${trade.side} ${trade.quantity} · ${utc(trade.entry_timestamp)} → ${utc(trade.exit_timestamp)} · ${pnl(trade.pnl)}`
+        ? `trade ${index + 1} of ${report.trades.toLocaleString("en-US")}: ${trade.side} ${trade.quantity} · ${minute(trade.entry_timestamp)} → ${minute(trade.exit_timestamp)} · ${pnl(trade.pnl)}`
         : "no trades";
       trades.highlight(index);
     } catch (e) {
@@ -268,7 +268,7 @@ function tradeList(view, onSelect) {
   const element = h("section", { className: "card", "data-testid": "trade-list" },
     h("h2", {}, "Trades", h("span", { className: "actions" }, previous, pageLabel, next, exportButton)), totals,
     h("div", { className: "table-wrap" }, h("table", { className: "trades" },
-      h("thead", {}, h("tr", {}, ["#", "Side", "Qty", "Entry (UTC)", "Entry", "Exit (UTC)", "Exit", "Fees", "P&L", "Return", "Reason"].map((c) => h("th", {}, c)))),
+      h("thead", {}, h("tr", {}, ["#", "Side", "Qty", `Entry (${zoneLabel()})`, "Entry", `Exit (${zoneLabel()})`, "Exit", "Fees", "P&L", "Return", "Reason"].map((c) => h("th", { scope: "col" }, c)))),
       tbody)));
   let page = 0;
   let highlighted = -1;
@@ -283,8 +283,8 @@ function tradeList(view, onSelect) {
       const index = page * PAGE + i;
       return h("tr", { className: `clickable${index === highlighted ? " selected" : ""}`, dataset: { index: String(index) }, onclick: () => onSelect(index), title: "Show on the chart" },
         h("td", { className: "num muted" }, index + 1), h("td", { className: t.side === "Long" ? "gain" : "loss" }, t.side), h("td", { className: "num" }, t.quantity),
-        h("td", {}, utc(t.entry_timestamp)), h("td", { className: "num" }, price(t.entry_price)),
-        h("td", {}, utc(t.exit_timestamp)), h("td", { className: "num" }, price(t.exit_price)),
+        h("td", {}, minute(t.entry_timestamp)), h("td", { className: "num" }, price(t.entry_price)),
+        h("td", {}, minute(t.exit_timestamp)), h("td", { className: "num" }, price(t.exit_price)),
         h("td", { className: "num" }, fixed(t.fees)), h("td", { className: `num ${pnlClass(t.pnl)}` }, pnl(t.pnl)),
         h("td", { className: `num ${pnlClass(t.return_pct)}` }, percent(t.return_pct)), h("td", {}, t.reason));
     }));
@@ -368,13 +368,13 @@ function settingsCard(view) {
   const a = s.account;
   return h("section", { className: "card" }, h("h2", {}, "Settings"), h("table", { className: "kv", "data-testid": "settings" },
     kvRow("Strategy", view.strategy_name), kvRow("Dataset", `${view.dataset} (${view.symbol})`),
-    kvRow("Range", `${s.from == null ? "first bar" : utc(s.from)} → ${s.to == null ? "last bar" : utc(s.to)}`),
+    kvRow("Range", `${s.from == null ? "first bar" : minute(s.from)} → ${s.to == null ? "last bar" : minute(s.to)}`),
     kvRow("Parameters", describeParams(s.params)),
     kvRow("Window size", s.window_size), kvRow("Initial capital", fixed(a.initial_capital)),
     kvRow("Fee / slippage", `${a.fee_bps} bps / ${a.slippage_bps} bps`), kvRow("Fill / stops", `${a.fill} / ${a.stops}`),
     kvRow("Stop on error / close at end", `${s.stop_on_error} / ${s.close_at_end}`),
     kvRow("Bars", `${view.bars_done.toLocaleString("en-US")} of ${view.bars_total.toLocaleString("en-US")}`),
-    kvRow("Ran", view.started_at ? `${utc(view.started_at)} UTC, ${took(Math.max(0, (view.finished_at ?? view.started_at) - view.started_at))}` : "–"),
+    kvRow("Ran", view.started_at ? `${minute(view.started_at)} (${zoneLabel()}), ${took(Math.max(0, (view.finished_at ?? view.started_at) - view.started_at))}` : "–"),
     view.report ? kvRow("Input digest", h("code", { className: "digest" }, view.report.digest)) : null));
 }
 

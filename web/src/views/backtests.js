@@ -1,6 +1,6 @@
 import { api, uploadDataset } from "../api.js";
 import { stream } from "../stream.js";
-import { button, fixed, h, percent, pnlClass, toast, utc } from "../format.js";
+import { button, fixed, h, minute, percent, pnlClass, timeZone, toast, zoneLabel } from "../format.js";
 import { parameterInputs } from "../params.js";
 
 const HISTORY_COLUMNS = ["", "Backtest", "Strategy", "Dataset", "Status", "Progress", "Return", "Sharpe", "Max DD", "Trades", "Created", ""];
@@ -67,8 +67,8 @@ function backtestForm(strategies, datasets, preset, onQueued) {
   const element = h("form", { className: "create-runner backtest-form", novalidate: true, "data-testid": "backtest-form" },
     field("strategy_name", "Strategy", strategy),
     h("label", { className: "field", dataset: { field: "dataset" } }, h("span", {}, "Dataset"), dataset, datasetHint, h("small", { className: "error" })),
-    field("from", "From (UTC)", from, "empty: the first bar"),
-    field("to", "To (UTC)", to, "empty: the last bar"),
+    field("from", `From (${zoneLabel()})`, from, "empty: the first bar"),
+    field("to", `To (${zoneLabel()})`, to, "empty: the last bar"),
     field("window_size", "Window size", windowSize, "bars kept; 1–100,000"),
     field("initial_capital", "Initial capital", capital),
     field("fee_bps", "Fee (bps)", fee, "per fill, of the notional"),
@@ -91,7 +91,7 @@ function backtestForm(strategies, datasets, preset, onQueued) {
   }
   function describeDataset() {
     const d = setDatasets.list?.find((x) => x.id === dataset.value);
-    datasetHint.textContent = d ? `${utc(d.first)} → ${utc(d.last)} · ${d.bars.toLocaleString("en-US")} bars${d.gaps ? ` · ${d.gaps} gaps` : ""}` : "";
+    datasetHint.textContent = d ? `${minute(d.first)} → ${minute(d.last)} · ${d.bars.toLocaleString("en-US")} bars${d.gaps ? ` · ${d.gaps} gaps` : ""}` : "";
     for (const input of [from, to]) {
       input.min = d ? toLocalInput(d.first) : "";
       input.max = d ? toLocalInput(d.last) : "";
@@ -145,12 +145,14 @@ function backtestForm(strategies, datasets, preset, onQueued) {
   return { element, setDatasets };
 }
 
-// datetime-local inputs hold wall time without a zone; the form reads and writes them as UTC.
+// datetime-local inputs hold wall time without a zone: the form reads and writes them in the dashboard's zone.
 function toLocalInput(ms) {
-  return new Date(ms).toISOString().slice(0, 16);
+  const shifted = timeZone() === "utc" ? ms : ms - new Date(ms).getTimezoneOffset() * 60_000;
+  return new Date(shifted).toISOString().slice(0, 16);
 }
 function fromLocalInput(value) {
-  return value ? Date.parse(`${value}:00Z`) : undefined;
+  if (!value) return undefined;
+  return timeZone() === "utc" ? Date.parse(`${value}:00Z`) : new Date(`${value}:00`).getTime();
 }
 // "To 10:05" includes the bar that opens at 10:05 and any within that minute.
 function toEndOfMinute(ms) {
@@ -196,7 +198,7 @@ function historyCard() {
         h("td", {}, cells.status),
         h("td", {}, cells.progress),
         cells.ret, cells.sharpe, cells.dd, cells.trades,
-        h("td", { className: "muted" }, utc(summary.created_at)),
+        h("td", { className: "muted" }, minute(summary.created_at)),
         h("td", {}, cells.actions));
       entry = { element, cells, bar, check, data: summary, actionsFor: null };
       rows.set(summary.id, entry);
@@ -336,7 +338,7 @@ function datasetsCard(initial, onChange) {
 
   function render(list) {
     tbody.replaceChildren(...list.map((d) => h("tr", { dataset: { dataset: d.id } },
-      h("td", {}, d.id), h("td", {}, d.symbol), h("td", {}, d.interval), h("td", {}, utc(d.first)), h("td", {}, utc(d.last)),
+      h("td", {}, d.id), h("td", {}, d.symbol), h("td", {}, d.interval), h("td", {}, minute(d.first)), h("td", {}, minute(d.last)),
       h("td", { className: "num" }, d.bars.toLocaleString("en-US")),
       h("td", { className: "num", title: d.missing_bars ? `${d.missing_bars} bars missing` : "" }, d.gaps),
       h("td", {}, button("Delete", () => remove(d.id), "danger")))));
@@ -376,7 +378,7 @@ function datasetsCard(initial, onChange) {
       show(1, "done");
       const d = answer.dataset;
       const r = answer.report;
-      result.textContent = `Imported ${d.id}: ${d.bars.toLocaleString("en-US")} ${d.interval} bars of ${d.symbol}, ${utc(d.first)} → ${utc(d.last)}`
+      result.textContent = `Imported ${d.id}: ${d.bars.toLocaleString("en-US")} ${d.interval} bars of ${d.symbol}, ${minute(d.first)} → ${minute(d.last)}`
         + `${r.gap_count ? `, ${r.gap_count} gaps (${r.missing_bars} bars missing)` : ""}${r.warnings.length ? `; ${r.warnings.join("; ")}` : ""}.`;
       result.className = "upload-result ok";
       form.reset();

@@ -1,6 +1,6 @@
 import { api } from "../api.js";
 import { comparisonChart } from "../backtestCharts.js";
-import { h, utc } from "../format.js";
+import { h, minute } from "../format.js";
 import { METRICS } from "./backtest.js";
 import { describeParams } from "../params.js";
 
@@ -16,8 +16,8 @@ const LOWER = new Set(["max_drawdown_pct", "max_drawdown_duration_ms", "volatili
 const SETTINGS = [
   ["Strategy", (v) => v.strategy_name],
   ["Dataset", (v) => `${v.dataset} (${v.symbol})`],
-  ["From", (v) => (v.settings.from == null ? "first bar" : utc(v.settings.from))],
-  ["To", (v) => (v.settings.to == null ? "last bar" : utc(v.settings.to))],
+  ["From", (v) => (v.settings.from == null ? "first bar" : minute(v.settings.from))],
+  ["To", (v) => (v.settings.to == null ? "last bar" : minute(v.settings.to))],
   ["Parameters", (v) => describeParams(v.settings.params)],
   ["Window size", (v) => String(v.settings.window_size)],
   ["Initial capital", (v) => String(v.settings.account.initial_capital)],
