@@ -198,6 +198,33 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_uploaded_strategy_deletes_from_the_editor_unless_a_runner_uses_it()
+    {
+        await _server.UploadStrategyAsync("doomed", LuaStrategyTemplate);
+        await _server.UploadStrategyAsync("in_use", LuaStrategyTemplate);
+        await _server.CreateRunnerAsync("user", "BTCUSDT", "in_use");
+        await Open("#/strategies/ema_crossover");
+        await Assertions.Expect(_page.Locator("[data-testid=delete]")).ToBeHiddenAsync(); // shipped: nothing to delete
+
+        await Open("#/strategies/in_use");
+        await _page.ClickAsync("[data-testid=delete]");
+        await Assertions.Expect(_page.Locator("#toast")).ToContainTextAsync("user"); // refused, naming the runner
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await _server.Http.GetAsync("/api/strategies/in_use")).StatusCode);
+
+        await Open("#/strategies/doomed");
+        await _page.ClickAsync("[data-testid=delete]");
+        await Assertions.Expect(_page.Locator("[data-testid=strategy-list]")).Not.ToContainTextAsync("doomed");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await _server.Http.GetAsync("/api/strategies/doomed")).StatusCode);
+        Assert.Contains(_dialogs, d => d.Contains("Delete the strategy doomed"));
+    }
+
+    private const string LuaStrategyTemplate = """
+        function detect_opportunity(md, ctx, ind) return nil end
+        function filter_commitment(md, ctx, ind) return nil end
+        function manage_position(md, ctx, ind) return nil end
+        """;
+
+    [Fact]
     public async Task A_new_strategy_started_while_the_first_one_loads_is_not_overwritten()
     {
         // Delay the first strategy's code so "+ New strategy" wins the race.

@@ -49,6 +49,7 @@ export async function renderStrategies(app, selected) {
   const saveButton = h("button", { type: "button", className: "primary", onclick: save, "data-testid": "save" }, "Save");
   const runButton = h("button", { type: "button", onclick: run, "data-testid": "run" }, "Run on…");
   const backtestButton = h("button", { type: "button", onclick: backtest, "data-testid": "backtest" }, "Backtest this");
+  const deleteButton = h("button", { type: "button", className: "danger", onclick: remove, "data-testid": "delete", hidden: true }, "Delete");
 
   app.append(h("div", { className: "strategies" },
     h("section", { className: "card list-card" },
@@ -58,7 +59,7 @@ export async function renderStrategies(app, selected) {
     h("section", { className: "card editor-card" },
       h("div", { className: "editor-head" }, h("label", { className: "field inline" }, h("span", {}, "Name"), nameInput), source, dirtyMark),
       editorHost,
-      h("div", { className: "editor-actions" }, validateButton, saveButton, backtestButton,
+      h("div", { className: "editor-actions" }, validateButton, saveButton, backtestButton, deleteButton,
         h("span", { className: "run" }, symbolSelect, runnerIdInput, runButton)),
       diagnosticsList)));
 
@@ -107,6 +108,7 @@ export async function renderStrategies(app, selected) {
     const token = ++opening;
     if (name === null) {
       current = null;
+      deleteButton.hidden = true;
       nameInput.value = "";
       nameInput.disabled = false;
       source.textContent = "new";
@@ -125,6 +127,7 @@ export async function renderStrategies(app, selected) {
     }
     if (token !== opening) return;
     current = loaded;
+    deleteButton.hidden = current.source !== "uploaded";
     nameInput.value = current.name;
     nameInput.disabled = true;
     const shipped = current.source === "shipped";
@@ -189,6 +192,7 @@ export async function renderStrategies(app, selected) {
       const result = existing ? await api.updateStrategy(name, code) : await api.uploadStrategy(name, code);
       savedCode = code;
       current = { name, source: "uploaded", code };
+      deleteButton.hidden = false;
       nameInput.disabled = true;
       source.textContent = "uploaded";
       markDirty();
@@ -202,6 +206,22 @@ export async function renderStrategies(app, selected) {
       const nameError = e.errors?.name;
       toast(nameError ? [].concat(nameError).join(" ") : e.message, "error");
       return false;
+    }
+  }
+
+  // Uploaded strategies only; the server refuses (409, saying which) while a runner uses it.
+  async function remove() {
+    if (!current || current.source !== "uploaded") return;
+    if (!confirm(`Delete the strategy ${current.name}? Backtests that ran it keep their copy of the code.`)) return;
+    try {
+      await api.deleteStrategy(current.name);
+      toast(`Deleted ${current.name}.`);
+      savedCode = view.state.doc.toString(); // nothing unsaved to guard: it is gone on purpose
+      replaceRoute("#/strategies");
+      const strategies = await loadList();
+      await open(strategies.find((x) => x.source === "uploaded")?.name ?? strategies[0]?.name ?? null);
+    } catch (e) {
+      toast(e.message, "error");
     }
   }
 
