@@ -218,6 +218,36 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
         Assert.Contains(_dialogs, d => d.Contains("Delete the strategy doomed"));
     }
 
+    [Fact]
+    public async Task A_runner_failing_on_every_tick_cannot_be_missed_and_its_error_opens_the_line()
+    {
+        await _server.UploadStrategyAsync("broken", """
+            function detect_opportunity(md, ctx, ind)
+              local x = nil
+              return x.field
+            end
+            function filter_commitment(md, ctx, ind) return nil end
+            function manage_position(md, ctx, ind) return nil end
+            """);
+        await _server.CreateRunnerAsync("failing", "BTCUSDT", "broken");
+        await Open("#/");
+        var row = _page.Locator("[data-runner=failing]");
+        await Assertions.Expect(row.Locator(".badge").First).ToHaveTextAsync("running · failing");
+        await Assertions.Expect(row.Locator(".badge").First).ToHaveClassAsync(new Regex("status-failing"));
+        await Assertions.Expect(_page.Locator("#toast")).ToContainTextAsync("failing is failing");
+
+        // On its page the same error is one line with a count, and its line number opens the editor there.
+        await Open("#/runners/failing");
+        var repeat = _page.Locator("[data-testid=event-log] li.ev-Error [data-testid=repeat]").First;
+        // The engine repeats an identical error after 10 s with its count: the line's count grows, no new line.
+        await Assertions.Expect(repeat).ToHaveTextAsync(new Regex(@"×\d+"), new() { Timeout = 25_000 });
+        Assert.True(await _page.Locator("[data-testid=event-log] li.ev-Error").CountAsync() <= 2, "repeats are collapsed");
+        await _page.Locator("[data-testid=error-line]").First.ClickAsync();
+        await WaitForHash("#/strategies/broken?line=3");
+        await Assertions.Expect(_page.Locator(".cm-activeLine")).ToContainTextAsync("return x.field");
+        await Screenshot("failing-runner");
+    }
+
     private const string LuaStrategyTemplate = """
         function detect_opportunity(md, ctx, ind) return nil end
         function filter_commitment(md, ctx, ind) return nil end

@@ -19,7 +19,7 @@ const renderStrategies = (...args) => import("./views/strategies.js").then((m) =
 const routes = [
   { pattern: /^#?\/?$/, nav: "runners", view: renderOverview, filter: () => ({}) },
   { pattern: /^#\/runners\/([^/]+)$/, nav: "runners", view: renderRunner, filter: (id) => ({ runner_id: [id] }) },
-  { pattern: /^#\/strategies(?:\/([^/]+))?$/, nav: "strategies", view: renderStrategies, filter: () => ({ type: ["RunnerStarted", "RunnerStopped"] }) },
+  { pattern: /^#\/strategies(?:\/([^/?]+))?(?:\?line=(\d+))?$/, nav: "strategies", view: renderStrategies, filter: () => ({ type: ["RunnerStarted", "RunnerStopped"] }) },
   { pattern: /^#\/backtests\/compare(?:\?(.*))?$/, nav: "backtests", view: renderCompare, filter: BACKTEST_EVENTS, query: true },
   { pattern: /^#\/backtests\/([^/?]+)$/, nav: "backtests", view: renderBacktest, filter: BACKTEST_EVENTS },
   { pattern: /^#\/backtests(?:\?(.*))?$/, nav: "backtests", view: renderBacktests, filter: BACKTEST_EVENTS, query: true },
@@ -47,7 +47,7 @@ async function route() {
     const name = match[1] ? (query ? match[1] : decodeURIComponent(match[1])) : undefined;
     document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", a.dataset.nav === nav));
     stream.setFilter(filter(name));
-    const handle = await view(container, name);
+    const handle = await view(container, name, match[2]);
     if (token !== navigation) {
       handle?.dispose?.();
       return;

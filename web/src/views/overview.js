@@ -2,6 +2,7 @@ import { api } from "../api.js";
 import { stream } from "../stream.js";
 import { button, h, price, pnl, pnlClass, toast } from "../format.js";
 
+const FAILING_MS = 12_000; // how long after its last error event a runner shows as failing (identical errors come every 10 s)
 const COLUMNS = ["Runner", "Symbol", "Strategy", "Status", "State", "Position", "Unrealized P&L", "Ticks", "Errors", ""];
 
 /** The runners table (live) and the create-runner form. */
@@ -68,7 +69,15 @@ export async function renderOverview(app) {
     const p = r.position;
     const unrealized = p ? p.unrealized_pnl : null;
     const { cells } = row;
-    set(cells.status, r.status, `badge status-${r.status}`);
+    // A runner whose strategy keeps failing is not "running" in green: it shows as failing while errors keep coming.
+    // Recent error events (the engine reports an identical error at most every 10 s), or, as loaded, errors on most ticks.
+    const failing = r.status !== "stopped" && ((row.lastErrorAt && Date.now() - row.lastErrorAt < FAILING_MS)
+      || (!row.lastErrorAt && r.stats.error_rate >= 0.5));
+    if (failing && !row.announced) {
+      row.announced = true;
+      toast(`${r.runner_id} is failing: ${row.lastError ?? `${r.stats.errors} errors in ${r.stats.ticks_processed} ticks`}`, "error");
+    }
+    set(cells.status, failing ? `${r.status} · failing` : r.status, failing ? "badge status-failing" : `badge status-${r.status}`);
     set(cells.state, r.state, `badge state-${r.state}`);
     set(cells.position, p ? `${p.side} ${p.quantity} @ ${price(p.entry_price)}` : "–");
     set(cells.unrealized, pnl(unrealized), pnlClass(unrealized));
@@ -159,7 +168,15 @@ export async function renderOverview(app) {
       case "PositionUpdated": if (r.position) r.position = { ...r.position, current_price: e.current_price, unrealized_pnl: e.unrealized_pnl }; break;
       case "PositionClosed": r.position = null; break;
       case "RunnerStatusChanged": r.status = e.status; break; // paused or resumed anywhere: another tab, the API
-      case "Error": if (e.severity !== "Warning") r.stats.errors += 1; break;
+      case "Error":
+        if (e.severity === "Warning") break;
+        row.lastError = e.error;
+        row.lastErrorAt = Date.now();
+        // Identical errors arrive at most every 10 s with a repeat count: the snapshot has the true totals.
+        api.runner(e.runner_id).then((fresh) => { const current = rows.get(e.runner_id); if (current) { current.data = fresh; scheduleRender(e.runner_id); } }).catch(() => {});
+        clearTimeout(row.failingTimer);
+        row.failingTimer = setTimeout(() => scheduleRender(e.runner_id), FAILING_MS + 50);
+        break;
       default: return;
     }
     scheduleRender(e.runner_id);

@@ -110,13 +110,37 @@ export async function renderRunner(app, id) {
     renderTables();
   }
 
+  // The same error on tick after tick is one line with a count (and the time of the last), not a wall of copies.
+  let lastError = null; // { text, item, count, stamp }
   function logEvent(tag, e, older = false) {
     if (tag === "TickReceived" && !showTicks.checked) return;
     if (tag === "PositionUpdated" && !showTicks.checked) return;
+    // The engine reports an identical error again after 10 s as "… (repeated N more times since it was last reported)".
+    const repeated = tag === "Error" ? /^(.*) \(repeated ([\d,]+) more times since it was last reported\)$/s.exec(e.error ?? "") : null;
+    const errorKey = repeated ? repeated[1] : e.error;
+    if (tag === "Error" && !older && lastError?.text === errorKey && log.firstElementChild === lastError.item) {
+      lastError.count += 1 + (repeated ? Number(repeated[2].replaceAll(",", "")) : 0);
+      lastError.stamp.textContent = time(e.timestamp);
+      lastError.counter.textContent = ` ×${lastError.count}`;
+      return;
+    }
+    const stamp = h("span", { className: "muted" }, time(e.timestamp));
+    const counter = h("span", { className: "count", "data-testid": "repeat" });
     const item = h("li", { className: `ev ev-${tag}${e.severity ? ` sev-${e.severity}` : ""}` },
-      h("span", { className: "muted" }, time(e.timestamp)), " ", h("b", {}, tag), " ", describe(tag, e));
+      stamp, " ", h("b", {}, tag), " ", tag === "Error" ? errorText(e) : describe(tag, e), counter);
     if (older) log.append(item); else log.prepend(item);
+    if (tag === "Error" && !older) lastError = { text: errorKey, item, count: 1, stamp, counter };
     while (log.childElementCount > 300) log.lastElementChild.remove();
+  }
+
+  // "name.lua:12:" in an error opens the strategy in the editor at that line.
+  function errorText(e) {
+    const text = describe("Error", e);
+    const match = /([A-Za-z0-9_-]{1,64})\.lua:(\d+):/.exec(text);
+    if (!match) return text;
+    return h("span", {}, text.slice(0, match.index),
+      h("a", { href: `#/strategies/${encodeURIComponent(match[1])}?line=${match[2]}`, "data-testid": "error-line" }, `${match[1]}.lua:${match[2]}`),
+      text.slice(match.index + match[0].length - 1));
   }
 
   async function loadTrades() {

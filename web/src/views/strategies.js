@@ -36,7 +36,7 @@ end
 `;
 
 /** Strategy list and the Lua editor: validate inline, save, run on a symbol. */
-export async function renderStrategies(app, selected) {
+export async function renderStrategies(app, selected, line) {
   const list = h("ul", { className: "strategy-list", "data-testid": "strategy-list" });
   const nameInput = h("input", { name: "name", placeholder: "my_strategy", pattern: "[A-Za-z0-9_\\-]{1,64}", "data-testid": "strategy-name" });
   const source = h("span", { className: "badge" });
@@ -252,6 +252,7 @@ export async function renderStrategies(app, selected) {
   const strategies = await loadList();
   // Unless the user already started or opened something while the list loaded.
   if (opening === 0) await open(selected ?? (strategies.find((s) => s.source === "uploaded")?.name ?? strategies[0]?.name ?? null));
+  if (line) goTo(Number(line)); // from an error's "name.lua:LINE" link
 
   return {
     canLeave(unloading) {
