@@ -130,7 +130,7 @@ internal static class BacktestCommand
     private static IReadOnlyDictionary<string, object>? Parameters(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
-        var values = new Dictionary<string, object>(StringComparer.Ordinal);
+        var values = new SortedDictionary<string, object>(StringComparer.Ordinal); // in name order, as the server keeps them (the digest hashes them)
         foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var at = pair.IndexOf('=');

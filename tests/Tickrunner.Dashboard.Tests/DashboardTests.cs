@@ -143,7 +143,10 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
             end
             function manage_position(md, ctx, ind) return nil end
             """);
-        await _server.CreateRunnerAsync("hold", "BNBUSDT", "holder");
+        // A window far longer than the test: the entry bar is still in the history the page loads, however slow the machine.
+        var created = await _server.PostJsonAsync("/api/runners",
+            """{"runner_id": "hold", "symbol": "BNBUSDT", "strategy_name": "holder", "window_size": 5000}""");
+        Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
         await Open("#/runners/hold");
         await Assertions.Expect(_page.Locator("[data-testid=position]")).ToContainTextAsync("Long");
         await Assertions.Expect(_page.Locator("[data-testid=unrealized]")).ToBeVisibleAsync();

@@ -154,9 +154,13 @@ export function download(name, text, type = "text/csv") {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** One CSV field: quoted when it holds a separator, a quote or a line break. */
+/**
+ * One CSV field: quoted when it holds a separator, a quote or a line break. Text (not numbers) that a spreadsheet would
+ * take for a formula (= + - @, tab, CR first) gets a leading apostrophe: a strategy writes exit reasons.
+ */
 export function csvField(value) {
-  const text = value === null || value === undefined ? "" : String(value);
+  let text = value === null || value === undefined ? "" : String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

@@ -67,24 +67,38 @@ public sealed partial class LuaStrategy
                     DiagnosticSeverity.Error));
                 return;
             }
+            // Bounded work whatever the table holds: this runs outside the instruction budget, so a table of a million keys
+            // must cost no more than one of 65. Entries are counted first; each declaration is then read once.
+            var entries = 0;
+            var badKey = false;
+            lua.PushNil();
+            while (lua.Next(table))
+            {
+                if (lua.Type(-2) != LuaType.String) badKey = true;
+                lua.Pop(1);
+                if (++entries > MaxParameters) break;
+            }
+            if (entries > MaxParameters)
+            {
+                lua.SetTop(table);
+                diagnostics.Add(new LuaDiagnostic(line, null, $"params declares more than {MaxParameters} parameters; at most {MaxParameters} are allowed", DiagnosticSeverity.Error));
+                return;
+            }
+            if (badKey)
+            {
+                diagnostics.Add(new LuaDiagnostic(line, null, "params keys must be names (params = { fast = { … } })", DiagnosticSeverity.Error));
+                return;
+            }
             var declared = new List<StrategyParameter>();
             lua.PushNil();
             while (lua.Next(table))
             {
-                // key at -2, declaration at -1
-                if (lua.Type(-2) != LuaType.String)
-                {
-                    diagnostics.Add(new LuaDiagnostic(line, null, "params keys must be names (params = { fast = { … } })", DiagnosticSeverity.Error));
-                    lua.Pop(1);
-                    continue;
-                }
-                var name = lua.ToString(-2, false);
+                // key at -2 (a string: checked above), declaration at -1
+                var name = lua.RawLen(-2) <= 64 ? lua.ToString(-2, false) : "";
                 var parameter = ReadDeclaration(name, lua.GetTop(), diagnostics);
                 if (parameter is not null) declared.Add(parameter);
                 lua.Pop(1);
             }
-            if (declared.Count > MaxParameters)
-                diagnostics.Add(new LuaDiagnostic(line, null, $"params declares {declared.Count} parameters; at most {MaxParameters} are allowed", DiagnosticSeverity.Error));
             if (diagnostics.Count > 0) return;
             Parameters = declared.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
             WriteParameterValues(Parameters.ToDictionary(p => p.Name, p => p.Default, StringComparer.Ordinal));
@@ -98,13 +112,14 @@ public sealed partial class LuaStrategy
     private StrategyParameter? ReadDeclaration(string name, int index, List<LuaDiagnostic> diagnostics)
     {
         var lua = _lua;
-        var line = DeclarationLine(name);
-        void Problem(string text) => diagnostics.Add(new LuaDiagnostic(line, null, $"params.{name}: {text}", DiagnosticSeverity.Error));
         if (!ParameterName().IsMatch(name))
         {
-            Problem("a parameter name is 1 to 64 letters, digits and '_', not starting with a digit");
+            diagnostics.Add(new LuaDiagnostic(DeclarationLine(name.Length > 0 ? name : null), null,
+                $"params.{(name.Length > 0 ? name : "…")}: a parameter name is 1 to 64 letters, digits and '_', not starting with a digit", DiagnosticSeverity.Error));
             return null;
         }
+        var line = DeclarationLine(name);
+        void Problem(string text) => diagnostics.Add(new LuaDiagnostic(line, null, $"params.{name}: {text}", DiagnosticSeverity.Error));
         if (lua.Type(index) != LuaType.Table)
         {
             Problem($"a declaration is a table ({{ default = …, min = …, max = … }} or {{ default = …, choices = {{ … }} }}), not a {LuaTypeName(lua.Type(index))}");
@@ -114,8 +129,13 @@ public sealed partial class LuaStrategy
         lua.PushNil();
         while (lua.Next(index))
         {
-            fields.Add(lua.Type(-2) == LuaType.String ? lua.ToString(-2, false) : "?");
+            fields.Add(lua.Type(-2) == LuaType.String && lua.RawLen(-2) <= 16 ? lua.ToString(-2, false) : "?");
             lua.Pop(1);
+            if (fields.Count > NumberFields.Count) // more fields than any declaration has: one of them is unknown
+            {
+                lua.Pop(1);
+                break;
+            }
         }
         var choice = fields.Contains("choices");
         var allowed = choice ? ChoiceFields : NumberFields;

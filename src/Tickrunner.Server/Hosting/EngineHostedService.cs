@@ -58,7 +58,7 @@ public sealed partial class EngineHostedService(TradingEngine engine, EventHub h
         }
         await checkpoints;
         await prices;
-        market.Save(feed); // where the simulated market stands, for the next start
+        SaveMarket(); // where the simulated market stands, for the next start
         // Shutdown, in an order that loses nothing: the last checkpoint of context, then the runners
         // stop (their last events go to the hub), then the hub publishes what is left and ends the journal.
         await journal.CheckpointAsync(CancellationToken.None);
@@ -74,12 +74,28 @@ public sealed partial class EngineHostedService(TradingEngine engine, EventHub h
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, journalOptions.Value.CheckpointSeconds)));
         try
         {
-            while (await timer.WaitForNextTickAsync(ct)) market.Save(feed);
+            while (await timer.WaitForNextTickAsync(ct)) SaveMarket();
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
     }
+
+    // A failed save (a busy database) costs only where the next start begins: it must not break the shutdown sequence.
+    private void SaveMarket()
+    {
+        try
+        {
+            market.Save(feed);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
+        {
+            LogMarketNotSaved(e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The simulated market's last prices could not be stored")]
+    private partial void LogMarketNotSaved(Exception e);
 
     private void RestoreRunners()
     {

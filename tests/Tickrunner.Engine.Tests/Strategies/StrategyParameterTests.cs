@@ -126,6 +126,17 @@ public class StrategyParameterTests
         Assert.Equal(line, diagnostic.Line);
     }
 
+    [Theory]
+    [InlineData("params = {}\nfor i = 1, 2000 do params[\"k\" .. i] = { default = 1, min = 0, max = 2 } end", "more than 64 parameters")]
+    [InlineData("params = { string.byte(string.rep(\"a\", 10), 1, -1) }", "params keys must be names")]
+    [InlineData("params = { fast = { default = 1, min = 0, max = 2, a = 1, b = 2, c = 3, d = 4, e = 5, f = 6 } }", "params.fast: unknown field")]
+    public void A_huge_or_odd_params_table_gives_one_error_not_one_per_entry(string declaration, string message)
+    {
+        var e = Refused(declaration);
+        var diagnostic = Assert.Single(e.Diagnostics);
+        Assert.Contains(message, diagnostic.Message);
+    }
+
     [Fact]
     public void A_number_without_a_step_is_continuous_and_not_an_integer()
     {

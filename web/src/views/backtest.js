@@ -164,7 +164,7 @@ function renderReport(body, view, disposers) {
       h("section", { className: "card chart-card" }, h("h2", {}, "Equity and drawdown"), equityBox)),
     h("section", { className: "card chart-card" },
       h("h2", {}, "Trades on the candles", h("span", { className: "actions" }, previous, next), tradeCaption), legend, candlesBox),
-    h("section", { className: "card" }, h("h2", {}, "Monthly returns"), heatmap),
+    h("section", { className: "card" }, h("h2", {}, "Monthly returns (UTC months)"), heatmap),
     trades.element,
     live);
 

@@ -70,8 +70,9 @@ function metricsTable(views) {
     const values = views.map((v) => v.report?.[key] ?? null);
     const known = values.filter((x) => x !== null);
     const best = HIGHER.has(key) ? Math.max(...known) : LOWER.has(key) ? Math.min(...known) : null;
-    // A best is marked only when the runs differ: a row where all agree has no winner.
-    const marked = best !== null && known.length > 1 && known.some((x) => x !== best);
+    // A best is marked only when the runs differ: a row where all agree has no winner. A null is "undefined", which for a
+    // profit factor (no losing trade) or a Calmar ratio (no drawdown) may be the best case: such a row ranks no one.
+    const marked = best !== null && known.length > 1 && known.some((x) => x !== best) && known.length === values.length;
     return h("tr", { dataset: { metric: key } }, h("th", {}, label), values.map((x) => h("td", {
       className: `num${marked && x === best ? " best" : ""}`, dataset: { value: x === null ? "null" : String(x) },
     }, x === null ? "–" : format(x))));
