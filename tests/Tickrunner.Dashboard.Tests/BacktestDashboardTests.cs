@@ -51,29 +51,8 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
     // About six months of hourly bars: several months for the heatmap, more bars than the report draws at once.
     private static string HourlyCsv(int count = 4400) => BarCsv.RandomWalk(count, Start, Hour, volatility: 2.5);
 
-    private async Task UploadDatasetAsync(string id, string csv)
-    {
-        var response = await _server.Http.PostAsync($"/api/datasets?symbol=TESTUSDT&id={id}", new StringContent(csv, Encoding.UTF8, "text/csv"));
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
-
-    private async Task<string> SubmitAsync(object body)
-    {
-        var response = await _server.PostJsonAsync("/api/backtests", JsonSerializer.Serialize(body));
-        Assert.True((int)response.StatusCode == 202, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-    }
-
-    private async Task<JsonElement> WaitForEndAsync(string id)
-    {
-        JsonElement job = default;
-        await Wait.Until(async () =>
-        {
-            job = await _server.GetJsonAsync($"/api/backtests/{id}");
-            return job.GetProperty("status").GetString() is "done" or "failed" or "cancelled";
-        }, 60_000, $"backtest {id} to end");
-        return job;
-    }
+    // Every job of these tests ends one way or another; the test then looks at which.
+    private Task<JsonElement> WaitForEndAsync(string id) => _server.WaitForAsync(id, "done", "failed", "cancelled");
 
     // ema_crossover trades 0.1 a time: with 100 of capital at prices near 100, its P&L moves the account by whole percents.
     private async Task RunThroughTheForm(string dataset, string feeBps)
@@ -183,7 +162,7 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
     [Fact]
     public async Task A_long_job_shows_live_progress_and_cancels_from_its_page()
     {
-        await UploadDatasetAsync("slow-1h", HourlyCsv(20_000));
+        await _server.UploadOkAsync(HourlyCsv(20_000), "slow-1h");
         await _server.UploadStrategyAsync("slow", """
             function detect_opportunity(md, ctx)
               local s = 0
@@ -193,7 +172,7 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
             function filter_commitment() return nil end
             function manage_position() return nil end
             """);
-        var id = await SubmitAsync(new { strategy_name = "slow", dataset = "slow-1h" });
+        var id = await _server.SubmitAsync(new { strategy_name = "slow", dataset = "slow-1h" });
         await Open($"#/backtests/{id}");
         var label = _page.Locator("[data-testid=progress] .label");
         await Assertions.Expect(label).ToContainTextAsync("bars/s"); // a BacktestProgress event, not the first read
@@ -216,7 +195,7 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
         await Assertions.Expect(_page.Locator("[data-testid=upload-result]")).ToContainTextAsync("bad.csv:3, column 5 (close): 'abc' is not a number");
         await Assertions.Expect(_page.Locator("[data-testid=upload-result]")).ToHaveClassAsync(new Regex("error"));
 
-        await UploadDatasetAsync("fail-1h", HourlyCsv(200));
+        await _server.UploadOkAsync(HourlyCsv(200), "fail-1h");
         await _server.UploadStrategyAsync("breaks", """
             function detect_opportunity(md)
               if md.timestamp > 1704100000000 then
@@ -227,7 +206,7 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
             function filter_commitment() end
             function manage_position() end
             """);
-        var id = await SubmitAsync(new { strategy_name = "breaks", dataset = "fail-1h" });
+        var id = await _server.SubmitAsync(new { strategy_name = "breaks", dataset = "fail-1h" });
         Assert.Equal("failed", (await WaitForEndAsync(id)).GetProperty("status").GetString());
         await Open($"#/backtests/{id}");
         await Assertions.Expect(_page.Locator("[data-testid=error]")).ToContainTextAsync("breaks.lua:4:");
@@ -237,7 +216,7 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
     [Fact]
     public async Task Backtest_this_from_the_editor_and_run_live_from_a_report()
     {
-        await UploadDatasetAsync("live-1h", HourlyCsv(500));
+        await _server.UploadOkAsync(HourlyCsv(500), "live-1h");
         await Open("#/strategies/ema_crossover");
         await Assertions.Expect(_page.Locator("[data-testid=strategy-name]")).ToHaveValueAsync("ema_crossover_copy");
         await _page.ClickAsync("[data-testid=backtest]");
@@ -256,7 +235,7 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
         await Assertions.Expect(_page.Locator("[data-backtest=bt-1]")).ToBeVisibleAsync();
         Assert.Equal(8, (await _server.GetJsonAsync("/api/backtests/bt-1")).GetProperty("settings").GetProperty("params").GetProperty("fast").GetDouble());
 
-        var id = await SubmitAsync(new
+        var id = await _server.SubmitAsync(new
         {
             strategy_name = "ema_crossover", dataset = "live-1h", window_size = 60, initial_capital = 25000, fee_bps = 7, slippage_bps = 3,
             fill = "next_open", stops = "intrabar", @params = new { slow = 30 },
@@ -285,9 +264,9 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
     public async Task Every_page_fits_a_phone_without_horizontal_scrolling()
     {
         await _server.CreateRunnerAsync("phone_btc", "BTCUSDT");
-        await UploadDatasetAsync("phone-1h", HourlyCsv(600));
-        var first = await SubmitAsync(new { strategy_name = "ema_crossover", dataset = "phone-1h" });
-        var second = await SubmitAsync(new { strategy_name = "ema_crossover", dataset = "phone-1h", fee_bps = 0 });
+        await _server.UploadOkAsync(HourlyCsv(600), "phone-1h");
+        var first = await _server.SubmitAsync(new { strategy_name = "ema_crossover", dataset = "phone-1h" });
+        var second = await _server.SubmitAsync(new { strategy_name = "ema_crossover", dataset = "phone-1h", fee_bps = 0 });
         await WaitForEndAsync(first);
         await WaitForEndAsync(second);
         await _page.SetViewportSizeAsync(390, 844);
@@ -311,8 +290,8 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
     [Fact]
     public async Task Times_follow_the_browsers_zone_or_utc_everywhere_with_one_toggle()
     {
-        await UploadDatasetAsync("zone-1h", HourlyCsv(600));
-        var id = await SubmitAsync(new { strategy_name = "ema_crossover", dataset = "zone-1h" });
+        await _server.UploadOkAsync(HourlyCsv(600), "zone-1h");
+        var id = await _server.SubmitAsync(new { strategy_name = "ema_crossover", dataset = "zone-1h" });
         await WaitForEndAsync(id);
         var trade = (await _server.GetJsonAsync($"/api/backtests/{id}/trades?limit=1"))[0];
         var entry = DateTimeOffset.FromUnixTimeMilliseconds(trade.GetProperty("entry_timestamp").GetInt64());

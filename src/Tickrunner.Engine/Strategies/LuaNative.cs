@@ -26,11 +26,6 @@ internal static partial class LuaNative
     [UnmanagedCallConv(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
     public static partial IntPtr GetHook(IntPtr state);
 
-    /// <summary>lua_touserdata, callable before a KeraLua wrapper for the state is at hand.</summary>
-    [LibraryImport(Library, EntryPoint = "lua_touserdata")]
-    [UnmanagedCallConv(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
-    public static partial IntPtr ToUserData(IntPtr state, int index);
-
     /// <summary>lua_tolstring: the bytes of a string (or number, converted in place) without copying them.</summary>
     [LibraryImport(Library, EntryPoint = "lua_tolstring")]
     [UnmanagedCallConv(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
@@ -88,10 +83,4 @@ internal static partial class LuaNative
     [UnmanagedCallConv(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
     [SuppressGCTransition]
     public static partial int RawGet(IntPtr state, int index);
-
-    /// <summary>lua_gettop.</summary>
-    [LibraryImport(Library, EntryPoint = "lua_gettop")]
-    [UnmanagedCallConv(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
-    [SuppressGCTransition]
-    public static partial int GetTop(IntPtr state);
 }

@@ -7,12 +7,14 @@ internal static class FeedFactory
 {
     /// <summary>
     /// The feed <see cref="FeedOptions.Kind"/> names, with the symbols of <see cref="FeedOptions.Symbols"/>;
-    /// <paramref name="simulated"/> is the simulated feed's bound options (its symbols are set here from the names).
+    /// <paramref name="simulated"/> is the simulated feed's bound options (its symbols are set here from the names), and
+    /// <paramref name="continueSimulation"/>, when given, adjusts them last (to go on from where the market was).
     /// </summary>
-    public static IMarketDataFeed Create(FeedOptions options, SimulatedFeedOptions simulated, ILoggerFactory loggers) => options.Kind.ToLowerInvariant() switch
+    public static IMarketDataFeed Create(FeedOptions options, SimulatedFeedOptions simulated, ILoggerFactory loggers,
+        Func<SimulatedFeedOptions, SimulatedFeedOptions>? continueSimulation = null) => options.Kind.ToLowerInvariant() switch
     {
         "binance" => new BinanceFeed(WithSymbols(options.Binance, options.Symbols), loggers.CreateLogger<BinanceFeed>()),
-        "simulated" => new SimulatedFeed(WithSymbols(simulated, options.Symbols)),
+        "simulated" => new SimulatedFeed((continueSimulation ?? (o => o))(WithSymbols(simulated, options.Symbols))),
         "replay" => new CsvReplayFeed(new CsvReplayFeedOptions
         {
             Speed = options.ReplaySpeed,

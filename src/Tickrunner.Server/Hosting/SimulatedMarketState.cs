@@ -19,6 +19,7 @@ public sealed class SimulatedMarketState(TickrunnerDatabase database)
     private sealed record StoredPrice(double Close, int Decimals);
 
     private long _starts;
+    private Dictionary<string, StoredPrice> _prices = [];
 
     /// <summary>Whether this start continues (and so stores) the market.</summary>
     public bool Enabled { get; private set; }
@@ -45,7 +46,8 @@ public sealed class SimulatedMarketState(TickrunnerDatabase database)
         options.Symbols = symbols;
         options.Seed = unchecked(options.Seed + (_starts - 1) * 1_000_003); // the first start keeps the configured seed
         Enabled = true;
-        Write(stored?.Prices ?? []);
+        _prices = stored?.Prices ?? [];
+        Write();
         return options;
     }
 
@@ -53,9 +55,9 @@ public sealed class SimulatedMarketState(TickrunnerDatabase database)
     public void Save(IMarketDataFeed feed)
     {
         if (!Enabled || feed is not SimulatedFeed simulated) return;
-        var prices = Load()?.Prices ?? [];
-        foreach (var (symbol, (close, decimals)) in simulated.LastCloses()) prices[symbol] = new StoredPrice(close, decimals);
-        Write(prices);
+        // Symbols not streamed this time keep the price they had.
+        foreach (var (symbol, (close, decimals)) in simulated.LastCloses()) _prices[symbol] = new StoredPrice(close, decimals);
+        Write();
     }
 
     private Stored? Load()
@@ -72,5 +74,5 @@ public sealed class SimulatedMarketState(TickrunnerDatabase database)
         }
     }
 
-    private void Write(Dictionary<string, StoredPrice> prices) => database.SetSetting(Key, JsonSerializer.Serialize(new Stored(prices, _starts), Json));
+    private void Write() => database.SetSetting(Key, JsonSerializer.Serialize(new Stored(_prices, _starts), Json));
 }

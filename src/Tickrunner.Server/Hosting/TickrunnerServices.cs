@@ -58,12 +58,10 @@ public static class TickrunnerServices
         services.AddSingleton(sp =>
         {
             var feed = sp.GetRequiredService<IOptions<TickrunnerOptions>>().Value.Feed;
-            var simulated = sp.GetRequiredService<IOptions<SimulatedFeedOptions>>().Value;
-            var created = FeedFactory.Create(feed, simulated, sp.GetRequiredService<ILoggerFactory>());
             // An explicit seed asks for the same bars on every start; otherwise the market goes on from where it was.
-            if (created is SimulatedFeed && feed.Continue && configuration[$"{TickrunnerOptions.Section}:Feed:Seed"] is null)
-                created = new SimulatedFeed(sp.GetRequiredService<SimulatedMarketState>().Continue(simulated));
-            return created;
+            var continuing = feed.Continue && configuration[$"{TickrunnerOptions.Section}:Feed:Seed"] is null;
+            return FeedFactory.Create(feed, sp.GetRequiredService<IOptions<SimulatedFeedOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(),
+                continuing ? sp.GetRequiredService<SimulatedMarketState>().Continue : null);
         });
         services.AddSingleton(sp =>
         {

@@ -81,16 +81,17 @@ function backtestForm(strategies, datasets, preset, onQueued) {
     h("div", { className: "submit" }, submit),
     message);
 
+  let datasetList = [];
   function setDatasets(list) {
+    datasetList = list;
     const chosen = dataset.value || preset.get("dataset");
     dataset.replaceChildren(...list.map((d) => h("option", { value: d.id, selected: d.id === chosen }, `${d.id} (${d.symbol} ${d.interval})`)));
     if (list.length === 0) dataset.append(h("option", { value: "" }, "no dataset yet: upload one below"));
     describeDataset();
     submit.disabled = list.length === 0;
-    setDatasets.list = list;
   }
   function describeDataset() {
-    const d = setDatasets.list?.find((x) => x.id === dataset.value);
+    const d = datasetList.find((x) => x.id === dataset.value);
     datasetHint.textContent = d ? `${minute(d.first)} → ${minute(d.last)} · ${d.bars.toLocaleString("en-US")} bars${d.gaps ? ` · ${d.gaps} gaps` : ""}` : "";
     for (const input of [from, to]) {
       input.min = d ? toLocalInput(d.first) : "";
