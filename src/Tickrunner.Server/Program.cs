@@ -1,4 +1,14 @@
 using Tickrunner.Server;
+using Tickrunner.Server.Security;
 
 // http://localhost:8080 by default; every setting is in appsettings.json, Tickrunner__X env vars or --Tickrunner:X=.
-await TickrunnerApp.Build(args).RunAsync();
+try
+{
+    await TickrunnerApp.Build(args).RunAsync();
+    return 0;
+}
+catch (ExposureRefusedException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}

@@ -3,6 +3,7 @@ using Tickrunner.Engine.Wire;
 using Tickrunner.Server.Api;
 using Tickrunner.Server.Dashboard;
 using Tickrunner.Server.Hosting;
+using Tickrunner.Server.Security;
 using Tickrunner.Server.Streaming;
 
 namespace Tickrunner.Server;
@@ -24,6 +25,7 @@ public static class TickrunnerApp
 
         var settings = builder.Configuration.GetSection(TickrunnerOptions.Section).Get<TickrunnerOptions>() ?? new TickrunnerOptions();
         builder.Services.AddTickrunner(builder.Configuration);
+        builder.Services.AddTickrunnerAccess(builder.Configuration);
         builder.Services.ConfigureHttpJsonOptions(o => WireJson.Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
@@ -38,6 +40,11 @@ public static class TickrunnerApp
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes);
 
         var app = builder.Build();
+        // Before anything listens: a server reachable from other machines needs a key (ExposureGuard says how to make one).
+        var access = app.Services.GetRequiredService<AccessControl>();
+        ExposureGuard.Check(ListenUrls(builder), access.ActiveKeyCount(), settings.DataDirectory);
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value.Required && access.ActiveKeyCount() == 0)
+            app.Logger.LogWarning("Tickrunner:Auth:Required is on and no API key exists: every API request will be refused. Create one: dotnet run --project src/Tickrunner.Cli -- keys create --name admin --scope admin --data {Data}", settings.DataDirectory);
         app.UseExceptionHandler(handler => handler.Run(WriteUnexpectedError));
         var hosts = new HostAllowList(settings.EffectiveAllowedHosts);
         app.Use(hosts.RejectForeignHosts); // first: nothing, not even a 404 or a CORS preflight, for a foreign name
@@ -46,19 +53,35 @@ public static class TickrunnerApp
         app.Use(RejectForeignOrigins(settings.Cors.EffectiveOrigins));
 
         var dashboard = Path.Combine(AppContext.BaseDirectory, "dashboard"); // built from web/ with the server
-        if (Directory.Exists(dashboard)) app.UseDashboard(dashboard);
+        if (Directory.Exists(dashboard)) app.UseDashboard(dashboard); // open: the login page is part of it
 
-        // Each Map* returns its route group (or endpoint builder): authorization, when it comes, is attached per
-        // group here, e.g. app.MapRunnersApi().RequireAuthorization(...), leaving health open.
-        app.MapOpenApi();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.Use(app.Services.GetRequiredService<AuditTrail>().InvokeAsync); // after authentication (who), before authorization (refusals too)
+        app.UseAuthorization();
+
+        // Scopes per route group (GET needs read; changing needs trade or admin); only health and the login are open.
+        app.MapOpenApi().RequireScope(ApiScope.Read);
         app.MapHealthApi();
-        app.MapRunnersApi();
-        app.MapStrategiesApi();
-        app.MapSymbolsApi();
-        app.MapDatasetsApi();
-        app.MapBacktestsApi();
-        app.MapEventStream();
+        app.MapAuthApi();
+        app.MapRunnersApi().RequireScope(ApiScope.Read, ApiScope.Trade);
+        app.MapStrategiesApi().RequireScope(ApiScope.Read, ApiScope.Admin);
+        app.MapSymbolsApi().RequireScope(ApiScope.Read);
+        app.MapDatasetsApi().RequireScope(ApiScope.Read, ApiScope.Admin);
+        app.MapBacktestsApi().RequireScope(ApiScope.Read, ApiScope.Trade);
+        app.MapKeysApi().RequireScope(ApiScope.Admin);
+        app.MapAuditApi().RequireScope(ApiScope.Admin);
+        app.MapEventStream().RequireScope(ApiScope.Read);
         return app;
+    }
+
+    // Where Kestrel will listen: --urls / ASPNETCORE_URLS / UseUrls, and Kestrel:Endpoints:*:Url from configuration.
+    private static IEnumerable<string> ListenUrls(WebApplicationBuilder builder)
+    {
+        var urls = builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey) ?? builder.Configuration["urls"] ?? "";
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) yield return url;
+        foreach (var endpoint in builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren())
+            if (endpoint["Url"] is { Length: > 0 } url) yield return url;
     }
 
     // Browsers send Origin on cross-site form posts and WebSocket handshakes, which CORS does not stop: a page on

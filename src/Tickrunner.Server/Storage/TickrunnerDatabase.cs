@@ -86,6 +86,39 @@ public sealed class TickrunnerDatabase
         """
         ALTER TABLE runners ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
         """,
+        // Access: API keys (a salted SHA-256 of the secret, never the secret), dashboard sessions (a SHA-256 of the cookie's
+        // token) and the audit log of state-changing requests. A name is unique among keys not revoked.
+        """
+        CREATE TABLE api_keys (
+            key_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            salt BLOB NOT NULL,
+            hash BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER NULL
+        );
+        CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_at IS NULL;
+        CREATE TABLE sessions (
+            token_hash BLOB PRIMARY KEY,
+            key_id TEXT NOT NULL REFERENCES api_keys (key_id),
+            csrf_token TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            key_name TEXT NULL,
+            address TEXT NULL,
+            method TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NULL,
+            status INTEGER NOT NULL,
+            outcome TEXT NOT NULL
+        );
+        CREATE INDEX audit_by_time ON audit (at);
+        """,
     ];
 
     private readonly string _connectionString;

@@ -139,4 +139,36 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, unknown.Code);
         Assert.Contains("There is no strategy 'nope'", unknown.Err);
     }
+
+    [Fact]
+    public async Task Keys_are_created_with_the_secret_printed_once_listed_without_it_and_revoked()
+    {
+        var data = Path.Combine(_dir, "data");
+        var created = await Cli("keys", "create", "--name", "desk", "--scope", "trade", "--data", data);
+        Assert.True(created.Code == 0, created.Err + created.Out);
+        var secret = System.Text.RegularExpressions.Regex.Match(created.Out, @"trk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}").Value;
+        Assert.NotEmpty(secret);
+        var store = new Tickrunner.Server.Security.ApiKeyStore(new Tickrunner.Server.Storage.TickrunnerDatabase(data));
+        Assert.Equal("desk", store.Verify(secret)?.Name);
+
+        var list = await Cli("keys", "list", "--data", data);
+        Assert.Equal(0, list.Code);
+        Assert.Contains("desk", list.Out);
+        Assert.Contains("trade", list.Out);
+        Assert.DoesNotContain(secret, list.Out);
+        Assert.DoesNotContain("trk_", list.Out);
+
+        var taken = await Cli("keys", "create", "--name", "desk", "--scope", "read", "--data", data);
+        Assert.Equal(2, taken.Code);
+        Assert.Contains("exists already", taken.Err);
+        var badScope = await Cli("keys", "create", "--name", "x", "--scope", "root", "--data", data);
+        Assert.Equal(2, badScope.Code);
+        Assert.Contains("read, trade, admin", badScope.Err);
+
+        var revoked = await Cli("keys", "revoke", "desk", "--data", data);
+        Assert.True(revoked.Code == 0, revoked.Err);
+        Assert.Null(store.Verify(secret));
+        Assert.Contains("revoked", (await Cli("keys", "list", "--data", data)).Out);
+        Assert.Equal(2, (await Cli("keys", "revoke", "desk", "--data", data)).Code);
+    }
 }

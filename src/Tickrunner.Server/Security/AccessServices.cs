@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Tickrunner.Server.Security;
+
+/// <summary>Registers who-may-do-what and attaches scopes to endpoints.</summary>
+public static class AccessServices
+{
+    /// <summary>API keys, sessions, the scope checks, the audit trail, bound from <c>Tickrunner:Auth</c>.</summary>
+    public static IServiceCollection AddTickrunnerAccess(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<AuthOptions>(configuration.GetSection("Tickrunner:Auth"));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<AccessControl>();
+        services.AddSingleton<Storage.AuditRepository>();
+        services.AddSingleton<AuditTrail>();
+        services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, AccessRefusals>();
+        services.AddAuthentication(AccessAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, AccessAuthenticationHandler>(AccessAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        return services;
+    }
+
+    /// <summary>Requires <paramref name="safe"/> to read (GET, HEAD, the WebSocket) and <paramref name="unsafe"/> to change, when keys are asked for.</summary>
+    public static TBuilder RequireScope<TBuilder>(this TBuilder builder, ApiScope safe, ApiScope @unsafe) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(new AuthorizationPolicyBuilder(AccessAuthenticationHandler.SchemeName)
+            .AddRequirements(new ScopeRequirement(safe, @unsafe)).Build());
+
+    /// <summary>Requires <paramref name="scope"/> for every method.</summary>
+    public static TBuilder RequireScope<TBuilder>(this TBuilder builder, ApiScope scope) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireScope(scope, scope);
+}

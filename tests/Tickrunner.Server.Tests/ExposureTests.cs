@@ -1,0 +1,64 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Tickrunner.Server.Security;
+using Tickrunner.Server.Storage;
+using Tickrunner.Testing;
+
+namespace Tickrunner.Server.Tests;
+
+/// <summary>Safe by default: a server reachable from other machines starts only with a key.</summary>
+public sealed class ExposureTests
+{
+    [Theory]
+    [InlineData("http://localhost:8080", false)]
+    [InlineData("http://127.0.0.1:0", false)]
+    [InlineData("http://127.1.2.3:80", false)]
+    [InlineData("http://[::1]:8080", false)]
+    [InlineData("https://localhost", false)]
+    [InlineData("http://0.0.0.0:8080", true)]
+    [InlineData("http://[::]:8080", true)]
+    [InlineData("http://*:8080", true)]
+    [InlineData("http://+:8080", true)]
+    [InlineData("http://192.168.1.20:8080", true)]
+    [InlineData("http://trading.example.com", true)]
+    public void Addresses_other_than_loopback_are_exposed(string url, bool exposed) =>
+        Assert.Equal(exposed, ExposureGuard.Exposed([url]).Count == 1);
+
+    [Fact]
+    public async Task Bound_to_every_address_with_no_key_the_server_refuses_to_start_and_says_how_to_make_one()
+    {
+        using var data = new TempDirectory("tickrunner-exposed-");
+        var error = await Assert.ThrowsAsync<ExposureRefusedException>(() =>
+            RunningServer.StartAsync(dataDirectory: data, configure: b => b.WebHost.UseUrls("http://0.0.0.0:0")));
+        Assert.Contains("http://0.0.0.0:0", error.Message);
+        Assert.Contains($"dotnet run --project src/Tickrunner.Cli -- keys create --name admin --scope admin --data {data.Path}", error.Message);
+    }
+
+    [Fact]
+    public async Task Bound_to_every_address_with_a_key_it_starts_and_asks_for_the_key()
+    {
+        using var data = new TempDirectory("tickrunner-exposed-");
+        var database = new TickrunnerDatabase(data);
+        database.Migrate();
+        var secret = new ApiKeyStore(database).Create("admin", ApiScope.Admin).Secret;
+        await using var server = await RunningServer.StartAsync(dataDirectory: data, configure: b => b.WebHost.UseUrls("http://0.0.0.0:0"));
+        var port = server.BaseAddress.Port;
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using (var refused = await http.GetAsync("/api/runners"))
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        using var request = AuthTests.Request(HttpMethod.Get, "/api/runners", secret);
+        using var served = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_rebinding_host_is_refused_even_with_a_valid_key()
+    {
+        var (server, keys) = await AuthTests.StartWithKeysAsync();
+        await using var owned = server;
+        using var request = AuthTests.Request(HttpMethod.Get, "/api/runners", keys.Admin);
+        request.Headers.Host = "attacker.example";
+        using var response = await server.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.MisdirectedRequest, response.StatusCode);
+    }
+}
