@@ -275,7 +275,7 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
         {
             ("#/", "[data-runner=phone_btc]"), ("#/runners/phone_btc", "[data-testid=fsm]"), ("#/strategies/ema_crossover", ".cm-content"),
             ("#/backtests", $"[data-backtest={first}]"), ($"#/backtests/{first}", ".backtest-body[data-rendered=true]"),
-            ($"#/backtests/compare?ids={first},{second}", "[data-testid=compare-metrics]"),
+            ($"#/backtests/compare?ids={first},{second}", "[data-testid=compare-metrics]"), ("#/audit", "table.audit tbody tr"),
         })
         {
             await Open(hash);

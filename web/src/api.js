@@ -10,8 +10,17 @@ export class ApiError extends Error {
   }
 }
 
+// A dashboard session's changes carry its CSRF token (the cookie alone would be sent by any page's request too). When a
+// request is refused for want of a session, the page shows the login (main.js installs what happens).
+let csrfToken = null;
+let unauthorized = () => {};
+export const setCsrfToken = (token) => { csrfToken = token; };
+export const onUnauthorized = (handler) => { unauthorized = handler; };
+const SAFE = new Set(["GET", "HEAD"]);
+
 async function request(method, path, body) {
   const init = { method, headers: { Accept: "application/json" } };
+  if (csrfToken && !SAFE.has(method)) init.headers["X-CSRF-Token"] = csrfToken;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -24,12 +33,22 @@ async function request(method, path, body) {
   }
   if (response.status === 204) return null;
   const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON (a proxy's error page): the status says enough
+  }
+  if (response.status === 401 && !path.startsWith("/api/auth/")) unauthorized(data);
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
 }
 
 export const api = {
+  session: () => request("GET", "/api/auth/session"),
+  login: (key) => request("POST", "/api/auth/login", { key }),
+  logout: () => request("POST", "/api/auth/logout"),
+  audit: ({ since, limit, before_id } = {}) => request("GET", `/api/audit?${query({ since, limit, before_id })}`),
   health: () => request("GET", "/api/health"),
   runners: () => request("GET", "/api/runners"),
   runner: (id) => request("GET", `/api/runners/${encodeURIComponent(id)}`),
@@ -75,6 +94,7 @@ export function uploadDataset(file, parameters, onProgress) {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", `/api/datasets?${query({ ...parameters, file_name: file.name })}`);
     xhr.setRequestHeader("Accept", "application/json");
+    if (csrfToken) xhr.setRequestHeader("X-CSRF-Token", csrfToken);
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress?.(e.loaded / e.total); };
     xhr.onerror = () => reject(new ApiError(0, { detail: "The upload failed: the server cannot be reached." }));
     xhr.onload = () => {
@@ -84,6 +104,7 @@ export function uploadDataset(file, parameters, onProgress) {
       } catch {
         // a proxy's HTML error page: keep the status
       }
+      if (xhr.status === 401) unauthorized(data);
       if (xhr.status >= 200 && xhr.status < 300) resolve(data);
       else reject(new ApiError(xhr.status, data));
     };

@@ -1,11 +1,13 @@
 import "./styles.css";
-import { api } from "./api.js";
+import { api, onUnauthorized, setCsrfToken } from "./api.js";
 import { stream } from "./stream.js";
 import { renderOverview } from "./views/overview.js";
 import { renderRunner } from "./views/runner.js";
 import { renderBacktests } from "./views/backtests.js";
 import { renderBacktest } from "./views/backtest.js";
 import { renderCompare } from "./views/compare.js";
+import { renderAudit } from "./views/audit.js";
+import { renderLogin } from "./views/login.js";
 import { router } from "./router.js";
 import { h, setTimeZone, timeZone, zoneLabel } from "./format.js";
 
@@ -23,6 +25,7 @@ const routes = [
   { pattern: /^#\/backtests\/compare(?:\?(.*))?$/, nav: "backtests", view: renderCompare, filter: BACKTEST_EVENTS, query: true },
   { pattern: /^#\/backtests\/([^/?]+)$/, nav: "backtests", view: renderBacktest, filter: BACKTEST_EVENTS },
   { pattern: /^#\/backtests(?:\?(.*))?$/, nav: "backtests", view: renderBacktests, filter: BACKTEST_EVENTS, query: true },
+  { pattern: /^#\/audit$/, nav: "audit", view: renderAudit, filter: () => ({ type: ["Heartbeat"] }) },
 ];
 
 let current = null; // { dispose(), canLeave?() }
@@ -108,12 +111,59 @@ zoneButton.addEventListener("click", () => {
 });
 showZone();
 
-window.addEventListener("hashchange", route);
 window.addEventListener("beforeunload", (event) => {
   if (current?.canLeave && !current.canLeave(true)) {
     event.preventDefault();
     event.returnValue = "";
   }
 });
-stream.connect();
-route();
+
+// Who is here. With keys not asked for (loopback, no key) the page starts at once; otherwise it starts after a login.
+// A refusal later (session expired, logged out elsewhere, key revoked) brings the login back; the page reloads after it,
+// so the stream reconnects with the new cookie and the view the user was on comes back.
+let started = false;
+function showLogin(expired) {
+  stream.disconnect();
+  current?.dispose?.();
+  current = null;
+  document.body.classList.add("logged-out");
+  renderLogin(document.getElementById("app"), { expired, onLoggedIn: () => location.reload() });
+}
+
+function showWho(session) {
+  const who = document.getElementById("who");
+  const logout = document.getElementById("logout");
+  who.hidden = logout.hidden = !session.authenticated;
+  if (session.authenticated) who.textContent = `${session.name} · ${session.scope}`;
+  // The audit log is for admins (and for everyone when keys are not asked for: this is then the owner's own machine).
+  document.querySelector('[data-nav="audit"]').hidden = session.scope !== "admin";
+}
+
+document.getElementById("logout").addEventListener("click", async () => {
+  try {
+    await api.logout();
+  } finally {
+    location.reload();
+  }
+});
+
+async function start() {
+  let session;
+  try {
+    session = await api.session();
+  } catch {
+    session = { auth_required: false, scope: "admin" }; // the server is unreachable: the views say so themselves
+  }
+  setCsrfToken(session.csrf_token ?? null);
+  showWho(session);
+  if (session.auth_required && !session.authenticated) {
+    showLogin(false);
+    return;
+  }
+  onUnauthorized(() => { if (started) showLogin(true); });
+  started = true;
+  window.addEventListener("hashchange", route);
+  stream.connect();
+  route();
+}
+start();

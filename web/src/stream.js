@@ -58,6 +58,15 @@ export class EventStream {
     };
   }
 
+  /** Closes the socket and stops reconnecting (logged out). */
+  disconnect() {
+    clearTimeout(this.retry);
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close();
+    this.setStatus("logged out");
+  }
+
   dispatch(text) {
     let message;
     try {

@@ -9,7 +9,7 @@ namespace Tickrunner.Server.Security;
 /// Reads who a request is: <c>Authorization: Bearer KEY</c>, the WebSocket's <c>?access_token=KEY</c>, or the dashboard's
 /// session cookie, in that order. With keys not asked for (<see cref="AccessControl.Enabled"/> false) it reads nothing.
 /// </summary>
-internal sealed class AccessAuthenticationHandler(
+public sealed class AccessAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AccessControl access)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
