@@ -9,25 +9,28 @@ internal sealed class LeanHttpClient : IDisposable
 {
     private readonly Socket _socket;
     private readonly string _host;
+    private readonly string _authorization;
     private readonly byte[] _buffer = new byte[256 * 1024];
 
-    private LeanHttpClient(Socket socket, string host)
+    private LeanHttpClient(Socket socket, string host, string? bearer)
     {
         _socket = socket;
         _host = host;
+        _authorization = bearer is null ? "" : $"Authorization: Bearer {bearer}\r\n";
     }
 
-    public static async Task<LeanHttpClient> ConnectAsync(Uri server)
+    /// <summary>Connects; with <paramref name="bearer"/>, every request carries that API key.</summary>
+    public static async Task<LeanHttpClient> ConnectAsync(Uri server, string? bearer = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(server.Host, server.Port);
-        return new LeanHttpClient(socket, server.Authority);
+        return new LeanHttpClient(socket, server.Authority, bearer);
     }
 
     /// <summary>GETs a path and returns the status code; the body is read and dropped.</summary>
     public async Task<int> GetAsync(string path)
     {
-        await _socket.SendAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {_host}\r\nAccept: application/json\r\n\r\n"));
+        await _socket.SendAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {_host}\r\nAccept: application/json\r\n{_authorization}\r\n"));
         var length = 0;
         int headerEnd;
         while ((headerEnd = IndexOfHeaderEnd(length)) < 0)

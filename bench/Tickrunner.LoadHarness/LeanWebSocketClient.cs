@@ -14,14 +14,16 @@ internal sealed class LeanWebSocketClient : IDisposable
 
     private LeanWebSocketClient(Socket socket) => _socket = socket;
 
-    public static async Task<LeanWebSocketClient> ConnectAsync(Uri server, string pathAndQuery)
+    /// <summary>Connects and upgrades; with <paramref name="bearer"/>, the handshake carries that API key.</summary>
+    public static async Task<LeanWebSocketClient> ConnectAsync(Uri server, string pathAndQuery, string? bearer = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(server.Host, server.Port);
         var client = new LeanWebSocketClient(socket);
         var key = Convert.ToBase64String(Guid.NewGuid().ToByteArray());
         var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: {server.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-                      $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
+                      $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n" +
+                      (bearer is null ? "" : $"Authorization: Bearer {bearer}\r\n") + "\r\n";
         await socket.SendAsync(Encoding.ASCII.GetBytes(request));
         // Read the 101 response; anything after the blank line is already frame data.
         while (true)

@@ -16,19 +16,21 @@ using Tickrunner.Server;
 // TickReceived, delivered messages/s, drops, and tick → client latency (the bar's arrival at the runner to
 // the client's receive, both read from the same Stopwatch because the harness hosts the server in process).
 // The clients are lean raw-socket WebSocket readers (LeanWebSocketClient) so they take little of the CPU.
-//   dotnet run -c Release --project bench/Tickrunner.LoadHarness -- [--seconds 10] [--scenario all|snapshot|100x1000|1000x100]
+//   dotnet run -c Release --project bench/Tickrunner.LoadHarness -- [--seconds 10] [--scenario all|snapshot|100x1000|1000x100] [--auth]
+// (--auth: the server asks for keys and every request and WebSocket carries one, to price authentication)
 // A backtest through the API against the engine's own Backtest.Run over the same bars (not part of "all"):
 //   dotnet run -c Release --project bench/Tickrunner.LoadHarness -- --scenario backtest-api [--bars 1000000] [--runs 3] [--data-dir DIR]
 // (--data-dir keeps the server's data directory, so the CLI's backtest can be timed over the same dataset)
 var seconds = IntArg("--seconds", 10);
 var scenario = StringArg("--scenario", "all");
-Console.WriteLine($"Tickrunner load harness: {Environment.ProcessorCount} cores, {seconds} s per scenario, loopback");
+var auth = args.Contains("--auth");
+Console.WriteLine($"Tickrunner load harness: {Environment.ProcessorCount} cores, {seconds} s per scenario, loopback, auth {(auth ? "on (Bearer key)" : "off")}");
 
 if (scenario == "backtest-api")
     return await BacktestApiHarness.RunAsync(IntArg("--bars", 1_000_000), IntArg("--runs", 3), args.Contains("--data-dir") ? StringArg("--data-dir", "") : null);
 if (scenario is "all" or "snapshot")
 {
-    await using var idle = await Harness.StartAsync(symbols: 10, tickIntervalMs: 1000);
+    await using var idle = await Harness.StartAsync(symbols: 10, tickIntervalMs: 1000, auth);
     var (p50, p99) = await idle.SnapshotLatencyAsync(5_000);
     Console.WriteLine($"snapshot over HTTP, idle (10 runners, 1 bar/s each): p50 {p50:F0} µs, p99 {p99:F0} µs   [targets p50 ≤ 200 µs, p99 ≤ 1 ms]");
 }
@@ -40,7 +42,7 @@ return 0;
 
 async Task RunStreaming(int clients, int symbols, int tickIntervalMs, string targets)
 {
-    await using var harness = await Harness.StartAsync(symbols, tickIntervalMs);
+    await using var harness = await Harness.StartAsync(symbols, tickIntervalMs, auth);
     var result = await harness.StreamAsync(clients, TimeSpan.FromSeconds(seconds));
     var (snapshotP50, snapshotP99) = await harness.SnapshotLatencyAsync(500);
     Console.WriteLine($"{clients} clients × {result.EventsPerSecond:N0} events/s: delivered {result.MessagesPerSecond:N0} msgs/s, " +
@@ -69,17 +71,20 @@ internal sealed class Harness : IAsyncDisposable
     private readonly Uri _base;
     private readonly HttpClient _http;
     private readonly int _symbols;
+    private readonly string? _key;
 
-    private Harness(WebApplication app, string data, int symbols)
+    private Harness(WebApplication app, string data, int symbols, string? key)
     {
         _app = app;
         _data = data;
         _symbols = symbols;
+        _key = key;
         _base = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         _http = new HttpClient { BaseAddress = _base };
+        if (key is not null) _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
     }
 
-    public static async Task<Harness> StartAsync(int symbols, int tickIntervalMs)
+    public static async Task<Harness> StartAsync(int symbols, int tickIntervalMs, bool auth = false)
     {
         var data = Directory.CreateTempSubdirectory("tickrunner-load-").FullName;
         var settings = new Dictionary<string, string?>
@@ -98,7 +103,9 @@ internal sealed class Harness : IAsyncDisposable
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
         });
         await app.StartAsync();
-        var harness = new Harness(app, data, symbols);
+        // With a key in the store the server asks for one on every request, as on a machine reached over the network.
+        var key = auth ? app.Services.GetRequiredService<Tickrunner.Server.Security.AccessControl>().CreateKey("load", Tickrunner.Server.Security.ApiScope.Admin).Secret : null;
+        var harness = new Harness(app, data, symbols, key);
         for (var i = 0; i < symbols; i++)
         {
             var response = await harness._http.PostAsync("/api/runners", new StringContent(
@@ -112,7 +119,7 @@ internal sealed class Harness : IAsyncDisposable
     public async Task<(double P50, double P99)> SnapshotLatencyAsync(int requests)
     {
         var samples = new List<double>(requests);
-        using var client = await LeanHttpClient.ConnectAsync(_base); // keep-alive, as a dashboard's browser would
+        using var client = await LeanHttpClient.ConnectAsync(_base, _key); // keep-alive, as a dashboard's browser would
         for (var i = 0; i < requests; i++)
         {
             var started = Stopwatch.GetTimestamp();
@@ -149,7 +156,7 @@ internal sealed class Harness : IAsyncDisposable
         }, TaskCreationOptions.LongRunning);
 
         var clientsList = new List<LeanWebSocketClient>();
-        for (var i = 0; i < clients; i++) clientsList.Add(await LeanWebSocketClient.ConnectAsync(_base, "/ws?type=TickReceived"));
+        for (var i = 0; i < clients; i++) clientsList.Add(await LeanWebSocketClient.ConnectAsync(_base, "/ws?type=TickReceived", _key));
         var latencies = new List<double>[clients];
         var unresolved = Enumerable.Range(0, clients).Select(_ => new List<(long Seq, long ReceivedAt)>()).ToArray();
         var counts = new long[clients];
