@@ -343,6 +343,23 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stopped_runner_starts_again_from_the_table_and_keeps_its_row()
+    {
+        await _server.CreateRunnerAsync("restartable", "BTCUSDT");
+        Assert.True((await _server.PostJsonAsync("/api/runners/restartable/stop", "")).IsSuccessStatusCode);
+        await Open("#/");
+        var row = _page.Locator("[data-runner=restartable]");
+        await Assertions.Expect(row).ToContainTextAsync("stopped");
+        var ticks = (await _server.GetJsonAsync("/api/runners/restartable")).GetProperty("stats").GetProperty("ticks_processed").GetInt64();
+        await row.Locator("button:text-is('Start')").ClickAsync();
+        await Assertions.Expect(row.Locator("button:text-is('Pause')")).ToBeVisibleAsync();
+        await Assertions.Expect(row).ToContainTextAsync("running");
+        Assert.Equal(1, await _page.Locator("[data-runner=restartable]").CountAsync());
+        await Wait.Until(async () => (await _server.GetJsonAsync("/api/runners/restartable")).GetProperty("stats").GetProperty("ticks_processed").GetInt64() > ticks,
+            what: "ticks after the start");
+    }
+
+    [Fact]
     public async Task A_slow_click_on_pause_and_resume_works_every_time_while_ticks_flow()
     {
         await _server.CreateRunnerAsync("clicky", "BTCUSDT");

@@ -321,12 +321,24 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             AccountSnapshot.Of(Processor.Account, machine.Position), Processor.Strategy.ParameterValues);
     }
 
+    /// <summary>What a new instance of this runner resumes with, taken on its loop: state, position, context and account totals.</summary>
+    internal Task<RunnerRestore> CaptureAsync(RunnerStatus status) => Send(r =>
+    {
+        var machine = r.Processor.Machine;
+        var account = r.Processor.Account;
+        return new RunnerRestore(status, machine.State, machine.Position?.Clone(), r.Processor.Strategy.ContextScalars(),
+            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee);
+    }, CancellationToken.None);
+
     /// <summary>Stops the runner (RunnerStopped "removed", also when it had stopped before), ends its loop and closes its Lua state.</summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => CloseAsync(announce: true);
+
+    /// <summary>Ends the loop and closes the Lua state; <paramref name="announce"/> false when the runner lives on as a new instance.</summary>
+    internal async ValueTask CloseAsync(bool announce)
     {
         if (_closed) return;
         // Removal is always announced, even for a runner that had stopped already: clients drop it on "removed".
-        if (!_loop.IsCompleted) await Send(static r => r.Announce("removed"), CancellationToken.None).ConfigureAwait(false);
+        if (announce && !_loop.IsCompleted) await Send(static r => r.Announce("removed"), CancellationToken.None).ConfigureAwait(false);
         _inbox.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
         _closed = true;

@@ -190,6 +190,52 @@ public sealed class TradingEngine : IAsyncDisposable
         if (runner.TryReleaseSpareThread()) Threads.RetireSpare();
     }
 
+    /// <summary>
+    /// Starts a stopped runner again as a new instance of itself: its strategy loaded anew (the code as it is now), resuming
+    /// with the old instance's state, open position, context and account totals; its trades stay where they are. The new
+    /// strategy is loaded before anything changes, so one that no longer loads leaves the runner stopped as it was.
+    /// </summary>
+    /// <exception cref="RunnerNotFoundException">No such runner.</exception>
+    /// <exception cref="InvalidOperationException">The runner is not stopped.</exception>
+    /// <exception cref="StrategyLoadException">The strategy does not load now.</exception>
+    /// <exception cref="StrategyParameterException">The runner's parameter values no longer fit the strategy's declarations.</exception>
+    /// <exception cref="ObjectDisposedException">The engine is shutting down.</exception>
+    public async Task<SymbolRunner> RestartRunnerAsync(string runnerId)
+    {
+        if (!_runners.TryGetValue(runnerId, out var old)) throw new RunnerNotFoundException(runnerId);
+        if (old.Status != RunnerStatus.Stopped)
+            throw new InvalidOperationException($"Runner '{runnerId}' is {old.Status.ToString().ToLowerInvariant()}; only a stopped runner is started again.");
+        var restore = await old.CaptureAsync(RunnerStatus.Running).ConfigureAwait(false);
+        var definition = old.Definition;
+        SymbolRunner? runner = null;
+        var strategy = _loadStrategy(definition, line => runner?.LogPrint(line));
+        try
+        {
+            strategy.SetParameters(definition.Params);
+            runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>(), Clock, restore);
+        }
+        catch
+        {
+            strategy.Dispose();
+            throw;
+        }
+        await old.CloseAsync(announce: false).ConfigureAwait(false);
+        if (old.TryReleaseSpareThread()) Threads.RetireSpare();
+        lock (_gate)
+        {
+            if (_shuttingDown || !_runners.TryUpdate(runnerId, runner, old))
+            {
+                // Shutting down, or removed meanwhile: the new instance never starts.
+                strategy.Dispose();
+                throw _shuttingDown ? new ObjectDisposedException(nameof(TradingEngine), "The engine is shutting down.") : new RunnerNotFoundException(runnerId);
+            }
+            RebuildRoutes();
+            _events?.Emit(RunnerEvent.RunnerStarted(runner.Id, runner.Symbol, Clock.NowUnixMs()));
+            runner.Start(Threads);
+        }
+        return runner;
+    }
+
     private void RebuildRoutes() =>
         _routes = _runners.Values.GroupBy(r => r.Symbol, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.OrderBy(r => r.Id, StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);

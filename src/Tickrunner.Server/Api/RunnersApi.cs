@@ -26,6 +26,8 @@ public static class RunnersApi
         group.MapPost("/{id}/pause", Pause).WithSummary("Skip ticks until resumed");
         group.MapPost("/{id}/resume", Resume).WithSummary("Process ticks again");
         group.MapPost("/{id}/stop", Stop).WithSummary("End tick processing; the runner stays listed until removed");
+        group.MapPost("/{id}/start", Start)
+            .WithSummary("Start a stopped runner again on its strategy's current code, resuming its position, context and account; its trades are kept");
         return group;
     }
 
@@ -137,6 +139,18 @@ public static class RunnersApi
 
     private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Stop(string id, RunnerService runners) =>
         Steer(id, runners.StopAsync);
+
+    private static async Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Start(string id, RunnerService runners)
+    {
+        try
+        {
+            return TypedResults.Ok(await runners.StartAsync(id));
+        }
+        catch (ServiceException e)
+        {
+            return Problems.From(e);
+        }
+    }
 
     private static async Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Steer(string id, Func<string, Task<RunnerStatus>> command)
     {

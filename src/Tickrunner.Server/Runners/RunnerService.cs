@@ -181,6 +181,43 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
     /// <summary>Ends tick processing (the runner stays listed); the status is stored before this returns.</summary>
     public Task<RunnerStatus> StopAsync(string id) => SteerAsync(id, r => r.StopAsync("stopped by request"));
 
+    /// <summary>
+    /// Starts a stopped runner again, its trades kept and its position, context and account resumed, on its strategy's code
+    /// as it is now; the status is stored before this returns.
+    /// </summary>
+    public async Task<RunnerSnapshot> StartAsync(string id)
+    {
+        using var runnerLock = await runnerLocks.AcquireAsync(id);
+        Find(id);
+        SymbolRunner runner;
+        try
+        {
+            runner = await engine.RestartRunnerAsync(id);
+        }
+        catch (RunnerNotFoundException)
+        {
+            throw NotFound(id);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new UnavailableException("The server is shutting down; start the runner once it is back.");
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConflictException(e.Message + " Use resume for a paused runner.");
+        }
+        catch (StrategyLoadException e)
+        {
+            throw new InvalidStrategyException(e.StrategyName, e.Diagnostics);
+        }
+        catch (StrategyParameterException e)
+        {
+            throw new InvalidRequestException(e.Problems);
+        }
+        rows.SetStatus(id, RunnerStatus.Running);
+        return await runner.GetSnapshotAsync(CancellationToken.None);
+    }
+
     private async Task<RunnerStatus> SteerAsync(string id, Func<SymbolRunner, Task<RunnerStatus>> command)
     {
         using var runnerLock = await runnerLocks.AcquireAsync(id);

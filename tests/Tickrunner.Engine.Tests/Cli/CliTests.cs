@@ -150,6 +150,8 @@ public sealed class CliTests : IDisposable
         Assert.NotEmpty(secret);
         var store = new Tickrunner.Server.Security.ApiKeyStore(new Tickrunner.Server.Storage.TickrunnerDatabase(data));
         Assert.Equal("desk", store.Verify(secret)?.Name);
+        var audited = new Tickrunner.Server.Storage.AuditRepository(new Tickrunner.Server.Storage.TickrunnerDatabase(data)).Query(0, 10);
+        Assert.Contains(audited, e => e.Method == "CLI" && e.Action == "keys create" && e.Target == "desk");
 
         var list = await Cli("keys", "list", "--data", data);
         Assert.Equal(0, list.Code);

@@ -90,6 +90,7 @@ export async function renderOverview(app) {
         r.status === "running" ? button("Pause", () => steer(r.runner_id, "pause")) : null,
         r.status === "paused" ? button("Resume", () => steer(r.runner_id, "resume")) : null,
         r.status !== "stopped" ? button("Stop", () => steer(r.runner_id, "stop")) : null,
+        r.status === "stopped" ? button("Start", () => steer(r.runner_id, "start")) : null,
         button("Remove", () => remove(r.runner_id), "danger"),
       ].filter(Boolean));
       // Pause becomes Resume under the keyboard: keep the focus in the row's buttons.

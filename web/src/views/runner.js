@@ -60,6 +60,7 @@ export async function renderRunner(app, id) {
       snapshot.status === "running" ? button("Pause", () => steer("pause")) : null,
       snapshot.status === "paused" ? button("Resume", () => steer("resume")) : null,
       snapshot.status !== "stopped" ? button("Stop", () => steer("stop")) : null,
+      snapshot.status === "stopped" ? button("Start", () => steer("start")) : null,
       button("Remove", remove, "danger"),
     ].filter(Boolean));
   }
@@ -235,6 +236,9 @@ export async function renderRunner(app, id) {
       case "RunnerStatusChanged":
         snapshot.status = e.status;
         renderHead();
+        break;
+      case "RunnerStarted": // started again: a new instance resumed the position and context
+        refresh();
         break;
       case "RunnerStopped":
         if (e.reason === "removed") { toast(`Runner ${id} was removed.`); location.hash = "#/"; return; }
