@@ -461,6 +461,36 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
         await Screenshot("phone");
     }
 
+    [Fact]
+    public async Task Saving_a_strategy_in_use_offers_to_restart_its_runners_on_the_new_version_and_says_when_it_does_not()
+    {
+        const string V1 = """
+            function detect_opportunity(md, ctx) ctx.version = 1 return nil end
+            function filter_commitment() return nil end
+            function manage_position() return nil end
+            """;
+        await _server.UploadStrategyAsync("hot", V1);
+        await _server.CreateRunnerAsync("hot_a", "BTCUSDT", "hot");
+        await Open("#/strategies/hot");
+        await Assertions.Expect(_page.Locator(".cm-content")).ToContainTextAsync("ctx.version = 1");
+
+        _dismissDialogs = true; // first time: no
+        await ReplaceCode(V1.Replace("ctx.version = 1", "ctx.version = 2"));
+        await _page.ClickAsync("button:text-is('Save')");
+        await Assertions.Expect(_page.Locator(".diagnostics")).ToContainTextAsync("Not restarted: hot_a keep running the previous version");
+        Assert.Contains(_dialogs, d => d.Contains("hot_a") && d.Contains("Restart them on the new version"));
+        await Task.Delay(300);
+        Assert.Equal(1, (await _server.GetJsonAsync("/api/runners/hot_a")).GetProperty("context").GetProperty("version").GetInt32());
+
+        _dismissDialogs = false; // then yes
+        await ReplaceCode(V1.Replace("ctx.version = 1", "ctx.version = 3"));
+        await _page.ClickAsync("button:text-is('Save')");
+        await Assertions.Expect(_page.Locator(".diagnostics")).ToContainTextAsync("Restarted hot_a on the new version");
+        await Wait.Until(async () => (await _server.GetJsonAsync("/api/runners/hot_a")).GetProperty("context").GetProperty("version").GetInt32() == 3,
+            what: "the runner on version 3");
+        Assert.Empty(_consoleErrors);
+    }
+
     private async Task ReplaceCode(string code)
     {
         await _page.ClickAsync(".cm-content");

@@ -96,3 +96,68 @@ public sealed class StartAgainTests
         Assert.True(engine.TryGetRunner("s", out var still) && ReferenceEquals(old, still), "the stopped instance is untouched");
     }
 }
+
+/// <summary><c>POST /api/runners/{id}/reload</c>: hot reload of a running runner onto its strategy's current code.</summary>
+public sealed class HotReloadTests
+{
+    [Fact]
+    public async Task A_running_runner_goes_on_with_the_new_code_keeping_position_context_account_and_status()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await server.UploadStrategyAsync("holder", PersistenceTests.Holder);
+        await server.CreateRunnerAsync("h", "BTCUSDT", "holder");
+        await server.CreateRunnerAsync("p", "ETHUSDT", "holder");
+        await Wait.Until(async () => (await server.GetJsonAsync("/api/runners/h")).GetProperty("state").GetString() == "InPosition", what: "h in position");
+        await Wait.Until(async () => (await server.GetJsonAsync("/api/runners/p")).GetProperty("state").GetString() == "InPosition", what: "p in position");
+        Assert.True((await server.PostJsonAsync("/api/runners/p/pause", "")).IsSuccessStatusCode);
+        var before = await server.GetJsonAsync("/api/runners/h");
+
+        using (var put = await server.PutJsonAsync("/api/strategies/holder",
+            JsonSerializer.Serialize(new { code = PersistenceTests.Holder.Replace("ctx.calls = ctx.calls + 1\n  if ctx.ratio", "ctx.calls = ctx.calls + 1\n  ctx.v2 = true\n  if ctx.ratio") })))
+            Assert.True(put.IsSuccessStatusCode);
+        // Saving alone changes nothing for a running runner: it runs the code it loaded.
+        await Task.Delay(300);
+        Assert.False((await server.GetJsonAsync("/api/runners/h")).GetProperty("context").TryGetProperty("v2", out _));
+
+        using var reloaded = await server.PostJsonAsync("/api/runners/h/reload", "");
+        Assert.Equal(HttpStatusCode.OK, reloaded.StatusCode);
+        var after = JsonDocument.Parse(await reloaded.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("running", after.GetProperty("status").GetString());
+        Assert.Equal("InPosition", after.GetProperty("state").GetString());
+        Assert.Equal(before.GetProperty("position").GetProperty("entry_price").GetDouble(), after.GetProperty("position").GetProperty("entry_price").GetDouble());
+        Assert.True(after.GetProperty("context").GetProperty("calls").GetInt64() >= before.GetProperty("context").GetProperty("calls").GetInt64());
+        Assert.Equal(before.GetProperty("account").GetProperty("fees_paid").GetDouble(), after.GetProperty("account").GetProperty("fees_paid").GetDouble(), 9);
+        await Wait.Until(async () => (await server.GetJsonAsync("/api/runners/h")).GetProperty("context").TryGetProperty("v2", out _), what: "the new code runs");
+
+        // A paused runner stays paused on the new code.
+        using (var paused = await server.PostJsonAsync("/api/runners/p/reload", ""))
+            Assert.Equal("paused", JsonDocument.Parse(await paused.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
+        Assert.True((await server.PostJsonAsync("/api/runners/p/stop", "")).IsSuccessStatusCode);
+        using (var stopped = await server.PostJsonAsync("/api/runners/p/reload", ""))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, stopped.StatusCode);
+            Assert.Contains("start it", await stopped.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
+    public async Task A_reload_whose_values_no_longer_fit_leaves_the_runner_running_on_the_old_code()
+    {
+        await using var server = await RunningServer.StartAsync();
+        const string Sized = """
+            params = { size = { default = 0.1, min = 0.01, max = 1, step = 0.01 } }
+            function detect_opportunity(md, ctx) ctx.n = (ctx.n or 0) + 1 return nil end
+            function filter_commitment() return nil end
+            function manage_position() return nil end
+            """;
+        await server.UploadStrategyAsync("sized", Sized);
+        Assert.True((await server.PostJsonAsync("/api/runners", """{"runner_id":"s","symbol":"ETHUSDT","strategy_name":"sized","params":{"size":0.5}}""")).IsSuccessStatusCode);
+        using (var put = await server.PutJsonAsync("/api/strategies/sized", JsonSerializer.Serialize(new { code = Sized.Replace("max = 1,", "max = 0.2,") })))
+            Assert.True(put.IsSuccessStatusCode);
+        using var refused = await server.PostJsonAsync("/api/runners/s/reload", "");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var n = (await server.GetJsonAsync("/api/runners/s")).GetProperty("context").GetProperty("n").GetInt64();
+        Assert.Equal("running", (await server.GetJsonAsync("/api/runners/s")).GetProperty("status").GetString());
+        await Wait.Until(async () => (await server.GetJsonAsync("/api/runners/s")).GetProperty("context").GetProperty("n").GetInt64() > n, what: "still ticking");
+    }
+}

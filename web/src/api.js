@@ -57,6 +57,7 @@ export const api = {
   recentEvents: (id, limit = 200) => request("GET", `/api/runners/${encodeURIComponent(id)}/events?limit=${limit}`),
   createRunner: (body) => request("POST", "/api/runners", body),
   removeRunner: (id) => request("DELETE", `/api/runners/${encodeURIComponent(id)}`),
+  reloadRunner: (id) => request("POST", `/api/runners/${encodeURIComponent(id)}/reload`),
   steer: (id, verb) => request("POST", `/api/runners/${encodeURIComponent(id)}/${verb}`),
   symbols: () => request("GET", "/api/symbols"),
   strategies: () => request("GET", "/api/strategies"),

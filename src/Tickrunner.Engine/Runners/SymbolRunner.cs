@@ -330,6 +330,24 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             account.RealizedPnl, account.FeesPaid - account.OpenEntryFee);
     }, CancellationToken.None);
 
+    /// <summary>
+    /// Takes what a new instance resumes with and, in the same command on the loop, stops this instance silently (no
+    /// event): from then on it processes no bar, so the state handed over is the last one it had. The restore carries
+    /// the status it had (running or paused).
+    /// </summary>
+    internal Task<RunnerRestore> HaltAndCaptureAsync() => Send(r =>
+    {
+        var machine = r.Processor.Machine;
+        var account = r.Processor.Account;
+        var restore = new RunnerRestore(r._status, machine.State, machine.Position?.Clone(), r.Processor.Strategy.ContextScalars(),
+            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee);
+        r._status = RunnerStatus.Stopped;
+        return restore;
+    }, CancellationToken.None);
+
+    /// <summary>Undoes <see cref="HaltAndCaptureAsync"/> when the new instance could not be made.</summary>
+    internal Task UnhaltAsync(RunnerStatus status) => Send(r => r._status = status, CancellationToken.None);
+
     /// <summary>Stops the runner (RunnerStopped "removed", also when it had stopped before), ends its loop and closes its Lua state.</summary>
     public ValueTask DisposeAsync() => CloseAsync(announce: true);
 

@@ -200,19 +200,43 @@ public sealed class TradingEngine : IAsyncDisposable
     /// <exception cref="StrategyLoadException">The strategy does not load now.</exception>
     /// <exception cref="StrategyParameterException">The runner's parameter values no longer fit the strategy's declarations.</exception>
     /// <exception cref="ObjectDisposedException">The engine is shutting down.</exception>
-    public async Task<SymbolRunner> RestartRunnerAsync(string runnerId)
+    public Task<SymbolRunner> RestartRunnerAsync(string runnerId) => ReplaceAsync(runnerId, reload: false);
+
+    /// <summary>
+    /// Hot reload: a running or paused runner continues as a new instance on its strategy's current code, with the state,
+    /// open position, context, account totals and status it had; bars that arrive during the hand-over (the time to load
+    /// the code is spent before it) are not seen by either instance. A strategy that does not load leaves the runner as it was.
+    /// </summary>
+    /// <exception cref="RunnerNotFoundException">No such runner.</exception>
+    /// <exception cref="InvalidOperationException">The runner is stopped (start it instead).</exception>
+    /// <exception cref="StrategyLoadException">The strategy does not load now.</exception>
+    /// <exception cref="StrategyParameterException">The runner's parameter values no longer fit the strategy's declarations.</exception>
+    /// <exception cref="ObjectDisposedException">The engine is shutting down.</exception>
+    public Task<SymbolRunner> ReloadRunnerAsync(string runnerId) => ReplaceAsync(runnerId, reload: true);
+
+    private async Task<SymbolRunner> ReplaceAsync(string runnerId, bool reload)
     {
         if (!_runners.TryGetValue(runnerId, out var old)) throw new RunnerNotFoundException(runnerId);
-        if (old.Status != RunnerStatus.Stopped)
+        if (!reload && old.Status != RunnerStatus.Stopped)
             throw new InvalidOperationException($"Runner '{runnerId}' is {old.Status.ToString().ToLowerInvariant()}; only a stopped runner is started again.");
-        var restore = await old.CaptureAsync(RunnerStatus.Running).ConfigureAwait(false);
+        if (reload && old.Status == RunnerStatus.Stopped)
+            throw new InvalidOperationException($"Runner '{runnerId}' is stopped; start it, and it runs the current code.");
         var definition = old.Definition;
         SymbolRunner? runner = null;
         var strategy = _loadStrategy(definition, line => runner?.LogPrint(line));
         try
         {
             strategy.SetParameters(definition.Params);
-            runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>(), Clock, restore);
+            var restore = reload ? await old.HaltAndCaptureAsync().ConfigureAwait(false) : await old.CaptureAsync(RunnerStatus.Running).ConfigureAwait(false);
+            try
+            {
+                runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>(), Clock, restore);
+            }
+            catch
+            {
+                if (reload) await old.UnhaltAsync(restore.Status).ConfigureAwait(false);
+                throw;
+            }
         }
         catch
         {

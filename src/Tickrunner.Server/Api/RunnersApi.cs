@@ -28,6 +28,8 @@ public static class RunnersApi
         group.MapPost("/{id}/stop", Stop).WithSummary("End tick processing; the runner stays listed until removed");
         group.MapPost("/{id}/start", Start)
             .WithSummary("Start a stopped runner again on its strategy's current code, resuming its position, context and account; its trades are kept");
+        group.MapPost("/{id}/reload", Reload)
+            .WithSummary("Hot reload: a running or paused runner continues on its strategy's current code, keeping its position, context and account");
         return group;
     }
 
@@ -140,11 +142,15 @@ public static class RunnersApi
     private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Stop(string id, RunnerService runners) =>
         Steer(id, runners.StopAsync);
 
-    private static async Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Start(string id, RunnerService runners)
+    private static Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Start(string id, RunnerService runners) => Replace(() => runners.StartAsync(id));
+
+    private static Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Reload(string id, RunnerService runners) => Replace(() => runners.ReloadAsync(id));
+
+    private static async Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Replace(Func<Task<RunnerSnapshot>> replace)
     {
         try
         {
-            return TypedResults.Ok(await runners.StartAsync(id));
+            return TypedResults.Ok(await replace());
         }
         catch (ServiceException e)
         {

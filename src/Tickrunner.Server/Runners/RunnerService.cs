@@ -185,14 +185,22 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
     /// Starts a stopped runner again, its trades kept and its position, context and account resumed, on its strategy's code
     /// as it is now; the status is stored before this returns.
     /// </summary>
-    public async Task<RunnerSnapshot> StartAsync(string id)
+    public Task<RunnerSnapshot> StartAsync(string id) => ReplaceAsync(id, reload: false);
+
+    /// <summary>
+    /// Hot reload: a running or paused runner continues on its strategy's current code, keeping its state, position,
+    /// context, account and status; a stopped one is refused (start it).
+    /// </summary>
+    public Task<RunnerSnapshot> ReloadAsync(string id) => ReplaceAsync(id, reload: true);
+
+    private async Task<RunnerSnapshot> ReplaceAsync(string id, bool reload)
     {
         using var runnerLock = await runnerLocks.AcquireAsync(id);
         Find(id);
         SymbolRunner runner;
         try
         {
-            runner = await engine.RestartRunnerAsync(id);
+            runner = reload ? await engine.ReloadRunnerAsync(id) : await engine.RestartRunnerAsync(id);
         }
         catch (RunnerNotFoundException)
         {
@@ -204,7 +212,7 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
         }
         catch (InvalidOperationException e)
         {
-            throw new ConflictException(e.Message + " Use resume for a paused runner.");
+            throw new ConflictException(reload ? e.Message : e.Message + " Use resume for a paused runner.");
         }
         catch (StrategyLoadException e)
         {
@@ -214,7 +222,7 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
         {
             throw new InvalidRequestException(e.Problems);
         }
-        rows.SetStatus(id, RunnerStatus.Running);
+        rows.SetStatus(id, runner.Status);
         return await runner.GetSnapshotAsync(CancellationToken.None);
     }
 

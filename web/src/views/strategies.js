@@ -200,6 +200,7 @@ export async function renderStrategies(app, selected, line) {
       diagnosticsList.prepend(h("li", { className: "ok" }, `Saved ${name}.`));
       replaceRoute(`#/strategies/${encodeURIComponent(name)}`);
       await loadList();
+      if (existing) await offerReload(name);
       return true;
     } catch (e) {
       if (e.diagnostics.length) showDiagnostics(e.diagnostics);
@@ -207,6 +208,35 @@ export async function renderStrategies(app, selected, line) {
       toast(nameError ? [].concat(nameError).join(" ") : e.message, "error");
       return false;
     }
+  }
+
+  // Hot reload: runners on the saved strategy go on with the new code, keeping position and context, if the user wants;
+  // either way the editor says which runners run which version.
+  async function offerReload(name) {
+    const runners = await api.runners().catch(() => []);
+    const users = runners.filter((r) => r.strategy_name === name);
+    const live = users.filter((r) => r.status !== "stopped").map((r) => r.runner_id);
+    const stopped = users.filter((r) => r.status === "stopped").map((r) => r.runner_id);
+    const note = (text, kind = "ok") => diagnosticsList.prepend(h("li", { className: kind }, text));
+    if (stopped.length) note(`${stopped.join(", ")} (stopped) will run the new version when started.`, "hint");
+    if (live.length === 0) return;
+    const list = live.join(", ");
+    if (!confirm(`${live.length} runner(s) use ${name}: ${list}.\nRestart them on the new version? They keep their position, context and account.`)) {
+      note(`Not restarted: ${list} keep running the previous version until restarted.`, "warning");
+      return;
+    }
+    const failed = [];
+    for (const id of live) {
+      try {
+        await api.reloadRunner(id);
+      } catch (e) {
+        failed.push(`${id}: ${e.message}`);
+      }
+    }
+    const done = live.filter((id) => !failed.some((f) => f.startsWith(`${id}:`)));
+    if (done.length) note(`Restarted ${done.join(", ")} on the new version, position and context kept.`);
+    for (const failure of failed) note(`Not restarted, still on the previous version: ${failure}`, "error");
+    if (failed.length) toast(`${failed.length} runner(s) could not be restarted on the new version.`, "error");
   }
 
   // Uploaded strategies only; the server refuses (409, saying which) while a runner uses it.
