@@ -10,7 +10,7 @@ namespace Tickrunner.Server.Metrics;
 /// </summary>
 internal sealed class HttpRequestMetrics
 {
-    /// <summary>The route label of requests no endpoint matched: dashboard files, unknown paths, hosts refused before routing.</summary>
+    /// <summary>The route label of requests no endpoint matched: dashboard files, unknown paths.</summary>
     public const string NoRoute = "none";
 
     private static readonly string[] KnownMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
