@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Tickrunner.Server.Metrics;
 using static Tickrunner.Server.Tests.BacktestTestData;
 
@@ -100,6 +101,31 @@ public sealed class MetricsTests
         Assert.True(after["tickrunner_http_requests_total{method=\"GET\",route=\"/metrics\",code=\"200\"}"] >= 1); // the first scrape
         Assert.Equal(700, after["tickrunner_backtest_bars_total"] - before["tickrunner_backtest_bars_total"]);
         Assert.Equal(1, after["tickrunner_backtests_finished_total{status=\"done\"}"] - before["tickrunner_backtests_finished_total{status=\"done\"}"]);
+    }
+
+    [Fact]
+    public async Task A_request_that_fails_with_an_exception_is_counted_as_500_on_its_route()
+    {
+        // The health endpoint's service cannot be made: its handler throws, and the exception handler answers 500.
+        await using var server = await RunningServer.StartAsync(configure: b => b.Host.UseServiceProviderFactory(new LastWord(services =>
+            services.AddSingleton<Health.HealthService>(_ => throw new InvalidOperationException("no health today")))));
+        Assert.Equal(HttpStatusCode.InternalServerError, (await server.Http.GetAsync("/api/health")).StatusCode);
+
+        var scrape = await MetricsScrape.TakeAsync(server);
+
+        Assert.Equal(1, scrape["tickrunner_http_requests_total{method=\"GET\",route=\"/api/health\",code=\"500\"}"]);
+    }
+
+    // Registers after the server's own registrations (the builder's configure callback runs before them), so they win.
+    private sealed class LastWord(Action<IServiceCollection> register) : IServiceProviderFactory<IServiceCollection>
+    {
+        public IServiceCollection CreateBuilder(IServiceCollection services)
+        {
+            register(services);
+            return services;
+        }
+
+        public IServiceProvider CreateServiceProvider(IServiceCollection services) => services.BuildServiceProvider();
     }
 
     [Fact]

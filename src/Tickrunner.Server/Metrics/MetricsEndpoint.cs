@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace Tickrunner.Server.Metrics;
@@ -28,9 +29,8 @@ public static class MetricsEndpoint
         HttpRequestMetrics? metrics = null; // resolved on the first request: by then the engine it reads is running
         return app.Use(async (context, next) =>
         {
-            // Routing has run before this (WebApplication starts the pipeline with it), and the exception handler
-            // clears the endpoint when it answers: the route is taken now.
-            var endpoint = context.GetEndpoint();
+            // Routing may have run already (WebApplication runs it first unless UseRouting comes later in the pipeline).
+            var routed = context.GetEndpoint();
             var failed = true;
             try
             {
@@ -40,6 +40,8 @@ public static class MetricsEndpoint
             finally
             {
                 metrics ??= context.RequestServices.GetRequiredService<TickrunnerMetrics>().Http;
+                // Routed later, or routed and then cleared by the exception handler, which keeps it in its feature.
+                var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? routed;
                 // An exception that got this far is answered with 500 by the server.
                 metrics.Count(context.Request.Method, endpoint, failed && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError
                     : context.Response.StatusCode);
