@@ -74,7 +74,7 @@ public static class TickrunnerApp
         app.MapKeysApi().RequireScope(ApiScope.Admin);
         app.MapAuditApi().RequireScope(ApiScope.Admin);
         app.MapEventStream().RequireScope(ApiScope.Read);
-        app.MapMetrics();
+        app.MapMetrics().RequireScope(ApiScope.Read);
         return app;
     }
 
