@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Tickrunner.Engine.Runners;
 using Tickrunner.Server.Metrics;
 using static Tickrunner.Server.Tests.BacktestTestData;
 
@@ -174,18 +175,43 @@ public sealed class MetricsTests
         await server.CreateRunnerAsync("stays", "BTCUSDT");
         await server.CreateRunnerAsync("goes", "ETHUSDT");
         await server.PostJsonAsync("/api/runners/stays/pause", "");
-        await Wait.Until(async () => (await MetricsScrape.TakeAsync(server))[TicksProcessed] >= 10, what: "some ticks");
-        var before = await MetricsScrape.TakeAsync(server);
-        Assert.Equal(1, before["tickrunner_runners{status=\"paused\"}"]);
-        Assert.Equal(1, before["tickrunner_runners{status=\"running\"}"]);
+        await Wait.Until(() => Totals(server).TicksProcessed >= 10, what: "some ticks");
+        var scrape = await MetricsScrape.TakeAsync(server);
+        Assert.Equal(1, scrape["tickrunner_runners{status=\"paused\"}"]);
+        Assert.Equal(1, scrape["tickrunner_runners{status=\"running\"}"]);
+        var before = Totals(server).TicksProcessed;
 
         Assert.Equal(HttpStatusCode.NoContent, (await server.Http.DeleteAsync("/api/runners/goes")).StatusCode);
-        var after = await MetricsScrape.TakeAsync(server);
 
-        Assert.Equal(0, after["tickrunner_runners{status=\"running\"}"]);
-        Assert.Equal(1, after["tickrunner_runners{status=\"paused\"}"]);
-        // Its ticks are not taken back: a counter that fell would read to Prometheus as a restart.
-        Assert.True(after[TicksProcessed] >= before[TicksProcessed]);
+        // The engine's own totals, not the series: a counter series never shows a fall (it would read to Prometheus as a restart).
+        Assert.True(Totals(server).TicksProcessed >= before);
+        scrape = await MetricsScrape.TakeAsync(server);
+        Assert.Equal(0, scrape["tickrunner_runners{status=\"running\"}"]);
+        Assert.Equal(1, scrape["tickrunner_runners{status=\"paused\"}"]);
+    }
+
+    [Fact]
+    public async Task A_runner_started_again_keeps_its_old_instance_counts_in_the_totals()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await server.CreateRunnerAsync("again", "BTCUSDT");
+        await Wait.Until(() => Totals(server).TicksProcessed >= 10, what: "some ticks");
+        await server.PostJsonAsync("/api/runners/again/stop", "");
+        var before = Totals(server).TicksProcessed;
+
+        var started = await server.PostJsonAsync("/api/runners/again/start", "");
+        Assert.True(started.IsSuccessStatusCode, await started.Content.ReadAsStringAsync());
+
+        // A new instance counts from 0; the old one's ticks stay counted.
+        Assert.True(Totals(server).TicksProcessed >= before);
+        Assert.Equal(1, (await MetricsScrape.TakeAsync(server))["tickrunner_runners{status=\"running\"}"]);
+    }
+
+    private static EngineTotals Totals(RunningServer server)
+    {
+        var totals = new EngineTotals();
+        server.Services.GetRequiredService<TradingEngine>().ReadTotals(totals);
+        return totals;
     }
 
     [Fact]

@@ -5,7 +5,8 @@ namespace Tickrunner.Engine.Runners;
 
 /// <summary>
 /// The engine's counts for monitoring, filled by <see cref="TradingEngine.ReadTotals"/>: runners by status, and the
-/// runners' counters summed since the engine started, removed runners included, so every count only grows.
+/// runners' counters summed since the engine started, removed runners and the old instances of runners started again
+/// included, so every count only grows.
 /// </summary>
 /// <remarks>
 /// The caller keeps one instance and has it refilled on every read: an exporter that reads a thousand runners a

@@ -246,6 +246,7 @@ public sealed class TradingEngine : IAsyncDisposable
                 throw _shuttingDown ? new ObjectDisposedException(nameof(TradingEngine), "The engine is shutting down.") : new RunnerNotFoundException(runnerId);
             }
             RebuildRoutes();
+            old.AddCountsTo(_removed); // its loop has ended: final counts, kept in the totals as a removed runner's are
             _events?.Emit(RunnerEvent.RunnerStarted(runner.Id, runner.Symbol, Clock.NowUnixMs()));
             runner.Start(Threads);
         }
