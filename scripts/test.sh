@@ -12,6 +12,17 @@ if [ ! -x "${TICKRUNNER_CHROMIUM:-/usr/bin/chromium}" ]; then
   DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium >/dev/null
 fi
 
+# The metrics tests check /metrics with promtool, from Debian's prometheus package; installed the same way. promtool is
+# all the tests need: no recommends, and where systemd started the package's own server, it is stopped and disabled.
+if [ ! -x "${TICKRUNNER_PROMTOOL:-/usr/bin/promtool}" ] && ! command -v promtool >/dev/null; then
+  echo "Installing prometheus (promtool) for the metrics tests..."
+  as_root=""
+  [ "$(id -u)" -ne 0 ] && as_root="sudo -n"
+  $as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  if [ -d /run/systemd/system ]; then $as_root systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

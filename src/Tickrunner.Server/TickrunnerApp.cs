@@ -3,6 +3,7 @@ using Tickrunner.Engine.Wire;
 using Tickrunner.Server.Api;
 using Tickrunner.Server.Dashboard;
 using Tickrunner.Server.Hosting;
+using Tickrunner.Server.Metrics;
 using Tickrunner.Server.Security;
 using Tickrunner.Server.Streaming;
 
@@ -45,6 +46,7 @@ public static class TickrunnerApp
         ExposureGuard.Check(ListenUrls(builder), access.ActiveKeyCount(), settings.DataDirectory);
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value.Required && access.ActiveKeyCount() == 0)
             app.Logger.LogWarning("Tickrunner:Auth:Required is on and no API key exists: every API request will be refused. Create one: dotnet run --project src/Tickrunner.Cli -- keys create --name admin --scope admin --data {Data}", settings.DataDirectory);
+        app.UseRequestMetrics(); // first: it counts every answer, errors and refused hosts included
         app.UseExceptionHandler(handler => handler.Run(WriteUnexpectedError));
         var hosts = new HostAllowList(settings.EffectiveAllowedHosts);
         app.Use(hosts.RejectForeignHosts); // first: nothing, not even a 404 or a CORS preflight, for a foreign name
@@ -72,6 +74,7 @@ public static class TickrunnerApp
         app.MapKeysApi().RequireScope(ApiScope.Admin);
         app.MapAuditApi().RequireScope(ApiScope.Admin);
         app.MapEventStream().RequireScope(ApiScope.Read);
+        app.MapMetrics().RequireScope(ApiScope.Read);
         return app;
     }
 

@@ -1,4 +1,5 @@
 using Tickrunner.Engine.Feeds;
+using Tickrunner.Server.Metrics;
 
 namespace Tickrunner.Server;
 
@@ -49,6 +50,9 @@ public sealed class TickrunnerOptions
 
     /// <summary>Backtest jobs.</summary>
     public BacktestOptions Backtests { get; set; } = new();
+
+    /// <summary>Prometheus metrics at <c>/metrics</c>.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
 }
 
 /// <summary>Datasets over HTTP (<c>Tickrunner:Datasets</c>); they live in <c>&lt;DataDirectory&gt;/datasets</c>, where the CLI keeps them too.</summary>

@@ -17,6 +17,15 @@ public sealed class LatencyHistogram
     /// <summary>Samples recorded.</summary>
     public long Count => Volatile.Read(ref _total);
 
+    /// <summary>How many buckets there are; with <see cref="CountIn"/>, an exporter reads every bucket without allocating.</summary>
+    public int Buckets => _counts.Length;
+
+    /// <summary>Samples recorded in <paramref name="bucket"/> so far (read racily, like the rest; never decreasing but for <see cref="Reset"/>).</summary>
+    public long CountIn(int bucket) => Volatile.Read(ref _counts[bucket]);
+
+    /// <summary>The latencies <paramref name="bucket"/> holds, in nanoseconds: from <c>Lower</c> (inclusive) to <c>Upper</c> (exclusive).</summary>
+    public static (long Lower, long Upper) BucketRange(int bucket) => (LowerEdge(bucket), UpperEdge(bucket));
+
     /// <summary>Records one latency given in <see cref="Stopwatch"/> ticks.</summary>
     public void RecordTicks(long ticks) => RecordNanoseconds(ticks <= 0 ? 0 : (long)(ticks * (1e9 / Stopwatch.Frequency)));
 
@@ -56,6 +65,14 @@ public sealed class LatencyHistogram
         // Below 8 ns the sub-bucket is the value itself; above, the 3 bits after the leading one.
         var sub = power >= 3 ? (int)((ns >> (power - 3)) & (SubBuckets - 1)) : (int)ns & (SubBuckets - 1);
         return power * SubBuckets + sub;
+    }
+
+    private static long LowerEdge(int bucket)
+    {
+        var power = bucket / SubBuckets;
+        var sub = bucket % SubBuckets;
+        if (power < 3) return sub;
+        return (1L << power) + sub * (1L << (power - 3));
     }
 
     private static long UpperEdge(int bucket)

@@ -127,12 +127,13 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
     /// <summary>
     /// Subscribes with its own queue. With <paramref name="sinceSeq"/>, events after that seq that the hub still
     /// holds are queued first (a lag notice counts those it no longer holds); a seq at or beyond the newest replays nothing.
+    /// <paramref name="drops"/>, if given, counts the events the full queue drops (not those a since-seq asked for too late).
     /// </summary>
-    public EventSubscription Subscribe(EventFilter? filter = null, long? sinceSeq = null, int? queueSize = null)
+    public EventSubscription Subscribe(EventFilter? filter = null, long? sinceSeq = null, int? queueSize = null, EventDropCounter? drops = null)
     {
         var capacity = queueSize ?? _options.SubscriberQueueSize;
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(queueSize), capacity, "queueSize must be at least 1.");
-        var subscription = new EventSubscription(capacity, filter ?? EventFilter.All, Unsubscribe, Clock);
+        var subscription = new EventSubscription(capacity, filter ?? EventFilter.All, Unsubscribe, Clock, drops);
         lock (_gate)
         {
             if (sinceSeq is { } requested)

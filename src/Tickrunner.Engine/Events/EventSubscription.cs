@@ -23,10 +23,13 @@ public sealed class EventSubscription : IDisposable
     private volatile EventFilter _filter;
 
     private readonly IEngineClock _clock;
+    private readonly EventDropCounter? _drops;
 
-    internal EventSubscription(int capacity, EventFilter filter, Action<EventSubscription> unsubscribe, IEngineClock clock)
+    internal EventSubscription(int capacity, EventFilter filter, Action<EventSubscription> unsubscribe, IEngineClock clock,
+        EventDropCounter? drops = null)
     {
         _clock = clock;
+        _drops = drops;
         _filter = filter;
         _unsubscribe = unsubscribe;
         _queue = Channel.CreateBounded<EventFrame>(new BoundedChannelOptions(capacity)
@@ -38,6 +41,7 @@ public sealed class EventSubscription : IDisposable
         {
             Interlocked.Increment(ref _dropped);
             Interlocked.Increment(ref _pendingDropped);
+            _drops?.Add(1);
         });
     }
 

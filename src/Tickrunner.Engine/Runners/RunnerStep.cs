@@ -24,6 +24,11 @@ public sealed partial class RunnerStep
     private readonly string _id, _symbol;
     private ErrorThrottle _errorThrottle;
     private long _ticks, _executed, _rejected, _errors;
+    // For the engine's totals (monitoring): actions by kind, executed at [kind] and rejected at [kinds + kind], and the
+    // errors that stopped the runner. Touched only when an action or an error happens, never on a plain tick.
+    private static readonly int ActionKinds = Enum.GetValues<ActionKind>().Length;
+    private readonly long[] _actions = new long[2 * ActionKinds];
+    private long _critical;
     private long _tickTicksTotal, _tickTicksMin = long.MaxValue, _tickTicksMax;
 
     /// <summary>A step for <paramref name="definition"/>'s runner over <paramref name="strategy"/>.</summary>
@@ -81,11 +86,13 @@ public sealed partial class RunnerStep
             if (queued.IsRejected)
             {
                 _rejected++;
+                _actions[ActionKinds + (int)outcome.QueuedAction.Kind]++;
                 sink?.Emit(RunnerEvent.Error(_id, _symbol, $"{outcome.QueuedAction.Name} rejected at the open: {queued.Rejection}", ErrorSeverity.Warning, receivedAt, at));
             }
             else if (queued.Executed)
             {
                 _executed++;
+                _actions[(int)outcome.QueuedAction.Kind]++;
                 if (_config.LogActions) LogAction(_id, outcome.QueuedAction.Name, bar.Open);
                 sink?.Emit(RunnerEvent.ActionExecuted(_id, _symbol, outcome.QueuedAction, receivedAt, at));
                 Report(queued, receivedAt, at);
@@ -98,6 +105,7 @@ public sealed partial class RunnerStep
         var fatal = strategyError is not null && (_config.StopOnError || Processor.Strategy.LastCallTimedOut);
         if (strategyError is not null)
         {
+            if (fatal) _critical++; // before _errors: a reader that takes _errors first never counts a critical error as a plain one
             _errors++;
             var severity = fatal ? ErrorSeverity.Critical : ErrorSeverity.Error;
             // The same error on every tick is reported once per window, with the count of repeats since.
@@ -113,6 +121,7 @@ public sealed partial class RunnerStep
         if (step.IsRejected)
         {
             _rejected++;
+            _actions[ActionKinds + (int)outcome.Strategy.Action.Kind]++;
             sink?.Emit(RunnerEvent.Error(_id, _symbol, $"{outcome.Strategy.Action.Name} rejected: {step.Rejection}", ErrorSeverity.Warning, receivedAt, at));
         }
         else if (step.Executed && !step.Queued)
@@ -120,6 +129,7 @@ public sealed partial class RunnerStep
             if (outcome.Strategy.Signal == StrategySignal.Action)
             {
                 _executed++;
+                _actions[(int)outcome.Strategy.Action.Kind]++;
                 if (_config.LogActions) LogAction(_id, outcome.Strategy.Action.Name, bar.Close);
                 sink?.Emit(RunnerEvent.ActionExecuted(_id, _symbol, outcome.Strategy.Action, receivedAt, at));
             }
@@ -173,9 +183,24 @@ public sealed partial class RunnerStep
             dropped);
     }
 
+    /// <summary>
+    /// Adds this step's counters to <paramref name="totals"/>, with <paramref name="dropped"/> for the caller's inbox. Called from
+    /// another thread than the one processing (a monitoring read): each counter is read whole, the set of them not at one instant.
+    /// </summary>
+    internal void AddCountsTo(EngineTotals totals, long dropped)
+    {
+        totals.AddTicks(Volatile.Read(ref _ticks), dropped);
+        for (var kind = 0; kind < ActionKinds; kind++)
+            totals.AddAction(kind, Volatile.Read(ref _actions[kind]), Volatile.Read(ref _actions[ActionKinds + kind]));
+        var errors = Volatile.Read(ref _errors); // first: see Process
+        var critical = Volatile.Read(ref _critical);
+        totals.AddErrors(Volatile.Read(ref _rejected), Math.Max(0, errors - critical), critical);
+    }
+
     /// <summary>Records an error of the host (not the strategy) on this bar: Critical; the caller stops the runner.</summary>
     public string Fail(in MarketData bar, long receivedAt, Exception e)
     {
+        _critical++;
         _errors++;
         var message = $"internal error: {e.Message}";
         _events?.Emit(RunnerEvent.Error(_id, _symbol, message, ErrorSeverity.Critical, receivedAt, _clock.StampOf(bar, receivedAt)));

@@ -101,6 +101,9 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     /// <summary>Bars dropped because the inbox was full.</summary>
     public long TicksDropped => Interlocked.Read(ref _dropped);
 
+    /// <summary>Adds the runner's counters to <paramref name="totals"/> from any thread, without a command to its loop.</summary>
+    internal void AddCountsTo(EngineTotals totals) => _step.AddCountsTo(totals, TicksDropped);
+
     /// <summary>Bars waiting in the inbox.</summary>
     public int InboxCount => _inbox.Reader.Count;
 

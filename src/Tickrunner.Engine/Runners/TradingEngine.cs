@@ -34,6 +34,10 @@ public sealed class TradingEngine : IAsyncDisposable
     private readonly long _startedAt;
     private volatile Dictionary<string, SymbolRunner[]> _routes = new(StringComparer.Ordinal);
     private long _barsReceived, _barsRejected;
+    // For ReadTotals, under _gate: runners removed but whose loop has not ended yet (still counting), and the final
+    // counts of those whose loop has, so the totals never go back when a runner goes.
+    private readonly List<SymbolRunner> _leaving = [];
+    private readonly EngineTotals _removed = new();
     private readonly Timer _monitor;
 
     /// <summary>How long a runner may hold a runner thread before a spare thread serves the runners behind it.</summary>
@@ -183,9 +187,21 @@ public sealed class TradingEngine : IAsyncDisposable
         lock (_gate)
         {
             if (!_runners.TryRemove(runnerId, out runner)) throw new RunnerNotFoundException(runnerId);
+            _leaving.Add(runner);
             RebuildRoutes();
         }
-        await runner.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await runner.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _leaving.Remove(runner);
+                runner.AddCountsTo(_removed);
+            }
+        }
         // Only once its loop has ended: until then a runner stuck in a call still holds the thread its spare replaces.
         if (runner.TryReleaseSpareThread()) Threads.RetireSpare();
     }
@@ -254,6 +270,7 @@ public sealed class TradingEngine : IAsyncDisposable
                 throw _shuttingDown ? new ObjectDisposedException(nameof(TradingEngine), "The engine is shutting down.") : new RunnerNotFoundException(runnerId);
             }
             RebuildRoutes();
+            old.AddCountsTo(_removed); // its loop has ended: final counts, kept in the totals as a removed runner's are
             _events?.Emit(RunnerEvent.RunnerStarted(runner.Id, runner.Symbol, Clock.NowUnixMs()));
             runner.Start(Threads);
         }
@@ -336,6 +353,31 @@ public sealed class TradingEngine : IAsyncDisposable
     public Task<RunnerStatus> StopAsync(string runnerId, string reason = "stopped by request", CancellationToken cancellationToken = default) =>
         GetRunner(runnerId).StopAsync(reason, cancellationToken);
 
+    /// <summary>
+    /// Fills <paramref name="totals"/> with the runners by status and the counters of every runner since the engine started
+    /// (monitoring). Allocates nothing: it walks the routing table, not a copy of the runners.
+    /// </summary>
+    public void ReadTotals(EngineTotals totals)
+    {
+        ArgumentNullException.ThrowIfNull(totals);
+        totals.Clear();
+        lock (_gate)
+        {
+            // Under the lock a runner is in exactly one of the routes, _leaving or _removed: none counted twice or missed.
+            totals.AddCounters(_removed);
+            foreach (var (_, runners) in _routes)
+            {
+                foreach (var runner in runners)
+                {
+                    totals.CountStatus(runner.Status);
+                    runner.AddCountsTo(totals);
+                }
+            }
+            foreach (var runner in _leaving) runner.AddCountsTo(totals);
+        }
+        totals.SetBars(Interlocked.Read(ref _barsReceived), Interlocked.Read(ref _barsRejected));
+    }
+
     /// <summary>Counts for health reports.</summary>
     public EngineHealth Health()
     {
@@ -371,6 +413,7 @@ public sealed class TradingEngine : IAsyncDisposable
         {
             _shuttingDown = true;
             runners = _runners.Values.ToList();
+            _leaving.AddRange(runners); // counted on until the process ends
             _runners.Clear();
             RebuildRoutes();
         }

@@ -57,6 +57,9 @@ public sealed partial class BacktestService : IHostedService, IDisposable
     private readonly Lock _emitGate = new();
     private Task _emitted = Task.CompletedTask; // the last event handed to the thread pool, under _emitGate
     private int _waiting;
+    // For monitoring (GET /metrics), since the server started.
+    private int _running;
+    private long _barsProcessed, _done, _failed, _cancelled;
 
     /// <summary>The service; workers start with the host.</summary>
     public BacktestService(BacktestRepository rows, DatasetStore store, DatasetUsage usage, StrategyCatalog catalog, EventHub hub,
@@ -76,6 +79,24 @@ public sealed partial class BacktestService : IHostedService, IDisposable
 
     /// <summary>Worker threads running.</summary>
     public int Workers => _workers.Count;
+
+    /// <summary>Jobs waiting for a worker.</summary>
+    public int QueuedCount => Volatile.Read(ref _waiting);
+
+    /// <summary>Jobs a worker is running.</summary>
+    public int RunningCount => Volatile.Read(ref _running);
+
+    /// <summary>Bars the jobs have processed, counted as their progress is reported (a few times a second).</summary>
+    public long BarsProcessed => Interlocked.Read(ref _barsProcessed);
+
+    /// <summary>Jobs that ended with <paramref name="status"/> (done, failed or cancelled) since the server started; 0 for another status.</summary>
+    public long FinishedCount(string status) => status switch
+    {
+        Done => Interlocked.Read(ref _done),
+        Failed => Interlocked.Read(ref _failed),
+        Cancelled => Interlocked.Read(ref _cancelled),
+        _ => 0,
+    };
 
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
@@ -323,7 +344,15 @@ public sealed partial class BacktestService : IHostedService, IDisposable
                     lock (_gate) _waiting--;
                     job.Status = Running;
                 }
-                Run(job);
+                Interlocked.Increment(ref _running);
+                try
+                {
+                    Run(job);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _running);
+                }
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -396,17 +425,33 @@ public sealed partial class BacktestService : IHostedService, IDisposable
             _active.TryRemove(job.Seq, out _);
             job.Ended.TrySetResult();
         }
+        CountBars(job, outcome.BarsDone);
+        switch (outcome.Status)
+        {
+            case Done: Interlocked.Increment(ref _done); break;
+            case Cancelled: Interlocked.Increment(ref _cancelled); break;
+            default: Interlocked.Increment(ref _failed); break;
+        }
         EmitInOrder(RunnerEvent.BacktestFinished(IdOf(job.Seq), outcome.Status, Now()));
     }
 
     private void OnProgress(Job job, BacktestProgress progress)
     {
+        CountBars(job, progress.BarsDone);
         Volatile.Write(ref job.BarsDone, progress.BarsDone);
         Volatile.Write(ref job.BarsTotal, progress.BarsTotal);
         var now = Environment.TickCount64;
         if (progress.BarsDone < progress.BarsTotal && now - job.LastPublished < _options.ProgressIntervalMs) return;
         job.LastPublished = now;
         Publish(job, progress.BarsPerSecond);
+    }
+
+    // Adds what the job processed since it was last counted: from its worker (a job cancelled while queued has no bars).
+    private void CountBars(Job job, long barsDone)
+    {
+        if (barsDone <= job.BarsCounted) return;
+        Interlocked.Add(ref _barsProcessed, barsDone - job.BarsCounted);
+        job.BarsCounted = barsDone;
     }
 
     private void Publish(Job job, double barsPerSecond)
@@ -492,6 +537,7 @@ public sealed partial class BacktestService : IHostedService, IDisposable
         public readonly TaskCompletionSource Ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public string Status = Queued; // under lock (this)
         public long BarsDone, BarsTotal;
+        public long BarsCounted; // for BarsProcessed
         public long LastPublished;
         public long StartedAt;
     }

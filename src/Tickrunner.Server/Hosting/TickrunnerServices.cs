@@ -9,6 +9,7 @@ using Tickrunner.Engine.Datasets;
 using Tickrunner.Server.Backtests;
 using Tickrunner.Server.Datasets;
 using Tickrunner.Server.Health;
+using Tickrunner.Server.Metrics;
 using Tickrunner.Server.Runners;
 using Tickrunner.Server.Storage;
 using Tickrunner.Server.Strategies;
@@ -83,6 +84,7 @@ public static class TickrunnerServices
         services.AddSingleton<StrategyService>();
         services.AddSingleton<EventStreamService>();
         services.AddSingleton<HealthService>();
+        services.AddTickrunnerMetrics();
         services.AddSingleton<RunnerJournal>();
         services.AddHostedService<EngineHostedService>();
         // After the engine's: hosted services stop in reverse order, so backtests stop before the engine and the hub.

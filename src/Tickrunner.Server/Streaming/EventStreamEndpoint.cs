@@ -148,9 +148,14 @@ public static partial class EventStreamEndpoint
                 }
                 Volatile.Write(ref _writeStartedAt, Stopwatch.GetTimestamp());
                 frames.BeginBatch();
+                var batch = 0;
                 try
                 {
-                    for (var n = 0; n < 256 && subscription.TryRead(out var message); n++) frames.AppendTextFrame(message.Json);
+                    for (; batch < 256 && subscription.TryRead(out var message); batch++)
+                    {
+                        if (message.IsLagNotice) stream.CountLagNotice();
+                        frames.AppendTextFrame(message.Json);
+                    }
                 }
                 finally
                 {
@@ -158,6 +163,7 @@ public static partial class EventStreamEndpoint
                     {
                         // Always leave batch mode, so a close frame written later is not stuck in the buffer.
                         await frames.EndBatchAsync(ct);
+                        stream.CountSent(batch);
                     }
                     finally
                     {
@@ -256,6 +262,7 @@ public static partial class EventStreamEndpoint
             try
             {
                 await socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, ct);
+                stream.CountSent(1);
             }
             finally
             {

@@ -8,9 +8,27 @@ public sealed class EventStreamService(EventHub hub, IOptions<TickrunnerOptions>
 {
     private readonly WebSocketStreamOptions _limits = options.Value.WebSockets;
     private int _clients;
+    // For monitoring (GET /metrics): since the server started, over every session.
+    private readonly EventDropCounter _drops = new();
+    private long _framesSent, _lagNotices;
 
     /// <summary>Open WebSocket connections.</summary>
     public int Clients => Volatile.Read(ref _clients);
+
+    /// <summary>Text frames sent to clients: events, lag notices, heartbeats and replies.</summary>
+    public long FramesSent => Interlocked.Read(ref _framesSent);
+
+    /// <summary>Events dropped from the queues of clients that fell behind (each told by a lag notice).</summary>
+    public long FramesDropped => _drops.Count;
+
+    /// <summary>Lag notices sent.</summary>
+    public long LagNotices => Interlocked.Read(ref _lagNotices);
+
+    /// <summary>Counts frames a session has written; once per batch, not per frame.</summary>
+    internal void CountSent(int frames) => Interlocked.Add(ref _framesSent, frames);
+
+    /// <summary>Counts a lag notice a session has sent.</summary>
+    internal void CountLagNotice() => Interlocked.Increment(ref _lagNotices);
 
     /// <summary>Most concurrent connections.</summary>
     public int MaxConnections => _limits.MaxConnections;
@@ -42,5 +60,5 @@ public sealed class EventStreamService(EventHub hub, IOptions<TickrunnerOptions>
     public void ReleaseSlot() => Interlocked.Decrement(ref _clients);
 
     /// <summary>A client's subscription: its filter, from <paramref name="since"/> if given, with the configured queue size.</summary>
-    public EventSubscription Subscribe(EventFilter filter, long? since) => hub.Subscribe(filter, since, _limits.QueueSize);
+    public EventSubscription Subscribe(EventFilter filter, long? since) => hub.Subscribe(filter, since, _limits.QueueSize, _drops);
 }
