@@ -345,7 +345,7 @@ public sealed class AuthTests
         }
         Assert.Equal(2, salts.Distinct().Count());
         var file = File.ReadAllBytes(database.FilePath).Concat(File.Exists(database.FilePath + "-wal") ? File.ReadAllBytes(database.FilePath + "-wal") : []).ToArray();
-        Assert.Equal(-1, file.AsSpan().IndexOf(Encoding.UTF8.GetBytes(a.Split('_')[2])));
+        Assert.Equal(-1, file.AsSpan().IndexOf(Encoding.UTF8.GetBytes(a["trk_0123456789ab_".Length..])));
     }
 
     internal static HttpRequestMessage Json(HttpMethod method, string path, string json, string? key)
