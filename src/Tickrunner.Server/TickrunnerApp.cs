@@ -3,6 +3,7 @@ using Tickrunner.Engine.Wire;
 using Tickrunner.Server.Api;
 using Tickrunner.Server.Dashboard;
 using Tickrunner.Server.Hosting;
+using Tickrunner.Server.Security;
 using Tickrunner.Server.Streaming;
 
 namespace Tickrunner.Server;
@@ -35,6 +36,7 @@ public static class TickrunnerApp
             .AllowAnyHeader()
             .AllowAnyMethod()));
         builder.Services.AddOpenApi();
+        builder.Services.AddTickrunnerRateLimits(settings.RateLimits);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes);
 
         var app = builder.Build();
@@ -47,6 +49,8 @@ public static class TickrunnerApp
 
         var dashboard = Path.Combine(AppContext.BaseDirectory, "dashboard"); // built from web/ with the server
         if (Directory.Exists(dashboard)) app.UseDashboard(dashboard);
+        // After the dashboard's files (not limited) and after authentication (partitions by the key's name).
+        app.UseRateLimiter();
 
         // Each Map* returns its route group (or endpoint builder): authorization, when it comes, is attached per
         // group here, e.g. app.MapRunnersApi().RequireAuthorization(...), leaving health open.

@@ -1,4 +1,5 @@
 using Tickrunner.Engine.Feeds;
+using Tickrunner.Server.Security;
 
 namespace Tickrunner.Server;
 
@@ -40,6 +41,9 @@ public sealed class TickrunnerOptions
 
     /// <summary>The WebSocket event stream.</summary>
     public WebSocketStreamOptions WebSockets { get; set; } = new();
+
+    /// <summary>Request and WebSocket limits per API key or client address.</summary>
+    public RateLimitOptions RateLimits { get; set; } = new();
 
     /// <summary>Largest request body accepted, in bytes (strategies are the largest bodies; dataset uploads have their own limit).</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
