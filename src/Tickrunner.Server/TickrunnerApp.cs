@@ -41,6 +41,7 @@ public static class TickrunnerApp
 
         var app = builder.Build();
         app.UseExceptionHandler(handler => handler.Run(WriteUnexpectedError));
+        app.UseTickrunnerForwardedHeaders(settings.ForwardedHeaders); // before anything reads the scheme or client address
         var hosts = new HostAllowList(settings.EffectiveAllowedHosts);
         app.Use(hosts.RejectForeignHosts); // first: nothing, not even a 404 or a CORS preflight, for a foreign name
         app.UseStatusCodePages(); // bodyless 404/405/… become problem+json too

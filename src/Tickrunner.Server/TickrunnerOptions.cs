@@ -45,6 +45,9 @@ public sealed class TickrunnerOptions
     /// <summary>Request and WebSocket limits per API key or client address.</summary>
     public RateLimitOptions RateLimits { get; set; } = new();
 
+    /// <summary>A reverse proxy in front: whose X-Forwarded-For and X-Forwarded-Proto to believe.</summary>
+    public TrustedProxyOptions ForwardedHeaders { get; set; } = new();
+
     /// <summary>Largest request body accepted, in bytes (strategies are the largest bodies; dataset uploads have their own limit).</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
