@@ -40,6 +40,7 @@ public static class TickrunnerApp
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes);
 
         var app = builder.Build();
+        app.UseSecurityHeaders(settings.SecurityHeaders); // first: every response carries them, refusals and errors too
         app.UseExceptionHandler(handler => handler.Run(WriteUnexpectedError));
         app.UseTickrunnerForwardedHeaders(settings.ForwardedHeaders); // before anything reads the scheme or client address
         var hosts = new HostAllowList(settings.EffectiveAllowedHosts);

@@ -45,6 +45,9 @@ public sealed class TickrunnerOptions
     /// <summary>Request and WebSocket limits per API key or client address.</summary>
     public RateLimitOptions RateLimits { get; set; } = new();
 
+    /// <summary>Content-Security-Policy and the other headers on every response.</summary>
+    public SecurityHeadersOptions SecurityHeaders { get; set; } = new();
+
     /// <summary>A reverse proxy in front: whose X-Forwarded-For and X-Forwarded-Proto to believe.</summary>
     public TrustedProxyOptions ForwardedHeaders { get; set; } = new();
 
