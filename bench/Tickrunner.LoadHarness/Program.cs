@@ -94,6 +94,7 @@ internal sealed class Harness : IAsyncDisposable
             ["Tickrunner:Feed:TickIntervalMs"] = tickIntervalMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Tickrunner:Demo:Enabled"] = "false",
             ["Tickrunner:WebSockets:MaxConnections"] = "5000",
+            ["Tickrunner:RateLimits:WebSockets:MaxConnectionsPerClient"] = "5000", // every client is on loopback, one address
         };
         for (var i = 0; i < symbols; i++) settings[$"Tickrunner:Feed:Symbols:{i}"] = $"SYM{i:D2}";
         var app = TickrunnerApp.Build([], builder =>

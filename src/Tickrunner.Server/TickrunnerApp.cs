@@ -38,6 +38,7 @@ public static class TickrunnerApp
             .AllowAnyHeader()
             .AllowAnyMethod()));
         builder.Services.AddOpenApi();
+        builder.Services.AddTickrunnerRateLimits(settings.RateLimits);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes);
 
         var app = builder.Build();
@@ -46,8 +47,10 @@ public static class TickrunnerApp
         ExposureGuard.Check(ListenUrls(builder), access.ActiveKeyCount(), settings.DataDirectory);
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value.Required && access.ActiveKeyCount() == 0)
             app.Logger.LogWarning("Tickrunner:Auth:Required is on and no API key exists: every API request will be refused. Create one: dotnet run --project src/Tickrunner.Cli -- keys create --name admin --scope admin --data {Data}", settings.DataDirectory);
-        app.UseRequestMetrics(); // first: it counts every answer, errors and refused hosts included
+        app.UseSecurityHeaders(settings.SecurityHeaders); // first: every response carries them, refusals and errors too
+        app.UseRequestMetrics(); // it counts every answer, errors and refused hosts included
         app.UseExceptionHandler(handler => handler.Run(WriteUnexpectedError));
+        app.UseTickrunnerForwardedHeaders(settings.ForwardedHeaders); // before anything reads the scheme or client address
         var hosts = new HostAllowList(settings.EffectiveAllowedHosts);
         app.Use(hosts.RejectForeignHosts); // first: nothing, not even a 404 or a CORS preflight, for a foreign name
         app.UseStatusCodePages(); // bodyless 404/405/… become problem+json too
@@ -59,6 +62,9 @@ public static class TickrunnerApp
 
         app.UseRouting();
         app.UseAuthentication();
+        // After the dashboard's files (not limited) and authentication (partitions by the key's name); before the audit
+        // trail, so a flood of refused requests costs no database writes.
+        app.UseRateLimiter();
         app.Use(app.Services.GetRequiredService<AuditTrail>().InvokeAsync); // after authentication (who), before authorization (refusals too)
         app.UseAuthorization();
 

@@ -1,5 +1,6 @@
 using Tickrunner.Engine.Feeds;
 using Tickrunner.Server.Metrics;
+using Tickrunner.Server.Security;
 
 namespace Tickrunner.Server;
 
@@ -41,6 +42,15 @@ public sealed class TickrunnerOptions
 
     /// <summary>The WebSocket event stream.</summary>
     public WebSocketStreamOptions WebSockets { get; set; } = new();
+
+    /// <summary>Request and WebSocket limits per API key or client address.</summary>
+    public RateLimitOptions RateLimits { get; set; } = new();
+
+    /// <summary>Content-Security-Policy and the other headers on every response.</summary>
+    public SecurityHeadersOptions SecurityHeaders { get; set; } = new();
+
+    /// <summary>A reverse proxy in front: whose X-Forwarded-For and X-Forwarded-Proto to believe.</summary>
+    public TrustedProxyOptions ForwardedHeaders { get; set; } = new();
 
     /// <summary>Largest request body accepted, in bytes (strategies are the largest bodies; dataset uploads have their own limit).</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;

@@ -16,6 +16,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         {
             ["Tickrunner:WebSockets:HeartbeatSeconds"] = "1",
             ["Tickrunner:WebSockets:MaxConnections"] = "150",
+            ["Tickrunner:RateLimits:WebSockets:MaxConnectionsPerClient"] = "1000", // the global limit is reached from one address
             ["Tickrunner:WebSockets:QueueSize"] = "64",
         }, configure: SmallSendBuffers);
         await _server.CreateRunnerAsync("btc", "BTCUSDT");

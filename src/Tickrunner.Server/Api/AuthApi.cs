@@ -17,6 +17,7 @@ public static class AuthApi
     {
         var group = app.MapGroup("/api/auth").WithTags("Auth");
         group.MapPost("/login", Login).Accepts<LoginRequest>("application/json")
+            .RequireRateLimiting(RateLimits.Login) // guessing keys is hopeless (256 bits), but each attempt costs a hash and a read
             .WithSummary("Exchange an API key for a session cookie (HttpOnly, SameSite=Strict, Secure on HTTPS)");
         group.MapPost("/logout", Logout).WithSummary("End the session at once");
         group.MapGet("/session", Session).WithSummary("Whether keys are asked for; the caller's key, scope and the session's CSRF token");

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Tickrunner.Server.Backtests;
 using Tickrunner.Server.Common;
+using Tickrunner.Server.Security;
 
 namespace Tickrunner.Server.Api;
 
@@ -16,7 +17,8 @@ public static class BacktestsApi
     public static RouteGroupBuilder MapBacktestsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/backtests").WithTags("Backtests");
-        group.MapPost("/", Submit).Accepts<CreateBacktestRequest>("application/json").WithSummary("Queue a backtest of a strategy on a dataset; 202 with its id");
+        group.MapPost("/", Submit).Accepts<CreateBacktestRequest>("application/json").WithSummary("Queue a backtest of a strategy on a dataset; 202 with its id")
+            .RequireRateLimiting(RateLimits.Jobs);
         group.MapGet("/", List).WithSummary("Backtests, newest first, with headline metrics");
         group.MapGet("/{id}", Get).WithSummary("One backtest: status, progress, settings, report, error");
         group.MapGet("/{id}/trades", Trades).WithSummary("The backtest's trades, in the order they closed (?offset=&limit=; ?from=&to= keeps those open in that time range)");

@@ -4,6 +4,7 @@ using Tickrunner.Engine;
 using Tickrunner.Engine.Datasets;
 using Tickrunner.Server.Common;
 using Tickrunner.Server.Datasets;
+using Tickrunner.Server.Security;
 
 namespace Tickrunner.Server.Api;
 
@@ -16,9 +17,11 @@ public static class DatasetsApi
         var group = app.MapGroup("/api/datasets").WithTags("Datasets");
         group.MapGet("/", List).WithSummary("Every dataset: id, symbol, interval, first and last bar time, bars, gaps");
         group.MapPost("/", Upload).Accepts<string>("text/csv")
-            .WithSummary("Import a CSV file sent as the body (?symbol=&interval=&id=&overwrite=&drop_duplicates=&file_name=); 201 with the import report");
+            .WithSummary("Import a CSV file sent as the body (?symbol=&interval=&id=&overwrite=&drop_duplicates=&file_name=); 201 with the import report")
+            .RequireRateLimiting(RateLimits.Uploads);
         group.MapPost("/download", StartDownload).Accepts<DownloadRequest>("application/json")
-            .WithSummary("Download Binance klines into a dataset in the background; 202 with the download job");
+            .WithSummary("Download Binance klines into a dataset in the background; 202 with the download job")
+            .RequireRateLimiting(RateLimits.Uploads);
         group.MapGet("/downloads", Downloads).WithSummary("Download jobs since the server started, newest first");
         group.MapGet("/downloads/{id}", GetDownload).WithSummary("One download job: status and progress");
         group.MapGet("/{id}", Get).WithSummary("One dataset");

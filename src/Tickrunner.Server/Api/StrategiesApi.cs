@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Tickrunner.Engine.Strategies;
 using Tickrunner.Server.Common;
+using Tickrunner.Server.Security;
 using Tickrunner.Server.Strategies;
 
 namespace Tickrunner.Server.Api;
@@ -13,10 +14,12 @@ public static class StrategiesApi
     {
         var group = app.MapGroup("/api/strategies").WithTags("Strategies");
         group.MapGet("/", List).WithSummary("Shipped and uploaded strategies");
-        group.MapPost("/", Upload).Accepts<UploadStrategyRequest>("application/json").WithSummary("Upload a new strategy (validated first); 409 if the name exists");
+        group.MapPost("/", Upload).Accepts<UploadStrategyRequest>("application/json").WithSummary("Upload a new strategy (validated first); 409 if the name exists")
+            .RequireRateLimiting(RateLimits.Uploads);
         group.MapGet("/{name}", Get).WithSummary("A strategy's code");
         group.MapPut("/{name}", Put).Accepts<StrategyCodeRequest>("application/json")
-            .WithSummary("Create or replace an uploaded strategy (running runners keep the code they loaded)");
+            .WithSummary("Create or replace an uploaded strategy (running runners keep the code they loaded)")
+            .RequireRateLimiting(RateLimits.Uploads);
         group.MapDelete("/{name}", Delete).WithSummary("Delete an uploaded strategy that no runner uses");
         group.MapPost("/{name}/validate", Validate).Accepts<StrategyCodeRequest>("application/json")
             .WithSummary("Validate code (or, without a body, the stored code) and report diagnostics with line numbers");

@@ -6,6 +6,7 @@ using Tickrunner.Engine.Common;
 using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Wire;
 using Tickrunner.Server.Api;
+using Tickrunner.Server.Security;
 
 namespace Tickrunner.Server.Streaming;
 
@@ -18,7 +19,8 @@ public static partial class EventStreamEndpoint
 {
     /// <summary>Maps <c>/ws</c>; the builder is returned so authorization can be attached to it.</summary>
     public static IEndpointConventionBuilder MapEventStream(this IEndpointRouteBuilder app) =>
-        app.Map("/ws", Handle).WithTags("Events").WithSummary("WebSocket stream of runner events (see the API guide)");
+        app.Map("/ws", Handle).WithTags("Events").WithSummary("WebSocket stream of runner events (see the API guide)")
+            .RequireRateLimiting(RateLimits.WebSockets); // the permit is held until the session ends
 
     private static async Task Handle(HttpContext context, EventStreamService stream, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
     {
