@@ -28,8 +28,9 @@ public static class AccessServices
 
     /// <summary>Requires <paramref name="safe"/> to read (GET, HEAD, the WebSocket) and <paramref name="unsafe"/> to change, when keys are asked for.</summary>
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, ApiScope safe, ApiScope @unsafe) where TBuilder : IEndpointConventionBuilder =>
-        builder.RequireAuthorization(new AuthorizationPolicyBuilder(AccessAuthenticationHandler.SchemeName)
-            .AddRequirements(new ScopeRequirement(safe, @unsafe)).Build());
+        // No scheme named on the policy: the authentication middleware's result (the default scheme) is used as it is,
+        // rather than authenticated a second time and merged for every request.
+        builder.RequireAuthorization(new AuthorizationPolicyBuilder().AddRequirements(new ScopeRequirement(safe, @unsafe)).Build());
 
     /// <summary>Requires <paramref name="scope"/> for every method.</summary>
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, ApiScope scope) where TBuilder : IEndpointConventionBuilder =>
