@@ -36,13 +36,13 @@ internal static class KeysCommand
                 {
                     throw new CliException(e.Message);
                 }
-                Record(audit, "keys create", created.Key.Name);
                 Console.WriteLine($"created key '{created.Key.Name}' (id {created.Key.KeyId}, scope {scope.Name()}) in {database.FilePath}");
                 Console.WriteLine("its secret, shown this once (only a salted hash is stored):");
                 Console.WriteLine();
                 Console.WriteLine($"  {created.Secret}");
                 Console.WriteLine();
                 Console.WriteLine("use it as 'Authorization: Bearer <secret>', or paste it into the dashboard's login.");
+                Record(audit, "keys create", created.Key.Name); // after the secret is out: a failed write must not lose it
                 return 0;
             case "list":
                 var all = keys.List();

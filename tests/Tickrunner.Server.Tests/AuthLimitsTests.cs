@@ -54,7 +54,7 @@ public sealed class AuthLimitsTests
     [Fact]
     public async Task Behind_an_https_proxy_the_session_cookie_is_secure()
     {
-        var (server, keys) = await AuthTests.StartWithKeysAsync(new() { ["Tickrunner:ForwardedHeaders:Enabled"] = "true" });
+        var (server, keys) = await AuthTests.StartWithKeysAsync(new() { ["Tickrunner:ForwardedHeaders:Enabled"] = "true" }, exposed: true);
         await using var owned = server;
         using var request = AuthTests.Json(HttpMethod.Post, "/api/auth/login", JsonSerializer.Serialize(new { key = keys.Read }), null);
         request.Headers.Add("X-Forwarded-Proto", "https");

@@ -19,9 +19,10 @@ public sealed class AuthTests
 
     internal sealed record Keys(string Read, string Trade, string Admin, string Revoked);
 
-    internal static async Task<(RunningServer Server, Keys Keys)> StartWithKeysAsync(Dictionary<string, string?>? settings = null)
+    internal static async Task<(RunningServer Server, Keys Keys)> StartWithKeysAsync(Dictionary<string, string?>? settings = null, bool exposed = false)
     {
-        var server = await RunningServer.StartAsync(settings);
+        // Exposed settings (a proxy in front) need a key before the start.
+        var server = await RunningServer.StartAsync(settings, withAdminKey: exposed);
         var access = server.Services.GetRequiredService<AccessControl>();
         var revoked = access.CreateKey("gone", ApiScope.Admin).Secret;
         access.RevokeKey("gone");
@@ -142,6 +143,29 @@ public sealed class AuthTests
         }
     }
 
+    [Fact]
+    public async Task An_open_stream_ends_with_1008_once_its_key_is_revoked_or_its_session_logged_out()
+    {
+        var (server, keys) = await StartWithKeysAsync(new() { ["Tickrunner:WebSockets:HeartbeatSeconds"] = "1" });
+        await using var owned = server;
+        using var viaKey = await server.ConnectAsync("access_token=" + Uri.EscapeDataString(keys.Read));
+        var session = await LoginAsync(server, keys.Trade);
+        using var viaCookie = new ClientWebSocket();
+        viaCookie.Options.SetRequestHeader("Cookie", $"{AccessAuthenticationHandler.SessionCookie}={session.Token}");
+        await viaCookie.ConnectAsync(server.WebSocketUri(), CancellationToken.None);
+        Assert.NotNull(await viaKey.ReceiveAsync(5000)); // a heartbeat: the key still holds
+        Assert.NotNull(await viaCookie.ReceiveAsync(5000));
+
+        server.Services.GetRequiredService<AccessControl>().RevokeKey("reader");
+        using (var logout = await server.Http.SendAsync(WithSession(Request(HttpMethod.Post, "/api/auth/logout"), session)))
+            Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
+        foreach (var socket in new[] { viaKey, viaCookie })
+        {
+            Assert.Null(await socket.ReceiveUntilAsync(_ => false, 5000)); // frames until the close
+            Assert.Equal(WebSocketCloseStatus.PolicyViolation, socket.CloseStatus);
+        }
+    }
+
     internal sealed record Session(string Token, string Csrf, string SetCookie);
 
     internal static async Task<Session> LoginAsync(RunningServer server, string key)
@@ -230,7 +254,15 @@ public sealed class AuthTests
         var forged = WithSession(Request(HttpMethod.Post, "/api/runners/r1/pause"), session, csrf: false);
         forged.Headers.Add(AccessAuthenticationHandler.CsrfHeader, session.Csrf[..^1] + (session.Csrf[^1] == 'A' ? 'B' : 'A'));
         using (var wrong = await server.Http.SendAsync(forged))
+        {
             Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
+            Assert.Equal("CSRF token invalid", JsonDocument.Parse(await wrong.Content.ReadAsStringAsync()).RootElement.GetProperty("title").GetString());
+        }
+        // A proxy's Basic auth in front is not ours: the cookie still says who this is.
+        var behindBasic = WithSession(Request(HttpMethod.Get, "/api/runners/r1"), session, csrf: false);
+        behindBasic.Headers.Authorization = new AuthenticationHeaderValue("Basic", "dXNlcjpwYXNz");
+        using (var basic = await server.Http.SendAsync(behindBasic))
+            Assert.Equal(HttpStatusCode.OK, basic.StatusCode);
         Assert.Equal("running", (await Snapshot(server, "r1", keys.Read)).GetProperty("status").GetString());
 
         using (var right = await server.Http.SendAsync(WithSession(Request(HttpMethod.Post, "/api/runners/r1/pause"), session)))

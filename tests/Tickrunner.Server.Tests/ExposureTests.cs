@@ -61,4 +61,27 @@ public sealed class ExposureTests
         using var response = await server.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.MisdirectedRequest, response.StatusCode);
     }
+
+    [Theory]
+    [InlineData("Tickrunner:ForwardedHeaders:Enabled", "true", "ForwardedHeaders")]
+    [InlineData("Tickrunner:AllowedHosts:0", "tickrunner.example.com", "AllowedHosts answers to tickrunner.example.com")]
+    [InlineData("Tickrunner:AllowedHosts:0", "*", "AllowedHosts answers to *")]
+    public async Task On_loopback_behind_a_proxy_or_under_another_name_with_no_key_the_server_refuses_to_start(string key, string value, string reason)
+    {
+        using var data = new TempDirectory("tickrunner-exposed-");
+        var error = await Assert.ThrowsAsync<ExposureRefusedException>(() => RunningServer.StartAsync(new() { [key] = value }, data));
+        Assert.Contains(reason, error.Message);
+        Assert.Contains("keys create", error.Message);
+    }
+
+    [Fact]
+    public async Task An_exposed_server_whose_last_key_is_revoked_refuses_everyone_rather_than_serving_everyone()
+    {
+        await using var server = await RunningServer.StartAsync(new() { ["Tickrunner:ForwardedHeaders:Enabled"] = "true" }, withAdminKey: true);
+        using (var revoke = await server.Http.SendAsync(AuthTests.Request(HttpMethod.Delete, "/api/keys/test-admin", server.AdminKey)))
+            Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        using var after = await server.Http.GetAsync("/api/runners");
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        Assert.True((await server.GetJsonAsync("/api/auth/session")).GetProperty("auth_required").GetBoolean());
+    }
 }

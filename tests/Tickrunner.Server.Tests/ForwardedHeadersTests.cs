@@ -31,7 +31,8 @@ public sealed class ForwardedHeadersTests
     private static async Task<(RunningServer Server, SeenRequests Seen)> StartAsync(Dictionary<string, string?> settings)
     {
         var seen = new SeenRequests();
-        var server = await RunningServer.StartAsync(settings, configure: builder => builder.Services.AddSingleton<IStartupFilter>(seen));
+        // Forwarded headers on means a proxy serves the server to others: it starts only with a key.
+        var server = await RunningServer.StartAsync(settings, configure: builder => builder.Services.AddSingleton<IStartupFilter>(seen), withAdminKey: true);
         return (server, seen);
     }
 
@@ -64,7 +65,7 @@ public sealed class ForwardedHeadersTests
         // The dashboard's own POST behind a TLS proxy is same-origin: its Origin is https://host.
         var origin = $"https://{server.BaseAddress.Authority}";
         var post = await server.Http.SendAsync(Forwarded(HttpMethod.Post, "/api/strategies", "203.0.113.7", "https", origin));
-        Assert.Equal(HttpStatusCode.BadRequest, post.StatusCode); // the empty body's 400, not the foreign origin's 403
+        Assert.Equal(HttpStatusCode.Unauthorized, post.StatusCode); // past the origin check (no 403), to the missing key's 401
 
         // 203.0.113.7 has spent its two requests; 203.0.113.8 has a budget of its own.
         var refused = await server.Http.SendAsync(Forwarded(HttpMethod.Get, "/api/health", "203.0.113.7"));
@@ -106,7 +107,7 @@ public sealed class ForwardedHeadersTests
     {
         using var data = new TempDirectory("tickrunner-proxies-");
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            RunningServer.StartAsync(new() { ["Tickrunner:ForwardedHeaders:Enabled"] = "true", [key] = value }, data));
+            RunningServer.StartAsync(new() { ["Tickrunner:ForwardedHeaders:Enabled"] = "true", [key] = value }, data, withAdminKey: true));
         Assert.Contains(message, error.Message);
     }
 

@@ -13,7 +13,7 @@ namespace Tickrunner.Server.Tests;
 /// </summary>
 public sealed class MetricsTests
 {
-    // Every series the API guide documents (§7), by its declared type.
+    // Every series the API guide documents (§8), by its declared type.
     private static readonly Dictionary<string, string> Documented = new()
     {
         ["tickrunner_runners"] = "gauge",

@@ -36,12 +36,23 @@ public sealed class RunningServer : IAsyncDisposable
     public string DataDirectory { get; }
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>The admin key made before the start when asked for (<c>withAdminKey</c>), else null.</summary>
+    public string? AdminKey { get; private init; }
+
     /// <summary>Starts a server; the feed ticks every 20 ms and no demo runners are made unless asked.</summary>
     public static async Task<RunningServer> StartAsync(Dictionary<string, string?>? settings = null, string? dataDirectory = null,
-        Action<WebApplicationBuilder>? configure = null)
+        Action<WebApplicationBuilder>? configure = null, bool withAdminKey = false)
     {
         var ownsData = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("tickrunner-server-").FullName;
+        // A key in the store before the start: settings that expose the server (a proxy in front, other host names) need one.
+        string? adminKey = null;
+        if (withAdminKey)
+        {
+            var database = new Tickrunner.Server.Storage.TickrunnerDatabase(dataDirectory);
+            database.Migrate();
+            adminKey = new Tickrunner.Server.Security.ApiKeyStore(database).Create("test-admin", Tickrunner.Server.Security.ApiScope.Admin).Secret;
+        }
         var values = new Dictionary<string, string?>
         {
             ["Tickrunner:DataDirectory"] = dataDirectory,
@@ -59,7 +70,7 @@ public sealed class RunningServer : IAsyncDisposable
             configure?.Invoke(builder);
         });
         await app.StartAsync();
-        return new RunningServer(app, dataDirectory, ownsData);
+        return new RunningServer(app, dataDirectory, ownsData) { AdminKey = adminKey };
     }
 
     public Uri WebSocketUri(string query = "") =>

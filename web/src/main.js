@@ -161,6 +161,7 @@ async function start() {
     return;
   }
   onUnauthorized(() => { if (started) showLogin(true); });
+  stream.onRefused = () => showLogin(true);
   started = true;
   window.addEventListener("hashchange", route);
   stream.connect();

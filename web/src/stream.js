@@ -49,8 +49,14 @@ export class EventStream {
       socket.send(JSON.stringify({ filter: this.filter }));
     };
     socket.onmessage = (message) => this.dispatch(message.data);
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return;
+      // 1008: the server ended the stream because its key or session no longer holds; reconnecting would not help.
+      if (event.code === 1008 && this.onRefused) {
+        this.socket = null;
+        this.onRefused();
+        return;
+      }
       const wait = Math.min(MAX_DELAY, this.delay) * (0.8 + Math.random() * 0.4);
       this.delay = Math.min(MAX_DELAY, this.delay * 2);
       this.setStatus("offline", Math.round(wait / 1000));

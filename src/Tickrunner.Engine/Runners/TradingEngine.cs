@@ -259,21 +259,40 @@ public sealed class TradingEngine : IAsyncDisposable
             strategy.Dispose();
             throw;
         }
-        await old.CloseAsync(announce: false).ConfigureAwait(false);
-        if (old.TryReleaseSpareThread()) Threads.RetireSpare();
+        // The swap first, under the gate: from here on shutdown and removal see the new instance only, and the old one
+        // (halted or stopped: it takes no bar) is closed off the list, counted as leaving until its loop has ended.
+        bool swapped;
         lock (_gate)
         {
-            if (_shuttingDown || !_runners.TryUpdate(runnerId, runner, old))
+            swapped = !_shuttingDown && _runners.TryUpdate(runnerId, runner, old);
+            if (swapped)
             {
-                // Shutting down, or removed meanwhile: the new instance never starts.
-                strategy.Dispose();
-                throw _shuttingDown ? new ObjectDisposedException(nameof(TradingEngine), "The engine is shutting down.") : new RunnerNotFoundException(runnerId);
+                _leaving.Add(old);
+                RebuildRoutes();
+                _events?.Emit(RunnerEvent.RunnerStarted(runner.Id, runner.Symbol, Clock.NowUnixMs()));
+                runner.Start(Threads);
             }
-            RebuildRoutes();
-            old.AddCountsTo(_removed); // its loop has ended: final counts, kept in the totals as a removed runner's are
-            _events?.Emit(RunnerEvent.RunnerStarted(runner.Id, runner.Symbol, Clock.NowUnixMs()));
-            runner.Start(Threads);
         }
+        if (!swapped)
+        {
+            // Shutting down, or removed meanwhile: the new instance never starts and the old one is left as it was.
+            strategy.Dispose();
+            if (reload) await old.UnhaltAsync(runner.Status).ConfigureAwait(false);
+            throw _shuttingDown ? new ObjectDisposedException(nameof(TradingEngine), "The engine is shutting down.") : new RunnerNotFoundException(runnerId);
+        }
+        try
+        {
+            await old.CloseAsync(announce: false).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _leaving.Remove(old);
+                old.AddCountsTo(_removed); // its loop has ended: final counts, kept in the totals as a removed runner's are
+            }
+        }
+        if (old.TryReleaseSpareThread()) Threads.RetireSpare();
         return runner;
     }
 

@@ -1,6 +1,6 @@
 namespace Tickrunner.Server.Metrics;
 
-/// <summary>Prometheus metrics at <c>GET /metrics</c> (<c>Tickrunner:Metrics</c>); docs/guides/web-app-api.md §7.</summary>
+/// <summary>Prometheus metrics at <c>GET /metrics</c> (<c>Tickrunner:Metrics</c>); docs/guides/web-app-api.md §8.</summary>
 public sealed class MetricsOptions
 {
     /// <summary>Serve <c>/metrics</c> and count HTTP requests (default true); off, <c>/metrics</c> answers 404.</summary>

@@ -208,15 +208,20 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
         }
         catch (ObjectDisposedException)
         {
-            throw new UnavailableException("The server is shutting down; start the runner once it is back.");
+            throw new UnavailableException($"The server is shutting down; {(reload ? "reload" : "start")} the runner once it is back.");
         }
         catch (InvalidOperationException e)
         {
-            throw new ConflictException(reload ? e.Message : e.Message + " Use resume for a paused runner.");
+            throw new ConflictException(!reload && engine.TryGetRunner(id, out var r) && r.Status == RunnerStatus.Paused
+                ? e.Message + " Use resume for a paused runner." : e.Message);
         }
         catch (StrategyLoadException e)
         {
             throw new InvalidStrategyException(e.StrategyName, e.Diagnostics);
+        }
+        catch (StrategyNotFoundException e)
+        {
+            throw new ConflictException(e.Message + " Upload it again to start the runner.");
         }
         catch (StrategyParameterException e)
         {

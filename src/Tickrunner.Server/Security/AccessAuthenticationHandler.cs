@@ -29,10 +29,9 @@ public sealed class AccessAuthenticationHandler(
     {
         if (!access.Enabled) return Task.FromResult(AuthenticateResult.NoResult());
         var authorization = Request.Headers.Authorization.ToString();
-        if (authorization.Length > 0)
+        // Another scheme (a proxy's Basic auth in front, say) is not ours: the cookie or query may still say who this is.
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-                return Fail("The Authorization header must read 'Bearer <key>'.");
             return Grant(access.VerifyKey(authorization[7..].Trim(), AccessVia.Bearer),
                 "The API key in the Authorization header is not valid or has been revoked.");
         }

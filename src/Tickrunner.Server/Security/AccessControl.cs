@@ -34,12 +34,15 @@ public sealed class AccessControl(ApiKeyStore keys, SessionStore sessions, IOpti
 
     private sealed record Remembered(AccessGrant Grant, long CheckedAt);
 
-    /// <summary>True when requests need a key: <see cref="AuthOptions.Required"/>, or some key is active.</summary>
+    /// <summary>Reachable from other machines (see <see cref="ExposureGuard"/>): keys are asked for whatever happens to them.</summary>
+    public bool Exposed { get; set; }
+
+    /// <summary>True when requests need a key: <see cref="AuthOptions.Required"/>, exposed, or some key is active.</summary>
     public bool Enabled
     {
         get
         {
-            if (options.Value.Required) return true;
+            if (options.Value.Required || Exposed) return true;
             var now = clock.GetTimestamp();
             if (now >= Volatile.Read(ref _enabledUntil))
             {
@@ -86,6 +89,25 @@ public sealed class AccessControl(ApiKeyStore keys, SessionStore sessions, IOpti
         var grant = new AccessGrant(session.Key, AccessVia.Session, session.CsrfToken, session.ExpiresAt);
         Remember(_sessions, token, grant, now);
         return grant;
+    }
+
+    /// <summary>
+    /// For a long-lived request (the WebSocket): a check that the credential it was let in with still holds, i.e. the
+    /// key is not revoked, the session not ended or expired, and, if it came in when no key was asked for, that none is yet.
+    /// </summary>
+    public Func<bool> StillAllowed(HttpContext context)
+    {
+        var user = context.User;
+        if (user.Identity?.IsAuthenticated != true) return () => !Enabled;
+        var via = user.FindFirst(AccessAuthenticationHandler.ViaClaim)?.Value;
+        var request = context.Request;
+        if (via == nameof(AccessVia.Session) && request.Cookies.TryGetValue(AccessAuthenticationHandler.SessionCookie, out var token))
+            return () => !Enabled || VerifySession(token) is not null;
+        var secret = via == nameof(AccessVia.Query)
+            ? request.Query["access_token"].ToString()
+            : request.Headers.Authorization.ToString() is { Length: > 7 } header ? header[7..].Trim() : "";
+        var accessVia = via == nameof(AccessVia.Query) ? AccessVia.Query : AccessVia.Bearer;
+        return () => !Enabled || VerifyKey(secret, accessVia) is not null;
     }
 
     /// <summary>Opens a dashboard session for a key's secret; null when the secret is not an active key.</summary>

@@ -27,13 +27,13 @@ internal sealed class AccessRefusals : IAuthorizationMiddlewareResultHandler
                 + $"{request.Method} {request.Path} needs a key with the '{needed.Name()}' scope: send 'Authorization: Bearer <key>'"
                 + (request.Path.StartsWithSegments("/ws") ? ", add ?access_token=<key>," : "")
                 + " or log in to the dashboard. Keys are made with: dotnet run --project src/Tickrunner.Cli -- keys create --name NAME --scope "
-                + needed.Name() + ".";
+                + needed.Name() + " --data DIR (DIR: the server's Tickrunner:DataDirectory).";
             context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
             return TypedResults.Problem(detail, request.Path, StatusCodes.Status401Unauthorized, "Unauthorized",
                 extensions: new Dictionary<string, object?> { ["required_scope"] = needed.Name() }).ExecuteAsync(context);
         }
         return TypedResults.Problem(failure?.Message ?? "This key may not do that.", request.Path, StatusCodes.Status403Forbidden,
-            failure?.Csrf == true ? "CSRF token missing" : "Forbidden",
+            failure?.Csrf == true ? (failure.CsrfSent ? "CSRF token invalid" : "CSRF token missing") : "Forbidden",
             extensions: new Dictionary<string, object?> { ["required_scope"] = (failure?.Needed ?? ApiScope.Admin).Name() }).ExecuteAsync(context);
     }
 }

@@ -21,7 +21,8 @@ internal sealed class AuditTrail(AuditRepository audit, ILogger<AuditTrail> log,
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var request = context.Request;
-        if (ScopeRequirement.IsSafe(request.Method) || !request.Path.StartsWithSegments("/api"))
+        // Only requests to an endpoint: a flood of posts to made-up paths (answered 404 or 401) writes nothing.
+        if (ScopeRequirement.IsSafe(request.Method) || !request.Path.StartsWithSegments("/api") || context.GetEndpoint() is null)
         {
             await next(context);
             return;
@@ -42,7 +43,7 @@ internal sealed class AuditTrail(AuditRepository audit, ILogger<AuditTrail> log,
     {
         var request = context.Request;
         var pattern = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
-        var action = $"{request.Method} {(pattern is null ? request.Path.Value : "/" + pattern.Trim('/'))}";
+        var action = Cut($"{request.Method} {(pattern is null ? request.Path.Value : "/" + pattern.Trim('/'))}")!;
         var target = TargetOf(context);
         var outcome = status switch
         {

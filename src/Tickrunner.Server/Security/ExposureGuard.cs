@@ -15,17 +15,37 @@ public static class ExposureGuard
     public static IReadOnlyList<string> Exposed(IEnumerable<string> urls) =>
         urls.Where(u => !IsLoopback(u)).ToList();
 
-    /// <summary>Throws <see cref="ExposureRefusedException"/> when some address is exposed and no key is active.</summary>
-    public static void Check(IEnumerable<string> urls, int activeKeys, string dataDirectory)
+    /// <summary>
+    /// Why the server is reachable from other machines, or an empty list: an address that is not loopback, a host name
+    /// other than loopback's in <c>AllowedHosts</c> (or <c>*</c>: it is reached under that name, through a proxy or DNS),
+    /// or forwarded headers on (a reverse proxy in front serves it to others, whatever address it listens on).
+    /// </summary>
+    public static IReadOnlyList<string> Reasons(IEnumerable<string> urls, IEnumerable<string> allowedHosts, bool forwardedHeaders)
     {
-        var exposed = Exposed(urls);
-        if (exposed.Count == 0 || activeKeys > 0) return;
+        var reasons = Exposed(urls).Select(u => $"{u} is reachable from other machines").ToList();
+        var names = allowedHosts.Where(h => !IsLoopbackName(h.Trim())).ToList();
+        if (names.Count > 0) reasons.Add($"Tickrunner:AllowedHosts answers to {string.Join(", ", names)}");
+        if (forwardedHeaders) reasons.Add("Tickrunner:ForwardedHeaders:Enabled says a proxy serves it to others");
+        return reasons;
+    }
+
+    /// <summary>Throws <see cref="ExposureRefusedException"/> when there is a reason the server is exposed and no key is active.</summary>
+    public static void Check(IReadOnlyList<string> reasons, int activeKeys, string dataDirectory)
+    {
+        if (reasons.Count == 0 || activeKeys > 0) return;
         throw new ExposureRefusedException(
-            $"Refusing to start: {string.Join(", ", exposed)} is reachable from other machines and no API key exists, so anyone could "
+            $"Refusing to start: {string.Join("; ", reasons)}, and no API key exists, so anyone could "
             + "upload code and steer every runner. Create an admin key first:\n"
             + $"  dotnet run --project src/Tickrunner.Cli -- keys create --name admin --scope admin --data {dataDirectory}\n"
             + "then start again and log in with it (the dashboard asks), or bind to localhost only (--urls http://localhost:8080). "
             + "Also list the names the server is reached by in Tickrunner:AllowedHosts. See the API guide, \"Authentication and exposure\".");
+    }
+
+    private static bool IsLoopbackName(string host)
+    {
+        var name = host.TrimEnd('.');
+        if (name.StartsWith('[') && name.EndsWith(']')) name = name[1..^1];
+        return name.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(name, out var address) && IPAddress.IsLoopback(address));
     }
 
     private static bool IsLoopback(string url)

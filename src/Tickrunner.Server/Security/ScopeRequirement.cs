@@ -29,6 +29,7 @@ internal sealed class ScopeFailure(IAuthorizationHandler handler, string message
 {
     public ApiScope Needed { get; } = needed;
     public bool Csrf { get; } = csrf;
+    public bool CsrfSent { get; init; }
 }
 
 /// <summary>Grants a <see cref="ScopeRequirement"/> when keys are not asked for, or to a caller whose scope covers it.</summary>
@@ -60,11 +61,13 @@ internal sealed class ScopeRequirementHandler(AccessControl access) : Authorizat
         // A session cookie rides along with any request the browser makes; the token proves the page itself sent it.
         if (http is not null && !ScopeRequirement.IsSafe(method)
             && context.User.FindFirst(AccessAuthenticationHandler.CsrfClaim)?.Value is { } csrf
-            && !SameToken(http.Request.Headers[AccessAuthenticationHandler.CsrfHeader].ToString(), csrf))
+            && http.Request.Headers[AccessAuthenticationHandler.CsrfHeader].ToString() is var sent
+            && !SameToken(sent, csrf))
         {
-            context.Fail(new ScopeFailure(this,
-                $"A state-changing request made with the session cookie must carry the session's CSRF token in the {AccessAuthenticationHandler.CsrfHeader} header (GET /api/auth/session gives it).",
-                needed, csrf: true));
+            context.Fail(new ScopeFailure(this, sent.Length == 0
+                ? $"A state-changing request made with the session cookie must carry the session's CSRF token in the {AccessAuthenticationHandler.CsrfHeader} header (GET /api/auth/session gives it)."
+                : $"The {AccessAuthenticationHandler.CsrfHeader} header is not this session's CSRF token (a token of an earlier session?); GET /api/auth/session gives the current one.",
+                needed, csrf: true) { CsrfSent = sent.Length > 0 });
             return Task.CompletedTask;
         }
         context.Succeed(requirement);

@@ -22,7 +22,8 @@ public static partial class EventStreamEndpoint
         app.Map("/ws", Handle).WithTags("Events").WithSummary("WebSocket stream of runner events (see the API guide)")
             .RequireRateLimiting(RateLimits.WebSockets); // the permit is held until the session ends
 
-    private static async Task Handle(HttpContext context, EventStreamService stream, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
+    private static async Task Handle(HttpContext context, EventStreamService stream, ILoggerFactory loggers, IHostApplicationLifetime lifetime,
+        Security.AccessControl access)
     {
         if (!WebSocketHandshake.IsWebSocketRequest(context))
         {
@@ -54,7 +55,8 @@ public static partial class EventStreamEndpoint
             using (socket)
             {
                 using var subscription = stream.Subscribe(filter, since);
-                var session = new Session(socket, frames, subscription, stream, loggers.CreateLogger(typeof(EventStreamEndpoint)));
+                var session = new Session(socket, frames, subscription, stream, loggers.CreateLogger(typeof(EventStreamEndpoint)),
+                    access.StillAllowed(context));
                 // Sessions end when the server stops (with a close frame), so shutdown does not wait for clients.
                 await session.RunAsync(context.RequestAborted, lifetime.ApplicationStopping);
             }
@@ -65,7 +67,8 @@ public static partial class EventStreamEndpoint
         }
     }
 
-    private sealed partial class Session(WebSocket socket, BatchingStream frames, EventSubscription subscription, EventStreamService stream, ILogger logger)
+    private sealed partial class Session(WebSocket socket, BatchingStream frames, EventSubscription subscription, EventStreamService stream, ILogger logger,
+        Func<bool> stillAllowed)
     {
         private readonly SemaphoreSlim _send = new(1, 1);
         // When the write in progress started (Stopwatch ticks), 0 when none is: the watchdog's whole state. A
@@ -199,7 +202,15 @@ public static partial class EventStreamEndpoint
         {
             using var timer = new PeriodicTimer(stream.HeartbeatInterval);
             while (await timer.WaitForNextTickAsync(ct))
+            {
+                // A stream outlives its handshake: a revoked key, a logout or an expired session ends it here (1008).
+                if (!stillAllowed())
+                {
+                    await CloseWithErrorAsync(WebSocketCloseStatus.PolicyViolation, "the key was revoked or the session ended; connect with a valid key", ct);
+                    return;
+                }
                 await SendAsync(StreamMessages.Heartbeat(stream.Clock.NowUnixMs(), stream.LastSeq), ct);
+            }
         }
 
         private async Task ReceiveAsync(CancellationToken ct)

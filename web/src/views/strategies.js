@@ -213,7 +213,13 @@ export async function renderStrategies(app, selected, line) {
   // Hot reload: runners on the saved strategy go on with the new code, keeping position and context, if the user wants;
   // either way the editor says which runners run which version.
   async function offerReload(name) {
-    const runners = await api.runners().catch(() => []);
+    let runners;
+    try {
+      runners = await api.runners();
+    } catch (e) {
+      diagnosticsList.prepend(h("li", { className: "warning" }, `Could not list the runners on ${name} (${e.message}): none was restarted; they run the previous version until restarted.`));
+      return;
+    }
     const users = runners.filter((r) => r.strategy_name === name);
     const live = users.filter((r) => r.status !== "stopped").map((r) => r.runner_id);
     const stopped = users.filter((r) => r.status === "stopped").map((r) => r.runner_id);
