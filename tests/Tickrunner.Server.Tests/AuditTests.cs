@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text.Json;
 using Tickrunner.Testing;
@@ -61,5 +62,33 @@ public sealed class AuditTests
     {
         using var response = await server.Http.SendAsync(AuthTests.Request(HttpMethod.Get, "/api/audit?" + query, key));
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.EnumerateArray().Select(r => r.GetProperty("id").GetInt64()).ToList();
+    }
+
+    [Fact]
+    public async Task Every_state_changing_endpoint_leaves_exactly_one_row()
+    {
+        var (server, keys) = await AuthTests.StartWithKeysAsync();
+        await using var owned = server;
+        var unsafeEndpoints = server.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.OfType<Microsoft.AspNetCore.Routing.HttpMethodMetadata>().SingleOrDefault()?.HttpMethods ?? [])
+                .Where(m => m is "POST" or "PUT" or "PATCH" or "DELETE")
+                .Select(m => (Method: m, Route: "/" + e.RoutePattern.RawText!.Trim('/'),
+                    Type: e.Metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>().FirstOrDefault()?.ContentTypes.FirstOrDefault() ?? "application/json")))
+            .Where(e => e.Route != "/api/auth/login") // its limit is tight; it has its own rows in the test above
+            .ToList();
+        Assert.True(unsafeEndpoints.Count >= 20, $"only {unsafeEndpoints.Count} state-changing endpoints found");
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var (method, route, type) in unsafeEndpoints)
+        {
+            var path = System.Text.RegularExpressions.Regex.Replace(route, "{[^}]+}", "nothing-here");
+            using var response = await server.Http.SendAsync(AuthTests.Request(new HttpMethod(method), path, keys.Admin, type));
+        }
+        using var audit = await server.Http.SendAsync(AuthTests.Request(HttpMethod.Get, $"/api/audit?since={before}&limit=1000", keys.Admin));
+        var actions = JsonDocument.Parse(await audit.Content.ReadAsStringAsync()).RootElement.EnumerateArray()
+            .Where(r => r.GetProperty("key_name").GetString() == "boss").Select(r => r.GetProperty("action").GetString()).ToList();
+        foreach (var (method, route, _) in unsafeEndpoints)
+            Assert.True(actions.Count(a => a == $"{method} {route}") == 1, $"{method} {route}: {actions.Count(a => a == $"{method} {route}")} rows");
+        Assert.Equal(unsafeEndpoints.Count, actions.Count);
     }
 }

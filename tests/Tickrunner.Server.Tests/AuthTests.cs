@@ -166,6 +166,20 @@ public sealed class AuthTests
         }
     }
 
+    [Fact]
+    public async Task A_session_past_its_expiry_is_refused_by_the_server_whatever_the_browser_keeps()
+    {
+        var (server, keys) = await StartWithKeysAsync(new() { ["Tickrunner:Auth:SessionHours"] = (1.5 / 3600).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await using var owned = server;
+        var session = await LoginAsync(server, keys.Read);
+        using (var fresh = await server.Http.SendAsync(WithSession(Request(HttpMethod.Get, "/api/runners"), session)))
+            Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        await Task.Delay(2500);
+        using var expired = await server.Http.SendAsync(WithSession(Request(HttpMethod.Get, "/api/runners"), session));
+        Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+        Assert.Contains("expired", await expired.Content.ReadAsStringAsync());
+    }
+
     internal sealed record Session(string Token, string Csrf, string SetCookie);
 
     internal static async Task<Session> LoginAsync(RunningServer server, string key)

@@ -114,7 +114,7 @@ public sealed class AccessControl(ApiKeyStore keys, SessionStore sessions, IOpti
     public CreatedSession? Login(string secret)
     {
         if (keys.Verify(secret) is not { } key) return null;
-        return sessions.Create(key, TimeSpan.FromHours(Math.Max(0.01, options.Value.SessionHours)));
+        return sessions.Create(key, TimeSpan.FromHours(Math.Max(1.0 / 3600, options.Value.SessionHours))); // at least a second
     }
 
     /// <summary>Ends a session at once.</summary>
