@@ -107,10 +107,10 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
                 double.Parse(shown == "null" ? "NaN" : shown, CultureInfo.InvariantCulture));
         }
         await Assertions.Expect(_page.Locator("[data-testid=equity-chart] canvas").First).ToBeVisibleAsync();
-        await _page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=equity-chart]').dataset.points) > 100");
+        await _page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=equity-chart]')?.dataset.points) > 100");
         var deepest = double.Parse((await _page.Locator("[data-testid=equity-chart]").GetAttributeAsync("data-deepest"))!, CultureInfo.InvariantCulture);
         Assert.Equal(-report.GetProperty("max_drawdown_pct").GetDouble(), deepest, 3); // the thinned curve keeps the deepest point
-        await _page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=trades-chart]').dataset.markers) >= 2");
+        await _page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=trades-chart]')?.dataset.markers) >= 2");
         await Assertions.Expect(_page.Locator("[data-testid=trade-caption]")).ToContainTextAsync($"trade 1 of {trades}");
         var months = await _server.GetJsonAsync("/api/backtests/bt-1/monthly");
         Assert.True(months.GetArrayLength() >= 6);
@@ -144,7 +144,7 @@ public sealed class BacktestDashboardTests(BrowserFixture fixture) : IAsyncLifet
         await _page.ClickAsync("[data-testid=compare]");
         await Assertions.Expect(_page.Locator("[data-testid=compare-metrics]")).ToBeVisibleAsync();
         Assert.Matches(@"#/backtests/compare\?ids=bt-[12],bt-[12]$", _page.Url);
-        await _page.WaitForFunctionAsync("() => document.querySelector('[data-testid=compare-chart]').dataset.series === '2'");
+        await _page.WaitForFunctionAsync("() => document.querySelector('[data-testid=compare-chart]')?.dataset.series === '2'");
         var fees = _page.Locator("[data-testid=compare-settings] tr", new() { HasText = "Fee (bps)" });
         await Assertions.Expect(fees).ToHaveClassAsync(new Regex("differs"));
         await Assertions.Expect(_page.Locator("[data-testid=compare-settings] tr", new() { HasText = "Window size" })).Not.ToHaveClassAsync(new Regex("differs"));

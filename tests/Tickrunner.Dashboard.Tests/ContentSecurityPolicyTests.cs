@@ -110,7 +110,7 @@ public sealed class ContentSecurityPolicyTests(BrowserFixture fixture) : IAsyncL
 
         // A runner: the candle chart draws.
         await Open("#/runners/btc");
-        await _page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=chart]').dataset.candles || 0) >= 1");
+        await _page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=chart]')?.dataset.candles || 0) >= 1");
         await AssertNoRefusals("runner detail");
 
         // Strategies and the editor, with lint marks (CodeMirror's styles are constructed style sheets; its marks data: images).

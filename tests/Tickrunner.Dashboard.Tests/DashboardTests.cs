@@ -86,9 +86,9 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
         await WaitForHash("#/runners/eth_form");
         var chart = _page.Locator("[data-testid=chart]");
         await Assertions.Expect(chart.Locator("canvas").First).ToBeVisibleAsync();
-        await _page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=chart]').dataset.candles || 0) >= 1");
+        await _page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=chart]')?.dataset.candles || 0) >= 1");
         var before = int.Parse(await chart.GetAttributeAsync("data-candles") ?? "0");
-        await _page.WaitForFunctionAsync($"() => Number(document.querySelector('[data-testid=chart]').dataset.candles) > {before}");
+        await _page.WaitForFunctionAsync($"() => Number(document.querySelector('[data-testid=chart]')?.dataset.candles) > {before}");
         await Screenshot("runner-view");
 
         await Open("#/");
@@ -150,7 +150,7 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
         await Open("#/runners/hold");
         await Assertions.Expect(_page.Locator("[data-testid=position]")).ToContainTextAsync("Long");
         await Assertions.Expect(_page.Locator("[data-testid=unrealized]")).ToBeVisibleAsync();
-        await _page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=chart]').dataset.markers || 0) >= 1");
+        await _page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=chart]')?.dataset.markers || 0) >= 1");
         await Screenshot("position");
     }
 
