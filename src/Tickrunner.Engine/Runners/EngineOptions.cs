@@ -15,6 +15,12 @@ public sealed class EngineOptions
     /// </summary>
     public int BatchSize { get; set; } = 64;
 
+    /// <summary>
+    /// Milliseconds a runner may hold a runner thread before a spare thread serves the runners queued behind it (100;
+    /// at least 1). A strategy stuck in a call then delays the others by this much, not until its watchdog fires.
+    /// </summary>
+    public int SpareThreadAfterMs { get; set; } = 100;
+
     /// <summary>Threads the runners' loops run on (0: one per core).</summary>
     public int RunnerThreads { get; set; }
 

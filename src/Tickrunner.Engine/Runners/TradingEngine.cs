@@ -40,8 +40,6 @@ public sealed class TradingEngine : IAsyncDisposable
     private readonly EngineTotals _removed = new();
     private readonly Timer _monitor;
 
-    /// <summary>How long a runner may hold a runner thread before a spare thread serves the runners behind it.</summary>
-    public static readonly TimeSpan SpareThreadAfter = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Spare runner threads at most, however many runners are slow at once.</summary>
     public const int MaxSpareThreads = 16;
@@ -76,7 +74,7 @@ public sealed class TradingEngine : IAsyncDisposable
         try
         {
             var now = Stopwatch.GetTimestamp();
-            var after = (long)(SpareThreadAfter.TotalSeconds * Stopwatch.Frequency);
+            var after = Math.Max(1, _options.SpareThreadAfterMs) * Stopwatch.Frequency / 1000;
             foreach (var runner in _runners.Values)
             {
                 if (runner.BusyTicks(now) > after)

@@ -120,7 +120,8 @@ public class TradingEngineTests
     {
         // One runner thread, held while two busy runners (a few ms per tick) get full inboxes and then a light
         // runner gets one bar, so the order of work on that thread does not depend on timing.
-        await using var engine = NewEngine(null, Strategies, new EngineOptions { RunnerThreads = 1, BatchSize = batchSize });
+        // No spare thread: on a loaded machine a 40-bar turn can outlast its 100 ms and a spare would serve the light one.
+        await using var engine = NewEngine(null, Strategies, new EngineOptions { RunnerThreads = 1, BatchSize = batchSize, SpareThreadAfterMs = 60_000 });
         var busy = new[] { engine.AddRunner(Definition("busy1", "B1", "slow")), engine.AddRunner(Definition("busy2", "B2", "slow")) };
         var light = engine.AddRunner(Definition("light", "L", "counting"));
         await light.GetSnapshotAsync(); // every loop has started
