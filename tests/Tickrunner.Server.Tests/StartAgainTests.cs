@@ -29,15 +29,7 @@ public sealed class StartAgainTests
             JsonSerializer.Serialize(new { code = PersistenceTests.Holder.Replace("ctx.calls = ctx.calls + 1\n  if ctx.ratio", "ctx.calls = ctx.calls + 1\n  ctx.v2 = true\n  if ctx.ratio") }))) 
             Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
 
-        using var started = await server.PostJsonAsync("/api/runners/h/start", "");
-        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
-        var after = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement;
-        Assert.Equal("running", after.GetProperty("status").GetString());
-        Assert.Equal("InPosition", after.GetProperty("state").GetString());
-        Assert.Equal(before.GetProperty("position").GetProperty("entry_price").GetDouble(), after.GetProperty("position").GetProperty("entry_price").GetDouble());
-        Assert.True(after.GetProperty("context").GetProperty("calls").GetInt64() >= before.GetProperty("context").GetProperty("calls").GetInt64());
-        Assert.Equal(before.GetProperty("account").GetProperty("fees_paid").GetDouble(), after.GetProperty("account").GetProperty("fees_paid").GetDouble(), 9);
-        await Wait.Until(async () => (await server.GetJsonAsync("/api/runners/h")).GetProperty("context").TryGetProperty("v2", out _), what: "the new code runs");
+        await AssertResumedOnTheNewCode(server, "start", before);
 
         using (var startedF = await server.PostJsonAsync("/api/runners/f/start", ""))
             Assert.Equal(HttpStatusCode.OK, startedF.StatusCode);
@@ -49,6 +41,21 @@ public sealed class StartAgainTests
         // Stored as running: it comes back running after a restart.
         var stored = new Storage.RunnerRepository(new Storage.TickrunnerDatabase(server.DataDirectory)).List();
         Assert.All(stored, r => Assert.Equal(Engine.Runners.RunnerStatus.Running, r.Restore.Status));
+    }
+
+    // The runner h of the holder strategy answers `verb` running, in the same position with its context and account,
+    // then runs the edited code (it sets ctx.v2).
+    internal static async Task AssertResumedOnTheNewCode(RunningServer server, string verb, JsonElement before)
+    {
+        using var response = await server.PostJsonAsync($"/api/runners/h/{verb}", "");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var after = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("running", after.GetProperty("status").GetString());
+        Assert.Equal("InPosition", after.GetProperty("state").GetString());
+        Assert.Equal(before.GetProperty("position").GetProperty("entry_price").GetDouble(), after.GetProperty("position").GetProperty("entry_price").GetDouble());
+        Assert.True(after.GetProperty("context").GetProperty("calls").GetInt64() >= before.GetProperty("context").GetProperty("calls").GetInt64());
+        Assert.Equal(before.GetProperty("account").GetProperty("fees_paid").GetDouble(), after.GetProperty("account").GetProperty("fees_paid").GetDouble(), 9);
+        await Wait.Until(async () => (await server.GetJsonAsync("/api/runners/h")).GetProperty("context").TryGetProperty("v2", out _), what: "the new code runs");
     }
 
     [Fact]
@@ -119,15 +126,7 @@ public sealed class HotReloadTests
         await Task.Delay(300);
         Assert.False((await server.GetJsonAsync("/api/runners/h")).GetProperty("context").TryGetProperty("v2", out _));
 
-        using var reloaded = await server.PostJsonAsync("/api/runners/h/reload", "");
-        Assert.Equal(HttpStatusCode.OK, reloaded.StatusCode);
-        var after = JsonDocument.Parse(await reloaded.Content.ReadAsStringAsync()).RootElement;
-        Assert.Equal("running", after.GetProperty("status").GetString());
-        Assert.Equal("InPosition", after.GetProperty("state").GetString());
-        Assert.Equal(before.GetProperty("position").GetProperty("entry_price").GetDouble(), after.GetProperty("position").GetProperty("entry_price").GetDouble());
-        Assert.True(after.GetProperty("context").GetProperty("calls").GetInt64() >= before.GetProperty("context").GetProperty("calls").GetInt64());
-        Assert.Equal(before.GetProperty("account").GetProperty("fees_paid").GetDouble(), after.GetProperty("account").GetProperty("fees_paid").GetDouble(), 9);
-        await Wait.Until(async () => (await server.GetJsonAsync("/api/runners/h")).GetProperty("context").TryGetProperty("v2", out _), what: "the new code runs");
+        await StartAgainTests.AssertResumedOnTheNewCode(server, "reload", before);
 
         // A paused runner stays paused on the new code.
         using (var paused = await server.PostJsonAsync("/api/runners/p/reload", ""))
