@@ -45,11 +45,12 @@ public static class TickrunnerApp
         // Before anything listens: a server reachable from other machines needs a key (ExposureGuard says how to make one).
         var access = app.Services.GetRequiredService<AccessControl>();
         var exposure = ExposureGuard.Reasons(ListenUrls(builder), settings.EffectiveAllowedHosts, settings.ForwardedHeaders.Enabled);
-        ExposureGuard.Check(exposure, access.ActiveKeyCount(), settings.DataDirectory);
+        var activeKeys = access.ActiveKeyCount();
+        ExposureGuard.Check(exposure, activeKeys, settings.DataDirectory);
         // Exposed, keys stay asked for even if the last one is revoked later: the server then refuses everyone rather than
         // serving everyone.
         access.Exposed = exposure.Count > 0;
-        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value.Required && access.ActiveKeyCount() == 0)
+        if (settings.Auth.Required && activeKeys == 0)
             app.Logger.LogWarning("Tickrunner:Auth:Required is on and no API key exists: every API request will be refused. Create one: dotnet run --project src/Tickrunner.Cli -- keys create --name admin --scope admin --data {Data}", settings.DataDirectory);
         app.UseSecurityHeaders(settings.SecurityHeaders); // first: every response carries them, refusals and errors too
         app.UseRequestMetrics(); // it counts every answer, errors and refused hosts included

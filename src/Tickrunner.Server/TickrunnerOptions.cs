@@ -52,6 +52,9 @@ public sealed class TickrunnerOptions
     /// <summary>A reverse proxy in front: whose X-Forwarded-For and X-Forwarded-Proto to believe.</summary>
     public TrustedProxyOptions ForwardedHeaders { get; set; } = new();
 
+    /// <summary>Who may do what: keys, sessions (also bound on its own for the access services).</summary>
+    public AuthOptions Auth { get; set; } = new();
+
     /// <summary>Largest request body accepted, in bytes (strategies are the largest bodies; dataset uploads have their own limit).</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 

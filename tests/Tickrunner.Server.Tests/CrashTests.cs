@@ -17,7 +17,7 @@ public sealed class CrashTests : IDisposable
     public void Dispose() => _data.Dispose();
 
     /// <summary>A server process; the address comes from its "Now listening on" log line.</summary>
-    private sealed class ServerProcess : IDisposable
+    internal sealed class ServerProcess : IDisposable
     {
         private readonly Process _process;
 
@@ -29,7 +29,8 @@ public sealed class CrashTests : IDisposable
 
         public HttpClient Http { get; }
 
-        public static async Task<ServerProcess> StartAsync(string dataDirectory)
+        /// <summary>The server from this build's output, on a loopback port chosen at bind time, with its output redirected.</summary>
+        public static ProcessStartInfo StartInfo(string dataDirectory, params string[] arguments)
         {
             var bin = AppContext.BaseDirectory;
             var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -44,11 +45,14 @@ public sealed class CrashTests : IDisposable
                 "--urls", "http://127.0.0.1:0",
                 $"--Tickrunner:DataDirectory={dataDirectory}",
                 $"--Tickrunner:StrategiesDirectory={Path.Combine(bin, "strategies")}",
-                "--Tickrunner:Demo:Enabled=false",
-                "--Tickrunner:Engine:CheckpointSeconds=1",
-                "--Logging:LogLevel:Default=Warning",
-                "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
-            }) start.ArgumentList.Add(argument);
+            }.Concat(arguments)) start.ArgumentList.Add(argument);
+            return start;
+        }
+
+        public static async Task<ServerProcess> StartAsync(string dataDirectory)
+        {
+            var start = StartInfo(dataDirectory, "--Tickrunner:Demo:Enabled=false", "--Tickrunner:Engine:CheckpointSeconds=1",
+                "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");
             var process = new Process { StartInfo = start };
             var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
             var output = new StringBuilder();

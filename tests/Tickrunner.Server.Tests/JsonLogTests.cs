@@ -13,21 +13,7 @@ public sealed class JsonLogTests : IDisposable
     [Fact]
     public async Task Logging_Console_FormatterName_json_makes_every_log_line_a_JSON_object()
     {
-        var bin = AppContext.BaseDirectory;
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[]
-        {
-            Path.Combine(bin, "Tickrunner.Server.dll"),
-            "--urls", "http://127.0.0.1:0",
-            $"--Tickrunner:DataDirectory={_data.Path}",
-            $"--Tickrunner:StrategiesDirectory={Path.Combine(bin, "strategies")}",
-            "--Logging:Console:FormatterName=json",
-        }) start.ArgumentList.Add(argument);
+        var start = CrashTests.ServerProcess.StartInfo(_data.Path, "--Logging:Console:FormatterName=json");
         using var process = Process.Start(start)!;
         var lines = new List<string>();
         try

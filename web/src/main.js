@@ -121,12 +121,10 @@ window.addEventListener("beforeunload", (event) => {
 // Who is here. With keys not asked for (loopback, no key) the page starts at once; otherwise it starts after a login.
 // A refusal later (session expired, logged out elsewhere, key revoked) brings the login back; the page reloads after it,
 // so the stream reconnects with the new cookie and the view the user was on comes back.
-let started = false;
 function showLogin(expired) {
   stream.disconnect();
   current?.dispose?.();
   current = null;
-  document.body.classList.add("logged-out");
   renderLogin(document.getElementById("app"), { expired, onLoggedIn: () => location.reload() });
 }
 
@@ -160,9 +158,8 @@ async function start() {
     showLogin(false);
     return;
   }
-  onUnauthorized(() => { if (started) showLogin(true); });
+  onUnauthorized(() => showLogin(true));
   stream.onRefused = () => showLogin(true);
-  started = true;
   window.addEventListener("hashchange", route);
   stream.connect();
   route();

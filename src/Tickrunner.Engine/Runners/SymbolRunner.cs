@@ -325,13 +325,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     }
 
     /// <summary>What a new instance of this runner resumes with, taken on its loop: state, position, context and account totals.</summary>
-    internal Task<RunnerRestore> CaptureAsync(RunnerStatus status) => Send(r =>
-    {
-        var machine = r.Processor.Machine;
-        var account = r.Processor.Account;
-        return new RunnerRestore(status, machine.State, machine.Position?.Clone(), r.Processor.Strategy.ContextScalars(),
-            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee);
-    }, CancellationToken.None);
+    internal Task<RunnerRestore> CaptureAsync(RunnerStatus status) => Send(r => r.TakeRestore(status), CancellationToken.None);
 
     /// <summary>
     /// Takes what a new instance resumes with and, in the same command on the loop, stops this instance silently (no
@@ -340,13 +334,19 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     /// </summary>
     internal Task<RunnerRestore> HaltAndCaptureAsync() => Send(r =>
     {
-        var machine = r.Processor.Machine;
-        var account = r.Processor.Account;
-        var restore = new RunnerRestore(r._status, machine.State, machine.Position?.Clone(), r.Processor.Strategy.ContextScalars(),
-            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee);
+        var restore = r.TakeRestore(r._status);
         r._status = RunnerStatus.Stopped;
         return restore;
     }, CancellationToken.None);
+
+    // On the loop: the state, open position, context and closed-trade totals, as a restart restores them.
+    private RunnerRestore TakeRestore(RunnerStatus status)
+    {
+        var machine = Processor.Machine;
+        var account = Processor.Account;
+        return new RunnerRestore(status, machine.State, machine.Position?.Clone(), Processor.Strategy.ContextScalars(),
+            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee);
+    }
 
     /// <summary>Undoes <see cref="HaltAndCaptureAsync"/> when the new instance could not be made.</summary>
     internal Task UnhaltAsync(RunnerStatus status) => Send(r => r._status = status, CancellationToken.None);

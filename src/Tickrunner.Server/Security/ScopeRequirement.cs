@@ -48,7 +48,8 @@ internal sealed class ScopeRequirementHandler(AccessControl access) : Authorizat
         var scope = context.User.Scope();
         if (scope is null)
         {
-            context.Fail(new ScopeFailure(this, $"needs a key with the '{needed.Name()}' scope", needed, csrf: false));
+            // Nobody known: a challenge (401), whose text AccessRefusals takes from the policy; a reason would be dropped.
+            context.Fail();
             return Task.CompletedTask;
         }
         if (scope < needed)
