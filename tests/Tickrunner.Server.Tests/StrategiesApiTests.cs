@@ -135,8 +135,10 @@ public sealed class StrategiesApiTests : IAsyncLifetime
         await _server.CreateRunnerAsync("fragile_runner", "SOLUSDT", "fragile");
         await _server.CreateRunnerAsync("healthy", "SOLUSDT", "ema_crossover");
         await Wait.Until(async () => (await _server.GetJsonAsync("/api/runners/fragile_runner")).GetProperty("stats").GetProperty("errors").GetInt64() > 2, what: "errors");
+        // The healthy runner was created after the fragile one, so its first tick may come after the
+        // fragile one's third error: wait for it rather than read it at once.
+        await Wait.Until(async () => (await _server.GetJsonAsync("/api/runners/healthy")).GetProperty("stats").GetProperty("ticks_processed").GetInt64() > 0, what: "healthy ticks");
         var healthy = await _server.GetJsonAsync("/api/runners/healthy");
         Assert.Equal(0, healthy.GetProperty("stats").GetProperty("errors").GetInt64());
-        Assert.True(healthy.GetProperty("stats").GetProperty("ticks_processed").GetInt64() > 0);
     }
 }
