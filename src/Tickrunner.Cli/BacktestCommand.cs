@@ -24,15 +24,7 @@ internal static class BacktestCommand
     public static int Run(string[] argv)
     {
         var args = new CliArgs(argv, "--keep-going");
-        var settings = new BacktestSettings
-        {
-            Account = AccountSettings.With(args.Number("--capital"), args.Number("--fee-bps"), args.Number("--slippage-bps"), Fill(args), Stops(args)),
-            WindowSize = args.Integer("--window") ?? Engine.Runners.RunnerDefinition.DefaultWindowSize,
-            From = args.Time("--from"),
-            To = args.Time("--to"),
-            StopOnError = !args.Has("--keep-going"),
-            Params = Parameters(args.String("--params")),
-        };
+        var settings = Settings(args);
         if (settings.Problems() is { Count: > 0 } problems)
             throw new CliException(string.Join(" ", problems.Select(p => $"{Option(p.Key)}: {p.Value}")));
 
@@ -126,6 +118,17 @@ internal static class BacktestCommand
         return failed ? 1 : 0;
     }
 
+    /// <summary>The backtest options every command that runs backtests takes (--capital … --params, --keep-going).</summary>
+    internal static BacktestSettings Settings(CliArgs args) => new()
+    {
+        Account = AccountSettings.With(args.Number("--capital"), args.Number("--fee-bps"), args.Number("--slippage-bps"), Fill(args), Stops(args)),
+        WindowSize = args.Integer("--window") ?? Engine.Runners.RunnerDefinition.DefaultWindowSize,
+        From = args.Time("--from"),
+        To = args.Time("--to"),
+        StopOnError = !args.Has("--keep-going"),
+        Params = Parameters(args.String("--params")),
+    };
+
     // "fast=12,slow=30,mode=trend": numbers (invariant), true/false, or text.
     private static IReadOnlyDictionary<string, object>? Parameters(string? text)
     {
@@ -160,7 +163,7 @@ internal static class BacktestCommand
         var other => throw new CliException($"--stops must be close or intrabar, got '{other}'."),
     };
 
-    private static string Option(string field) => field switch
+    internal static string Option(string field) => field switch
     {
         "initial_capital" => "--capital",
         "window_size" => "--window",
@@ -170,7 +173,7 @@ internal static class BacktestCommand
     private static IEnumerable<string> Split(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     // A .lua file, or a shipped strategy by name.
-    private static (string Name, string Code) LoadStrategy(string nameOrFile, string strategiesDirectory)
+    internal static (string Name, string Code) LoadStrategy(string nameOrFile, string strategiesDirectory)
     {
         if (File.Exists(nameOrFile)) return (Path.GetFileNameWithoutExtension(nameOrFile), File.ReadAllText(nameOrFile));
         var shipped = Path.Combine(strategiesDirectory, nameOrFile + ".lua");
@@ -179,7 +182,7 @@ internal static class BacktestCommand
     }
 
     // "sample", a dataset id of the store, or a CSV file (imported on the fly, not stored).
-    private static (string Name, IReadOnlyList<MarketData> Bars) LoadData(string name, string? symbol, DatasetStore store)
+    internal static (string Name, IReadOnlyList<MarketData> Bars) LoadData(string name, string? symbol, DatasetStore store)
     {
         if (name == SampleDataset.Id) return (name, SampleDataset.Load(store, Console.Error.WriteLine));
         if (DatasetStore.IsValidId(name) && store.Find(name) is not null) return (name, store.Load(name));

@@ -11,6 +11,7 @@ try
         "data" => await DataCommand.RunAsync(args[1..]),
         "demo" => await DemoCommand.RunAsync(args[1..]),
         "keys" => KeysCommand.Run(args[1..]),
+        "optimize" => OptimizeCommand.Run(args[1..]),
         "help" or "--help" or "-h" => Help(),
         null => await DemoCommand.RunAsync(args),
         var first when first.StartsWith("--", StringComparison.Ordinal) => await DemoCommand.RunAsync(args),
@@ -37,6 +38,7 @@ static int Help()
     Console.WriteLine(DataCommand.Usage);
     Console.WriteLine(DemoCommand.Usage);
     Console.WriteLine(KeysCommand.Usage);
+    Console.WriteLine(OptimizeCommand.Usage);
     Console.WriteLine("\nTimes (--from, --to) are Unix milliseconds or dates like 2024-01-31 or 2024-01-31T12:00:00Z (UTC).");
     Console.WriteLine("DIR for --data-dir (--data for keys) is the server's DataDirectory (default ./data); datasets live in DIR/datasets, keys in DIR/tickrunner.db.");
     return 0;

@@ -97,6 +97,52 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Optimize_prints_the_best_trials_and_the_guards_and_its_json_matches_the_engine()
+    {
+        var csv = BacktestTests.WriteKlines(_dir, "TEST", 3_000);
+        var json = Path.Combine(_dir, "optimize.json");
+        var (code, stdout, stderr) = await Cli("optimize", "--strategy", "ema_crossover", "--data", csv, "--symbol", "TEST",
+            "--method", "random", "--trials", "12", "--seed", "3", "--space", "fast=4:12:2,slow=20:40:10", "--top", "3", "--json", json);
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("== ema_crossover on TEST-7.csv: random, 12 trials, objective sharpe", stdout);
+        Assert.Contains("rank  trial  fast  slow  objective", stdout);
+        Assert.Contains("deflated sharpe", stdout);
+        Assert.Contains("overfitting", stdout);
+        Assert.Contains("trials/s", stderr);
+
+        var result = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.Equal(12, result.GetProperty("trials").GetArrayLength());
+        Assert.Equal(3, result.GetProperty("top").GetArrayLength());
+        var lua = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "strategies", "ema_crossover.lua"));
+        var expected = Engine.Optimization.Optimizer.Run("ema_crossover", lua, Feeds.CsvKlineReader.Read(csv, "TEST").ToList(), new Engine.Optimization.OptimizationSettings
+        {
+            Method = Engine.Optimization.OptimizationMethod.Random, Trials = 12, Seed = 3, TopK = 3,
+            Space = new Dictionary<string, Engine.Optimization.ParameterRange> { ["fast"] = new() { Min = 4, Max = 12, Step = 2 }, ["slow"] = new() { Min = 20, Max = 40, Step = 10 } },
+        });
+        Assert.Equal(expected.Best!.Report!.Digest, result.GetProperty("best").GetProperty("report").GetProperty("digest").GetString());
+        Assert.Equal(expected.Best.Trial, result.GetProperty("best").GetProperty("trial").GetInt32());
+    }
+
+    [Fact]
+    public async Task Optimize_walks_forward_and_refuses_a_bad_space_with_the_option_to_fix()
+    {
+        var csv = BacktestTests.WriteKlines(_dir, "TEST", 3_000);
+        var (code, stdout, stderr) = await Cli("optimize", "--strategy", "ema_crossover", "--data", csv, "--symbol", "TEST",
+            "--method", "grid", "--space", "fast=4:8:4,slow=20:30:10", "--walk-forward", "train=1000,test=500,windows=3");
+        Assert.True(code is 0 or 1, stderr + stdout);
+        Assert.Contains("walk-forward", stdout);
+        Assert.Contains("stitched out-of-sample", stdout);
+        Assert.Equal(3, stdout.Split('\n').Count(l => l.Length > 0 && char.IsDigit(l[0]) && l.Contains(" → ", StringComparison.Ordinal)));
+
+        var bad = await Cli("optimize", "--strategy", "ema_crossover", "--data", csv, "--symbol", "TEST", "--space", "fast=1:8");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("--space: params.fast must be between 2 and 50, got 1", bad.Err);
+        var grid = await Cli("optimize", "--strategy", "ema_crossover", "--data", csv, "--symbol", "TEST", "--method", "grid");
+        Assert.Equal(2, grid.Code);
+        Assert.Contains("points, more than 100,000", grid.Err);
+    }
+
+    [Fact]
     public async Task Data_import_list_and_a_backtest_of_the_dataset_in_parallel()
     {
         var csv = BacktestTests.WriteKlines(_dir, "TEST", 2_000);
