@@ -78,6 +78,13 @@ export const api = {
   submitBacktest: (body) => request("POST", "/api/backtests", body),
   cancelBacktest: (id) => request("POST", `/api/backtests/${encodeURIComponent(id)}/cancel`),
   deleteBacktest: (id) => request("DELETE", `/api/backtests/${encodeURIComponent(id)}`),
+  optimizations: (limit = 200) => request("GET", `/api/optimizations?limit=${limit}`),
+  optimization: (id) => request("GET", `/api/optimizations/${encodeURIComponent(id)}`),
+  optimizationTrials: (id, { sort, order, offset, limit } = {}) => request("GET", `/api/optimizations/${encodeURIComponent(id)}/trials?${query({ sort, order, offset, limit })}`),
+  optimizationEquity: (id, points) => request("GET", `/api/optimizations/${encodeURIComponent(id)}/walk-forward/equity?${query({ points })}`),
+  submitOptimization: (body) => request("POST", "/api/optimizations", body),
+  cancelOptimization: (id) => request("POST", `/api/optimizations/${encodeURIComponent(id)}/cancel`),
+  deleteOptimization: (id) => request("DELETE", `/api/optimizations/${encodeURIComponent(id)}`),
 };
 
 function query(parameters) {

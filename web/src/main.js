@@ -7,14 +7,17 @@ import { renderBacktests } from "./views/backtests.js";
 import { renderBacktest } from "./views/backtest.js";
 import { renderCompare } from "./views/compare.js";
 import { renderAudit } from "./views/audit.js";
+import { renderOptimizations } from "./views/optimizations.js";
+import { renderOptimization } from "./views/optimization.js";
 import { renderLogin } from "./views/login.js";
 import { router } from "./router.js";
 import { h, setTimeZone, timeZone, zoneLabel } from "./format.js";
 
 // Hash routes: #/ (runners), #/runners/<id>, #/strategies, #/strategies/<name>, #/backtests[?strategy=&dataset=],
-// #/backtests/<id>, #/backtests/compare?ids=a,b. Each route also says what the page streams (server-side filter), so a
-// view never has to race another for the filter. A route's query string reaches its view as it is (`query: true`).
+// #/backtests/<id>, #/backtests/compare?ids=a,b, #/optimizations[?strategy=&dataset=], #/optimizations/<id>. Each route
+// also says what the page streams (server-side filter), so a view never has to race another for the filter. A route's query string reaches its view as it is (`query: true`).
 const BACKTEST_EVENTS = () => ({ type: ["BacktestProgress", "BacktestFinished"] });
+const OPTIMIZATION_EVENTS = () => ({ type: ["OptimizationProgress", "OptimizationFinished"] });
 // The editor (CodeMirror) is its own chunk, fetched when the Strategies page is first opened: the other pages start without
 // parsing it.
 const renderStrategies = (...args) => import("./views/strategies.js").then((m) => m.renderStrategies(...args));
@@ -25,6 +28,8 @@ const routes = [
   { pattern: /^#\/backtests\/compare(?:\?(.*))?$/, nav: "backtests", view: renderCompare, filter: BACKTEST_EVENTS, query: true },
   { pattern: /^#\/backtests\/([^/?]+)$/, nav: "backtests", view: renderBacktest, filter: BACKTEST_EVENTS },
   { pattern: /^#\/backtests(?:\?(.*))?$/, nav: "backtests", view: renderBacktests, filter: BACKTEST_EVENTS, query: true },
+  { pattern: /^#\/optimizations\/([^/?]+)$/, nav: "optimizations", view: renderOptimization, filter: OPTIMIZATION_EVENTS },
+  { pattern: /^#\/optimizations(?:\?(.*))?$/, nav: "optimizations", view: renderOptimizations, filter: OPTIMIZATION_EVENTS, query: true },
   { pattern: /^#\/audit$/, nav: "audit", view: renderAudit, filter: () => ({ type: ["Heartbeat"] }) },
 ];
 

@@ -323,8 +323,11 @@ function tradeList(view, onSelect) {
   };
 }
 
-/** "Run live with these settings": a runner with the run's strategy, window and account settings on a live symbol. */
-function runLiveForm(view) {
+/**
+ * "Run live with these settings": a runner with the run's strategy, window, account settings and params on a live symbol.
+ * <view> needs strategy_name, symbol and settings (a backtest's settings shape); the optimization page passes a trial's.
+ */
+export function runLiveForm(view, title = "Run live") {
   const s = view.settings;
   const symbol = h("select", { name: "symbol", "data-testid": "live-symbol" });
   const runnerId = h("input", { name: "runner_id", "data-testid": "live-runner-id", pattern: "[A-Za-z0-9_.\\-]{1,64}",
@@ -359,7 +362,7 @@ function runLiveForm(view) {
       message.textContent = fields || e.message;
     }
   });
-  return h("section", { className: "card" }, h("h2", {}, "Run live"), form);
+  return h("section", { className: "card" }, h("h2", {}, title), form);
 }
 
 /** What the run was given (docs/backtesting.md §1.1) and the digest of its inputs. */
