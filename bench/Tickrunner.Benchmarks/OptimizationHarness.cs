@@ -44,13 +44,15 @@ internal static class OptimizationHarness
                 $"{threads} thread(s): {result.Trials.Count} trials in {clock.Elapsed.TotalSeconds:N2} s = {rate:N2} trials/s ({rate * bars:N0} bars/s), {rate / single:N2}× one thread"));
         }
 
-        // A full TPE run, as a user would start it.
+        // Full runs as a user would start them: TPE (which returns to good points; a repeat is answered without a backtest),
+        // and random, where nearly every trial is a backtest of its own.
+        foreach (var method in new[] { OptimizationMethod.Tpe, OptimizationMethod.Random })
         {
-            var settings = new OptimizationSettings { Method = OptimizationMethod.Tpe, Trials = trials, Seed = 1, Space = space };
+            var settings = new OptimizationSettings { Method = method, Trials = trials, Seed = 1, Space = space };
             var clock = Stopwatch.StartNew();
             var result = Optimizer.Run("ema_crossover", code, series, settings);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"tpe, {trials} trials over {bars:N0} bars on {settings.Parallelism} threads: {clock.Elapsed.TotalSeconds:N1} s, best sharpe {result.Best?.Objective:N3} (trial {result.Best?.Trial}), DSR {result.DeflatedSharpe?.Probability:N3}, PBO {result.Overfitting?.Probability:N3}"));
+                $"{method.ToString().ToLowerInvariant()}, {trials} trials ({result.Trials.Select(t => TrialRow.KeyOf(t.Params)).Distinct().Count()} distinct points) over {bars:N0} bars on {settings.Parallelism} threads: {clock.Elapsed.TotalSeconds:N1} s, best sharpe {result.Best?.Objective:N3} (trial {result.Best?.Trial}), DSR {result.DeflatedSharpe?.Probability:N3}, PBO {result.Overfitting?.Probability:N3}"));
         }
 
         // Memory against the number of trials, over a short series so 5,000 trials take a minute.

@@ -21,10 +21,30 @@ internal sealed class TpeSampler(SearchSpace space, long seed)
     /// <summary>The size of the "below" group for n observations: 10 % of them, at least 1, at most 25.</summary>
     public static int BelowCount(int n) => Math.Clamp((int)Math.Ceiling(0.1 * n), 1, 25);
 
-    /// <summary>The point for trial <paramref name="trial"/>, given the trials it may learn from (in trial order).</summary>
+    /// <summary>Draws per trial before a point already tried is accepted again.</summary>
+    public const int Retries = 8;
+
+    /// <summary>
+    /// The point for trial <paramref name="trial"/>, given the trials it may learn from (in trial order). On a grid the model
+    /// often lands on a point already tried (the same backtest again): it then draws again, up to <see cref="Retries"/> times.
+    /// </summary>
     public Dictionary<string, object> Suggest(int trial, IReadOnlyList<TrialRow> history)
     {
-        var random = new SeededRandom(seed, trial);
+        HashSet<string>? tried = null;
+        Dictionary<string, object> point = null!;
+        for (var attempt = 0; attempt < Retries; attempt++)
+        {
+            point = Suggest(trial, attempt, history);
+            if (trial < StartupTrials || history.Count == 0) return point;
+            tried ??= [.. history.Select(r => TrialRow.KeyOf(r.Params))];
+            if (!tried.Contains(TrialRow.KeyOf(point))) return point;
+        }
+        return point;
+    }
+
+    private Dictionary<string, object> Suggest(int trial, int attempt, IReadOnlyList<TrialRow> history)
+    {
+        var random = new SeededRandom(seed, attempt == 0 ? trial : trial ^ ((long)attempt << 40));
         var counted = 0;
         foreach (var row in history) if (row.Counts) counted++;
         if (trial < StartupTrials || counted == 0) return space.RandomPoint(ref random);
