@@ -84,6 +84,30 @@ public sealed class OptimizerTests : IDisposable
         Assert.Equal(a.Overfitting?.Probability, b.Overfitting?.Probability);
     }
 
+    [Theory]
+    [InlineData(OptimizationObjective.Sharpe)]
+    [InlineData(OptimizationObjective.Sortino)]
+    [InlineData(OptimizationObjective.Calmar)]
+    [InlineData(OptimizationObjective.TotalReturnPct)]
+    [InlineData(OptimizationObjective.ProfitFactor)]
+    public void Each_objective_ranks_by_its_report_field(OptimizationObjective objective)
+    {
+        var result = Optimizer.Run("crossover", Crossover, Bars(2_000), Settings() with { Objective = objective });
+        double? Field(BacktestReport r) => objective switch
+        {
+            OptimizationObjective.Sharpe => r.Sharpe,
+            OptimizationObjective.Sortino => r.Sortino,
+            OptimizationObjective.Calmar => r.Calmar,
+            OptimizationObjective.TotalReturnPct => r.TotalReturnPct,
+            _ => r.ProfitFactor,
+        };
+        Assert.All(result.Trials, r => Assert.Equal(Field(r.Report!), r.Objective));
+        Assert.All(result.Trials.Where(r => r.Objective is null), r => Assert.Equal(TrialStatus.Infeasible, r.Status));
+        var counted = result.Trials.Where(r => r.Counts).ToList();
+        if (counted.Count > 0) Assert.Equal(counted.Max(r => r.Objective), result.Best!.Objective);
+        Assert.Equal(result.Top.Select(r => r.Objective).OrderByDescending(v => v), result.Top.Select(r => r.Objective));
+    }
+
     [Fact]
     public void Constraints_make_trials_infeasible_with_the_reason_and_they_never_win()
     {

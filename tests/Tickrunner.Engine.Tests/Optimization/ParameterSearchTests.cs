@@ -102,6 +102,20 @@ public sealed class ParameterSearchTests
         Assert.Equal(outcome.Trials.First(r => TrialRow.KeyOf(r.Params) == best).Trial, outcome.Top[0].Trial);
     }
 
+    [Theory]
+    [InlineData(OptimizationMethod.Random)]
+    [InlineData(OptimizationMethod.Tpe)]
+    public void Continuous_ranges_are_sampled_inside_their_bounds_and_spread_over_them(OptimizationMethod method)
+    {
+        var outcome = ParameterSearch.Run(Bowl, new OptimizationSettings { Method = method, Trials = 200, Parallelism = 2 }, NoisyBowl);
+        var xs = outcome.Trials.Select(r => X(r.Params, "x")).ToList();
+        Assert.All(xs, x => Assert.InRange(x, -5, 5));
+        Assert.True(xs.Distinct().Count() > 150, "continuous draws repeat");
+        // The first ten (random for both) and random overall reach both halves of the range.
+        Assert.Contains(xs.Take(10), x => x < 0);
+        Assert.Contains(xs.Take(10), x => x > 0);
+    }
+
     [Fact]
     public void The_early_stop_ends_after_the_patience_in_trial_order_and_the_same_way_on_any_number_of_threads()
     {
