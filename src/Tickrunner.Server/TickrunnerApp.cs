@@ -82,6 +82,7 @@ public static class TickrunnerApp
         app.MapSymbolsApi().RequireScope(ApiScope.Read);
         app.MapDatasetsApi().RequireScope(ApiScope.Read, ApiScope.Admin);
         app.MapBacktestsApi().RequireScope(ApiScope.Read, ApiScope.Trade);
+        app.MapOptimizationsApi().RequireScope(ApiScope.Read, ApiScope.Trade);
         app.MapKeysApi().RequireScope(ApiScope.Admin);
         app.MapAuditApi().RequireScope(ApiScope.Admin);
         app.MapEventStream().RequireScope(ApiScope.Read);

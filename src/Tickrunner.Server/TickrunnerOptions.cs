@@ -64,6 +64,9 @@ public sealed class TickrunnerOptions
     /// <summary>Backtest jobs.</summary>
     public BacktestOptions Backtests { get; set; } = new();
 
+    /// <summary>Parameter optimization jobs.</summary>
+    public OptimizationOptions Optimizations { get; set; } = new();
+
     /// <summary>Prometheus metrics at <c>/metrics</c>.</summary>
     public MetricsOptions Metrics { get; set; } = new();
 }
@@ -92,6 +95,22 @@ public sealed class BacktestOptions
 
     /// <summary>The worker count in effect.</summary>
     public int EffectiveWorkers => Workers > 0 ? Workers : Math.Max(1, Environment.ProcessorCount - 1);
+}
+
+/// <summary>
+/// Optimization jobs (<c>Tickrunner:Optimizations</c>): one job at a time, its trials on a pool of low-priority threads, and a
+/// bounded queue.
+/// </summary>
+public sealed class OptimizationOptions
+{
+    /// <summary>Threads the running job's trials run on, all at the lowest priority; every core by default, as they take only what the runners leave.</summary>
+    public int Workers { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Jobs waiting for the running one to end; a submission beyond it is refused with 429.</summary>
+    public int QueueLimit { get; set; } = 20;
+
+    /// <summary>Least time between two OptimizationProgress events of one job, in milliseconds.</summary>
+    public int ProgressIntervalMs { get; set; } = 250;
 }
 
 /// <summary>

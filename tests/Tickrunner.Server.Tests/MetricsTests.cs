@@ -33,6 +33,9 @@ public sealed class MetricsTests
         ["tickrunner_backtests"] = "gauge",
         ["tickrunner_backtests_finished_total"] = "counter",
         ["tickrunner_backtest_bars_total"] = "counter",
+        ["tickrunner_optimizations"] = "gauge",
+        ["tickrunner_optimizations_finished_total"] = "counter",
+        ["tickrunner_optimization_trials_total"] = "counter",
     };
 
     private const string TicksProcessed = "tickrunner_ticks_processed_total";
@@ -46,6 +49,11 @@ public sealed class MetricsTests
         await server.CreateRunnerAsync("eth", "ETHUSDT", "rsi_mean_reversion");
         await server.UploadOkAsync(Csv(500), "bars");
         await server.WaitForAsync(await server.SubmitAsync(new { strategy_name = "ema_crossover", dataset = "bars" }), "done");
+        var optimization = await server.PostJsonAsync("/api/optimizations",
+            """{"strategy_name": "ema_crossover", "dataset": "bars", "method": "random", "trials": 4, "space": {"fast": {"min": 5, "max": 9}}}""");
+        Assert.Equal(HttpStatusCode.Accepted, optimization.StatusCode);
+        await Wait.Until(async () => (await server.GetJsonAsync(optimization.Headers.Location!.ToString())).GetProperty("status").GetString() == "done",
+            60_000, "the optimization to be done");
         using var client = await server.ConnectAsync();
         Assert.NotNull(await client.ReceiveUntilAsync(m => m.Tag() == "TickReceived"));
 
@@ -61,12 +69,17 @@ public sealed class MetricsTests
         Assert.Equal(1, scrape["tickrunner_backtests_finished_total{status=\"done\"}"]);
         Assert.Equal(500, scrape["tickrunner_backtest_bars_total"]);
         Assert.Equal(0, scrape["tickrunner_backtests{status=\"running\"}"]);
+        Assert.Equal(1, scrape["tickrunner_optimizations_finished_total{status=\"done\"}"]);
+        Assert.Equal(0, scrape["tickrunner_optimizations{status=\"running\"}"]);
+        Assert.Equal(0, scrape["tickrunner_optimizations{status=\"queued\"}"]);
+        Assert.Equal(4, scrape["tickrunner_optimization_trials_total"]);
         Assert.True(scrape[LatencyCount] > 0);
         Assert.Equal(scrape[LatencyCount], scrape["tickrunner_tick_to_hub_latency_seconds_bucket{le=\"+Inf\"}"]);
         // Only the fixed labels: no runner id, symbol or job id is ever a label value.
         Assert.DoesNotContain("\"btc\"", scrape.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("BTCUSDT", scrape.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("bt-1", scrape.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("opt-1", scrape.Text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -158,6 +158,19 @@ public sealed partial class DatasetStore
         return new BarSeries(header.Symbol, header.Interval, timestamps, open, high, low, close, volume, 0, n);
     }
 
+    /// <summary>How many bars of <paramref name="id"/> have <paramref name="from"/> ≤ time ≤ <paramref name="to"/>, found without reading them.</summary>
+    /// <exception cref="KeyNotFoundException">There is no dataset <paramref name="id"/>.</exception>
+    public int Count(string id, long? from, long? to)
+    {
+        var path = PathOf(id);
+        using var file = Open(id, path);
+        var header = BarFile.ReadHeader(file, path);
+        var count = header.Count;
+        long start = from is not { } f || f <= header.First ? 0 : LowerBound(file, count, f);
+        long end = to is not { } t || t >= header.Last ? count : LowerBound(file, count, t + 1);
+        return (int)Math.Max(0, end - start);
+    }
+
     /// <summary>Deletes dataset <paramref name="id"/>; false when there was none.</summary>
     public bool Delete(string id)
     {

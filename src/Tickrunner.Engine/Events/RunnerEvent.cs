@@ -29,6 +29,10 @@ public enum RunnerEventKind : byte
     BacktestFinished,
     /// <summary>A runner was paused or resumed (stopping is <see cref="RunnerStopped"/>): every client shows the change at once.</summary>
     RunnerStatusChanged,
+    /// <summary>An optimization job came further (its id is <see cref="RunnerEvent.RunnerId"/>, on the wire <c>optimization_id</c>).</summary>
+    OptimizationProgress,
+    /// <summary>An optimization job ended: done, failed or cancelled.</summary>
+    OptimizationFinished,
 }
 
 /// <summary>How serious an <see cref="RunnerEventKind.Error"/> event is.</summary>
@@ -88,13 +92,13 @@ public readonly struct RunnerEvent
     public TradingState From { get; }
     /// <summary>StateTransition: the state entered.</summary>
     public TradingState To { get; }
-    /// <summary>StateTransition/PositionClosed/RunnerStopped: the reason; Error: the message; BacktestFinished, RunnerStatusChanged: the status.</summary>
+    /// <summary>StateTransition/PositionClosed/RunnerStopped: the reason; Error: the message; BacktestFinished, OptimizationFinished, RunnerStatusChanged: the status.</summary>
     public string? Text => _payload as string ?? (_payload as ClosedTrade)?.Reason;
     /// <summary>ActionExecuted: the action.</summary>
     public TradingAction Action => _payload is TradingAction action ? action : default;
     /// <summary>PositionOpened: a detached copy of the position; PositionClosed: the closed position.</summary>
     public Position? Position => _payload as Position ?? (_payload as ClosedTrade)?.Position;
-    /// <summary>PositionUpdated: current price; PositionClosed: exit price; BacktestProgress: progress 0..1.</summary>
+    /// <summary>PositionUpdated: current price; PositionClosed: exit price; BacktestProgress, OptimizationProgress: progress 0..1.</summary>
     public double Price { get; }
     /// <summary>PositionUpdated: unrealized P&amp;L; PositionClosed: realized P&amp;L net of fees; BacktestProgress: bars per second.</summary>
     public double Pnl { get; }
@@ -159,10 +163,31 @@ public readonly struct RunnerEvent
 
     /// <summary>BacktestProgress: bars processed so far.</summary>
     public long BarsDone => (_payload as BacktestProgressInfo)?.BarsDone ?? 0;
+
+    // Optimization events, like backtest events, carry no symbol and put the job's id in RunnerId.
+
+    /// <summary>
+    /// OptimizationProgress of job <paramref name="optimizationId"/>: <paramref name="progress"/> 0..1 over all windows, the
+    /// current window's trials done and planned, the window (from 0) of how many, and the best objective so far with its trial.
+    /// </summary>
+    public static RunnerEvent OptimizationProgress(string optimizationId, double progress, int trialsDone, int trialsPlanned, int window,
+        int windows, double? bestObjective, int? bestTrial, long timestamp) =>
+        new(RunnerEventKind.OptimizationProgress, optimizationId, "", 0, timestamp,
+            payload: new OptimizationProgressInfo(trialsDone, trialsPlanned, window, windows, bestObjective, bestTrial), price: progress);
+
+    /// <summary>OptimizationFinished of job <paramref name="optimizationId"/> with its final status (<c>done</c>, <c>failed</c>, <c>cancelled</c>).</summary>
+    public static RunnerEvent OptimizationFinished(string optimizationId, string status, long timestamp) =>
+        new(RunnerEventKind.OptimizationFinished, optimizationId, "", 0, timestamp, payload: status);
+
+    /// <summary>OptimizationProgress: the counts besides the progress; null for other kinds.</summary>
+    internal OptimizationProgressInfo? Optimization => _payload as OptimizationProgressInfo;
 }
 
 /// <summary>The part of a BacktestProgress event that has no field of its own in <see cref="RunnerEvent"/>.</summary>
 internal sealed record BacktestProgressInfo(long BarsDone);
+
+/// <summary>The part of an OptimizationProgress event that has no field of its own in <see cref="RunnerEvent"/>.</summary>
+internal sealed record OptimizationProgressInfo(int TrialsDone, int TrialsPlanned, int Window, int Windows, double? BestObjective, int? BestTrial);
 
 /// <summary>A closed position, why it was closed, and the account after it (the payload of PositionClosed).</summary>
 public sealed record ClosedTrade(Position Position, string Reason, double Equity, double Cash);

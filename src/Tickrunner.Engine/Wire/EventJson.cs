@@ -23,7 +23,8 @@ public static class EventJson
     private static void Write(JsonBuffer b, in RunnerEvent e, long seq)
     {
         b.Raw(Open(e.Kind));
-        if (e.Kind is RunnerEventKind.BacktestProgress or RunnerEventKind.BacktestFinished) b.String(e.RunnerId); // ids that do not recur per tick
+        if (e.Kind is RunnerEventKind.BacktestProgress or RunnerEventKind.BacktestFinished
+            or RunnerEventKind.OptimizationProgress or RunnerEventKind.OptimizationFinished) b.String(e.RunnerId); // ids that do not recur per tick
         else b.RecurringString(e.RunnerId);
         switch (e.Kind)
         {
@@ -35,9 +36,27 @@ public static class EventJson
                 b.Raw(",\"bars_per_second\":"u8);
                 b.Number(e.Pnl);
                 break;
-            case RunnerEventKind.BacktestFinished:
+            case RunnerEventKind.BacktestFinished or RunnerEventKind.OptimizationFinished:
                 b.Raw(",\"status\":"u8);
                 b.String(e.Text);
+                break;
+            case RunnerEventKind.OptimizationProgress:
+                var optimization = e.Optimization!;
+                b.Raw(",\"progress\":"u8);
+                b.Number(e.Price);
+                b.Raw(",\"trials_done\":"u8);
+                b.Number(optimization.TrialsDone);
+                b.Raw(",\"trials_planned\":"u8);
+                b.Number(optimization.TrialsPlanned);
+                b.Raw(",\"window\":"u8);
+                b.Number(optimization.Window);
+                b.Raw(",\"windows\":"u8);
+                b.Number(optimization.Windows);
+                b.Raw(",\"best_objective\":"u8);
+                b.NullableNumber(optimization.BestObjective);
+                b.Raw(",\"best_trial\":"u8);
+                if (optimization.BestTrial is { } bestTrial) b.Number(bestTrial);
+                else b.Raw("null"u8);
                 break;
             case RunnerEventKind.TickReceived:
                 b.Raw(",\"symbol\":"u8);
@@ -127,6 +146,8 @@ public static class EventJson
         RunnerEventKind.BacktestProgress => "{\"BacktestProgress\":{\"backtest_id\":"u8,
         RunnerEventKind.BacktestFinished => "{\"BacktestFinished\":{\"backtest_id\":"u8,
         RunnerEventKind.RunnerStatusChanged => "{\"RunnerStatusChanged\":{\"runner_id\":"u8,
+        RunnerEventKind.OptimizationProgress => "{\"OptimizationProgress\":{\"optimization_id\":"u8,
+        RunnerEventKind.OptimizationFinished => "{\"OptimizationFinished\":{\"optimization_id\":"u8,
         _ => "{\"RunnerStopped\":{\"runner_id\":"u8,
     };
 

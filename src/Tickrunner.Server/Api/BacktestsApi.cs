@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Tickrunner.Server.Backtests;
@@ -105,22 +104,7 @@ public static class BacktestsApi
         try
         {
             var (times, equity) = backtests.Equity(id, n);
-            // Written by hand: a curve has a point per bar, and [[t, e], …] by reflection would box every number.
-            var buffer = new ArrayBufferWriter<byte>(times.Length * 32 + 2);
-            using (var json = new Utf8JsonWriter(buffer))
-            {
-                json.WriteStartArray();
-                for (var i = 0; i < times.Length; i++)
-                {
-                    json.WriteStartArray();
-                    json.WriteNumberValue(times[i]);
-                    if (double.IsFinite(equity[i])) json.WriteNumberValue(equity[i]);
-                    else json.WriteNullValue();
-                    json.WriteEndArray();
-                }
-                json.WriteEndArray();
-            }
-            return TypedResults.Bytes(buffer.WrittenMemory.ToArray(), "application/json");
+            return EquityJson.Result(times, equity);
         }
         catch (ServiceException e)
         {

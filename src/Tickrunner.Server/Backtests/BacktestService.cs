@@ -127,34 +127,10 @@ public sealed partial class BacktestService : IHostedService, IDisposable
     public BacktestAccepted Submit(CreateBacktestRequest body)
     {
         var errors = new Dictionary<string, string>();
-        var name = body.StrategyName ?? (body.Code is null ? null : "inline");
-        string? code = body.Code;
-        if (body.StrategyName is null && body.Code is null)
-            errors["strategy_name"] = "strategy_name (a stored strategy) or code (Lua source) is required.";
-        else if (StrategyName.Problem(name) is { } nameProblem) errors["strategy_name"] = nameProblem;
-        else if (code is null)
-        {
-            code = _catalog.Find(name!)?.Code;
-            if (code is null) errors["strategy_name"] = $"There is no strategy named '{name}'; GET /api/strategies lists them.";
-        }
-        if (body.Dataset is null) errors["dataset"] = "dataset is required: a dataset id (GET /api/datasets lists them).";
-        else if (!DatasetStore.IsValidId(body.Dataset))
-            errors["dataset"] = $"'{body.Dataset}' is not a valid dataset id: 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit.";
-        var settings = new BacktestSettings
-        {
-            Account = AccountSettings.With(body.InitialCapital, body.FeeBps, body.SlippageBps, body.Fill, body.Stops),
-            WindowSize = body.WindowSize ?? new BacktestSettings().WindowSize,
-            From = body.From,
-            To = body.To,
-            StopOnError = body.StopOnError ?? true,
-            CloseAtEnd = body.CloseAtEnd ?? true,
-            Params = ParameterValues.From(body.Params, errors),
-        };
-        foreach (var (field, problem) in settings.Problems()) errors[field] = problem;
+        var (name, code, settings) = JobSubmission.Read(body, _catalog, errors);
         if (errors.Count > 0) throw new InvalidRequestException(errors);
 
-        var diagnostics = LuaStrategy.Validate(code!, name!, _catalog.Options);
-        if (diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error)) throw new InvalidStrategyException(name!, diagnostics);
+        JobSubmission.CheckCode(name!, code!, _catalog);
         if (settings.Params is not null)
         {
             // Checked now against the declarations, so a bad value is a 400 rather than a failed job.
@@ -170,25 +146,12 @@ public sealed partial class BacktestService : IHostedService, IDisposable
         }
 
         var dataset = body.Dataset!;
-        DatasetInfo? info = null;
         long seq = 0;
         Job? job = null;
-        // The dataset is looked up and leased in one step, so it cannot be deleted between the check and the job.
-        var user = new DatasetUser("a backtest being submitted");
-        var lease = _usage.AcquireAfter(dataset, user, () =>
-        {
-            info = _store.Find(dataset) ?? throw new UnprocessableException("Unknown dataset",
-                $"There is no dataset '{dataset}'; GET /api/datasets lists them, POST /api/datasets uploads one.",
-                new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["dataset"] = [$"There is no dataset '{dataset}'."] } });
-        });
+        var user = new JobName("a backtest being submitted");
+        var (info, lease) = JobSubmission.Lease(_usage, _store, dataset, user, settings);
         try
         {
-            var rangeErrors = new Dictionary<string, string>();
-            var span = $"dataset '{dataset}' holds bars from {info!.First} to {info.Last}";
-            if (settings.From is { } from && from > info.Last) rangeErrors["from"] = $"from ({from}) is after the last bar: {span}; the range has no bars.";
-            if (settings.To is { } to && to < info.First) rangeErrors["to"] = $"to ({to}) is before the first bar: {span}; the range has no bars.";
-            if (rangeErrors.Count > 0) throw new InvalidRequestException(rangeErrors);
-
             lock (_gate)
             {
                 if (_waiting >= _options.QueueLimit)
@@ -263,19 +226,7 @@ public sealed partial class BacktestService : IHostedService, IDisposable
     {
         var row = Row(id);
         if (_rows.Equity(row.Seq) is not var (timeBytes, valueBytes)) return ([], []);
-        var times = MemoryMarshal.Cast<byte, long>(timeBytes);
-        var values = MemoryMarshal.Cast<byte, double>(valueBytes);
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Equity curves are stored little-endian.");
-        if (points is not { } p || p >= values.Length) return (times.ToArray(), values.ToArray());
-        var picked = EquityCurve.Downsample(values, p);
-        var t = new long[picked.Length];
-        var e = new double[picked.Length];
-        for (var i = 0; i < picked.Length; i++)
-        {
-            t[i] = times[picked[i]];
-            e[i] = values[picked[i]];
-        }
-        return (t, e);
+        return EquityCurve.Thin(timeBytes, valueBytes, points);
     }
 
     /// <summary>
@@ -517,13 +468,6 @@ public sealed partial class BacktestService : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Backtest {BacktestId} failed")]
     private partial void LogJobFailed(Exception e, string backtestId);
-
-    // Names a job in a dataset's users; its id is known only once the row is stored.
-    private sealed class DatasetUser(string name)
-    {
-        public volatile string Name = name;
-        public override string ToString() => Name;
-    }
 
     private sealed class Job(long seq, string strategyName, string code, string dataset, BacktestSettings settings, IDisposable lease)
     {

@@ -1,8 +1,37 @@
+using System.Runtime.InteropServices;
+
 namespace Tickrunner.Server.Backtests;
 
-/// <summary>Thins an equity curve for display (docs/backtesting.md §6 allows it only for display; metrics use the full curve).</summary>
+/// <summary>Equity curves as stored, and thinned for display (docs/backtesting.md §6 allows it only for display; metrics use the full curve).</summary>
 public static class EquityCurve
 {
+    /// <summary>A stored curve (<see cref="ToBytes"/>), every point or thinned to <paramref name="points"/> (<see cref="Downsample"/>).</summary>
+    public static (long[] Times, double[] Equity) Thin(ReadOnlySpan<byte> timeBytes, ReadOnlySpan<byte> valueBytes, int? points)
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Equity curves are stored little-endian.");
+        var times = MemoryMarshal.Cast<byte, long>(timeBytes);
+        var values = MemoryMarshal.Cast<byte, double>(valueBytes);
+        if (points is not { } p || p >= values.Length) return (times.ToArray(), values.ToArray());
+        var picked = Downsample(values, p);
+        var t = new long[picked.Length];
+        var e = new double[picked.Length];
+        for (var i = 0; i < picked.Length; i++)
+        {
+            t[i] = times[picked[i]];
+            e[i] = values[picked[i]];
+        }
+        return (t, e);
+    }
+
+    /// <summary>An equity curve's two arrays as stored: little-endian int64 times and float64 equity.</summary>
+    public static (byte[] Times, byte[] Values) ToBytes(IReadOnlyList<long> times, IReadOnlyList<double> equity)
+    {
+        var t = times as long[] ?? [.. times];
+        var e = equity as double[] ?? [.. equity];
+        return (MemoryMarshal.AsBytes(t.AsSpan()).ToArray(),
+            MemoryMarshal.AsBytes(e.AsSpan()).ToArray());
+    }
+
     /// <summary>
     /// The indices of at most <paramref name="points"/> of <paramref name="values"/>, in time order: all of them when there are
     /// no more than that; otherwise exactly <paramref name="points"/>: the first and the last point, and for each bucket of the

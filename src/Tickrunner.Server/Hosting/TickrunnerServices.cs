@@ -10,6 +10,7 @@ using Tickrunner.Server.Backtests;
 using Tickrunner.Server.Datasets;
 using Tickrunner.Server.Health;
 using Tickrunner.Server.Metrics;
+using Tickrunner.Server.Optimizations;
 using Tickrunner.Server.Runners;
 using Tickrunner.Server.Storage;
 using Tickrunner.Server.Strategies;
@@ -77,6 +78,8 @@ public static class TickrunnerServices
         services.AddSingleton<DatasetService>();
         services.AddSingleton<BacktestRepository>();
         services.AddSingleton<BacktestService>();
+        services.AddSingleton<OptimizationRepository>();
+        services.AddSingleton<OptimizationService>();
 
         services.AddSingleton<RunnerLocks>();
         services.AddSingleton<StrategyLocks>();
@@ -87,8 +90,9 @@ public static class TickrunnerServices
         services.AddTickrunnerMetrics();
         services.AddSingleton<RunnerJournal>();
         services.AddHostedService<EngineHostedService>();
-        // After the engine's: hosted services stop in reverse order, so backtests stop before the engine and the hub.
+        // After the engine's: hosted services stop in reverse order, so jobs stop before the engine and the hub.
         services.AddHostedService(sp => sp.GetRequiredService<BacktestService>());
+        services.AddHostedService(sp => sp.GetRequiredService<OptimizationService>());
         return services;
     }
 

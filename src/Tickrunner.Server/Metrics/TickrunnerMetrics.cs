@@ -3,6 +3,7 @@ using Prometheus;
 using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Server.Backtests;
+using Tickrunner.Server.Optimizations;
 using Tickrunner.Server.Streaming;
 
 namespace Tickrunner.Server.Metrics;
@@ -12,7 +13,7 @@ namespace Tickrunner.Server.Metrics;
 /// default, so servers sharing a process (the tests start many) share no counters.
 /// </summary>
 /// <remarks>
-/// Counts live where they are counted (the engine's runners, the hub, the stream, the backtest service); a scrape
+/// Counts live where they are counted (the engine's runners, the hub, the stream, the backtest and optimization services); a scrape
 /// first copies them into the series (<see cref="Update"/>, prometheus-net's before-collect callback), then the
 /// registry writes the text. Only HTTP requests are counted into a series directly, once per request.
 /// </remarks>
@@ -25,7 +26,7 @@ public sealed class TickrunnerMetrics
 
     /// <summary>Creates the registry and every series.</summary>
     public TickrunnerMetrics(TradingEngine engine, EventHub hub, EventStreamService stream, BacktestService backtests,
-        IOptions<TickrunnerOptions> options)
+        OptimizationService optimizations, IOptions<TickrunnerOptions> options)
     {
         var settings = options.Value.Metrics;
         Registry = Prometheus.Metrics.NewCustomRegistry();
@@ -35,7 +36,7 @@ public sealed class TickrunnerMetrics
         factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
         _engine = new EngineMetrics(factory, engine, hub, settings.EffectiveTickLatencyBuckets);
         _stream = new StreamMetrics(factory, stream);
-        _jobs = new JobMetrics(factory, backtests);
+        _jobs = new JobMetrics(factory, backtests, optimizations);
         Http = new HttpRequestMetrics(factory);
         if (settings.ProcessMetrics) DotNetStats.Register(Registry);
         Registry.AddBeforeCollectCallback(Update);

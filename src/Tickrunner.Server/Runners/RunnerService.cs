@@ -150,9 +150,11 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
         return since is { } seq ? hub.Recent(seq, filter, limit) : hub.Recent(0, filter).TakeLast(limit).ToList();
     }
 
-    // A backtest may carry the same id as a runner (its events match a runner_id filter by id); a runner's log is its own events only.
+    // A backtest or optimization may carry the same id as a runner (its events match a runner_id filter by id); a runner's log
+    // is its own events only.
     private static readonly RunnerEventKind[] RunnerKinds =
-        [.. Enum.GetValues<RunnerEventKind>().Where(k => k is not (RunnerEventKind.BacktestProgress or RunnerEventKind.BacktestFinished))];
+        [.. Enum.GetValues<RunnerEventKind>().Where(k => k is not (RunnerEventKind.BacktestProgress or RunnerEventKind.BacktestFinished
+            or RunnerEventKind.OptimizationProgress or RunnerEventKind.OptimizationFinished))];
 
     /// <summary>Stops and removes a runner with its row and trades (also a stored runner that never started).</summary>
     public async Task RemoveAsync(string id)

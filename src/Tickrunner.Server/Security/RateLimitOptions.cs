@@ -26,7 +26,7 @@ public sealed class RateLimitOptions
     /// <summary>Strategy uploads and updates, dataset uploads and Binance downloads: each costs a compile, disk or Binance's quota.</summary>
     public TokenBucketLimit Uploads { get; set; } = new() { TokenLimit = 30, TokensPerPeriod = 1, PeriodSeconds = 2 };
 
-    /// <summary>New backtests (and, when they come, optimizations): each costs a worker for up to minutes.</summary>
+    /// <summary>New backtests and optimizations (one budget): each costs workers for up to minutes.</summary>
     public TokenBucketLimit Jobs { get; set; } = new() { TokenLimit = 60, TokensPerPeriod = 1, PeriodSeconds = 1 };
 
     /// <summary>Open WebSocket connections per key or address.</summary>

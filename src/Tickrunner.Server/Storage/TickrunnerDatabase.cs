@@ -119,6 +119,52 @@ public sealed class TickrunnerDatabase
         );
         CREATE INDEX audit_by_time ON audit (at);
         """,
+        // Optimization jobs: what was asked (code as submitted, settings as OptimizationJson), live counts as they ended, the
+        // result without its trials (space, best, top, statistics, walk-forward windows) as JSON, and the stitched walk-forward
+        // equity as two little-endian arrays like a backtest's. Each trial is a row of its own, with the metrics it is sorted by
+        // in columns, so a page of 100,000 trials is one indexed query.
+        """
+        CREATE TABLE optimizations (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            strategy_name TEXT NOT NULL,
+            code TEXT NOT NULL,
+            dataset TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            method TEXT NOT NULL,
+            objective TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            status TEXT NOT NULL,
+            progress REAL NOT NULL DEFAULT 0,
+            trials_done INTEGER NOT NULL DEFAULT 0,
+            trials_planned INTEGER NOT NULL DEFAULT 0,
+            current_window INTEGER NOT NULL DEFAULT 0,
+            windows INTEGER NOT NULL DEFAULT 1,
+            best_objective REAL NULL,
+            best_params TEXT NULL,
+            result TEXT NULL,
+            equity_times BLOB NULL,
+            equity_values BLOB NULL,
+            error TEXT NULL,
+            created_at INTEGER NOT NULL,
+            started_at INTEGER NULL,
+            finished_at INTEGER NULL
+        );
+        CREATE INDEX optimizations_by_status ON optimizations (status);
+        CREATE TABLE optimization_trials (
+            optimization_seq INTEGER NOT NULL REFERENCES optimizations (seq) ON DELETE CASCADE,
+            trial INTEGER NOT NULL,
+            params TEXT NOT NULL,
+            status TEXT NOT NULL,
+            objective REAL NULL,
+            note TEXT NULL,
+            total_return_pct REAL NULL,
+            sharpe REAL NULL,
+            max_drawdown_pct REAL NULL,
+            trades INTEGER NULL,
+            report TEXT NULL,
+            PRIMARY KEY (optimization_seq, trial)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     private readonly string _connectionString;

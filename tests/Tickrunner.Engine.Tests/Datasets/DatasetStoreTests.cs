@@ -53,6 +53,12 @@ public sealed class DatasetStoreTests : DatasetFiles
         Assert.Single(store.Load("BTCUSDT-1m", null, T0));
         Assert.Empty(store.Load("BTCUSDT-1m", T0 + 100 * Minute, null));
         Assert.Empty(store.Load("BTCUSDT-1m", T0 + 5, T0 + 10));
+
+        // Count finds the same numbers without reading the bars.
+        foreach (var (from, to) in new (long?, long?)[] { (T0 + 10 * Minute, T0 + 19 * Minute), (null, null), (T0 - 1_000_000, null),
+                     (T0 + 94 * Minute + 1, null), (null, T0), (T0 + 100 * Minute, null), (T0 + 5, T0 + 10) })
+            Assert.Equal(store.Load("BTCUSDT-1m", from, to).Count, store.Count("BTCUSDT-1m", from, to));
+        Assert.Throws<KeyNotFoundException>(() => store.Count("nope", null, null));
     }
 
     [Fact]

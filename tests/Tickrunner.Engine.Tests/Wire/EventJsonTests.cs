@@ -83,6 +83,21 @@ public class EventJsonTests
     }
 
     [Fact]
+    public void Job_events_carry_their_job_id_instead_of_a_runner_id()
+    {
+        var backtest = RunnerEvent.BacktestProgress("bt-7", 0.25, 1024, 4096.5, 1_700_000_000_000);
+        Assert.Equal("""{"BacktestProgress":{"backtest_id":"bt-7","progress":0.25,"bars_done":1024,"bars_per_second":4096.5,""" + At(backtest), Json(backtest));
+        var progress = RunnerEvent.OptimizationProgress("opt-3", 0.625, 10, 20, 2, 4, 1.5, 7, 1_700_000_000_000);
+        Assert.Equal("""{"OptimizationProgress":{"optimization_id":"opt-3","progress":0.625,"trials_done":10,"trials_planned":20,"window":2,"windows":4,"best_objective":1.5,"best_trial":7,""" + At(progress), Json(progress));
+        var start = RunnerEvent.OptimizationProgress("opt-3", 0, 0, 20, 0, 1, null, null, 1_700_000_000_000);
+        Assert.Equal("""{"OptimizationProgress":{"optimization_id":"opt-3","progress":0,"trials_done":0,"trials_planned":20,"window":0,"windows":1,"best_objective":null,"best_trial":null,""" + At(start), Json(start));
+        var finished = RunnerEvent.OptimizationFinished("opt-3", "cancelled", 1_700_000_000_000);
+        Assert.Equal("""{"OptimizationFinished":{"optimization_id":"opt-3","status":"cancelled",""" + At(finished), Json(finished));
+        Assert.True(EventJson.TryParseKind("OptimizationProgress", out var kind) && kind == RunnerEventKind.OptimizationProgress);
+        Assert.True(EventJson.TryParseKind("OptimizationFinished", out kind) && kind == RunnerEventKind.OptimizationFinished);
+    }
+
+    [Fact]
     public void Lag_notice() =>
         Assert.Equal("""{"Lagged":{"dropped":12,"timestamp":99}}""", Encoding.UTF8.GetString(StreamMessages.Lagged(12, 99)));
 
