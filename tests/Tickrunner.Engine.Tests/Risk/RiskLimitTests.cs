@@ -231,6 +231,26 @@ public sealed class RiskLimitTests : IDisposable
     }
 
     [Fact]
+    public async Task A_restart_keeps_the_limits_and_the_guard_state_with_the_peak_anew_after_a_drawdown_stop()
+    {
+        var sink = new CollectingSink();
+        await using var engine = EngineTestKit.NewEngine(sink, new Dictionary<string, string> { ["enterer"] = Enterer + "\nQTY = 50\n" + Holder });
+        var risk = new RiskLimits { MaxDrawdownPct = 5, DailyLossLimit = 400 };
+        var runner = engine.AddRunner(EngineTestKit.Definition("dd", "X", "enterer") with { Account = NoCosts, Risk = risk });
+        foreach (var bar in Falling("X")) engine.Publish(bar);
+        var stopped = await runner.GetSnapshotAsync();
+        Assert.Equal(RunnerStatus.Stopped, stopped.Status);
+        Assert.True(stopped.Risk!.EntriesBlocked); // the day lost 500 ≥ 400 at the same close
+
+        var again = await engine.RestartRunnerAsync("dd");
+        var snapshot = await again.GetSnapshotAsync();
+        Assert.Same(risk, snapshot.Risk!.Limits);
+        Assert.Equal(9_500, snapshot.Risk.PeakEquity); // starting again is going on from here
+        Assert.True(snapshot.Risk.EntriesBlocked);     // the day's block is not lifted by a restart
+        Assert.Equal(10_000, snapshot.Risk.DayStartEquity);
+    }
+
+    [Fact]
     public void Max_drawdown_ends_a_backtest_with_the_position_closed()
     {
         var run = Backtest.Run("enterer", Enterer + "\nQTY = 50\n" + Holder, Falling("X").ToList(),
