@@ -68,7 +68,8 @@ internal static class BacktestHarness
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 
-    private static int Arg(string[] args, string name, int fallback)
+    /// <summary>The integer after <paramref name="name"/>, or <paramref name="fallback"/>.</summary>
+    internal static int Arg(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;

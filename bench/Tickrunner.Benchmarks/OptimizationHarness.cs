@@ -15,9 +15,9 @@ internal static class OptimizationHarness
 {
     public static int Run(string[] args)
     {
-        var bars = Arg(args, "--bars", 100_000);
-        var trials = Arg(args, "--trials", 500);
-        var scalingTrials = Arg(args, "--scaling-trials", 24);
+        var bars = BacktestHarness.Arg(args, "--bars", 100_000);
+        var trials = BacktestHarness.Arg(args, "--trials", 500);
+        var scalingTrials = BacktestHarness.Arg(args, "--scaling-trials", 24);
         var code = File.ReadAllText(Path.Combine(LuaStrategyBenchmarks.StrategiesDirectory(), "ema_crossover.lua"));
         var series = Series(bars);
         Console.WriteLine($"optimization harness: ema_crossover over {bars:N0} one-minute bars, {Environment.ProcessorCount} cores");
@@ -90,11 +90,5 @@ internal static class OptimizationHarness
     {
         var feed = new SimulatedFeed().CreateSeries("BTCUSDT", 0);
         return BarSeries.From("BTCUSDT", "1m", Enumerable.Range(0, bars).Select(_ => feed.Next()));
-    }
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

@@ -140,8 +140,7 @@ public sealed partial class DatasetStore
         using var file = Open(id, path);
         var header = BarFile.ReadHeader(file, path);
         var count = header.Count;
-        long start = from is not { } f || f <= header.First ? 0 : LowerBound(file, count, f);
-        long end = to is not { } t || t >= header.Last ? count : LowerBound(file, count, t + 1);
+        var (start, end) = Range(file, header, from, to);
         var n = (int)Math.Max(0, end - start);
         var timestamps = GC.AllocateUninitializedArray<long>(n);
         var open = GC.AllocateUninitializedArray<double>(n);
@@ -164,11 +163,17 @@ public sealed partial class DatasetStore
     {
         var path = PathOf(id);
         using var file = Open(id, path);
-        var header = BarFile.ReadHeader(file, path);
+        var (start, end) = Range(file, BarFile.ReadHeader(file, path), from, to);
+        return (int)Math.Max(0, end - start);
+    }
+
+    // The bar indexes [start, end) of from ≤ time ≤ to, by binary search over the time column (open ends need no search).
+    private static (long Start, long End) Range(SafeFileHandle file, BarFile.Header header, long? from, long? to)
+    {
         var count = header.Count;
         long start = from is not { } f || f <= header.First ? 0 : LowerBound(file, count, f);
         long end = to is not { } t || t >= header.Last ? count : LowerBound(file, count, t + 1);
-        return (int)Math.Max(0, end - start);
+        return (start, end);
     }
 
     /// <summary>Deletes dataset <paramref name="id"/>; false when there was none.</summary>

@@ -30,7 +30,7 @@ public static class Optimizer
         if (space is not null && problems.Count == 0)
         {
             try { ParameterSearch.Planned(space, settings); }
-            catch (ArgumentException e) { problems["space"] = e.Message.Split(" (Parameter", 2)[0]; }
+            catch (ArgumentException e) { problems["space"] = e.Message; }
         }
         return (problems.Count == 0 ? space : null, problems);
     }

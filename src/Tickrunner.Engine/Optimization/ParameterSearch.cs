@@ -43,9 +43,9 @@ public static class ParameterSearch
     {
         if (settings.Method != OptimizationMethod.Grid) return settings.Trials;
         var size = space.GridSize
-            ?? throw new ArgumentException("A grid needs a step for every number: give one in the space (or use random or tpe).", nameof(space));
+            ?? throw new ArgumentException("A grid needs a step for every number: give one in the space (or use random or tpe).");
         if (size > OptimizationSettings.MaxTrials)
-            throw new ArgumentException($"The grid has {size:N0} points, more than {OptimizationSettings.MaxTrials:N0}: narrow the ranges, coarsen the steps, or use random or tpe.", nameof(space));
+            throw new ArgumentException($"The grid has {size:N0} points, more than {OptimizationSettings.MaxTrials:N0}: narrow the ranges, coarsen the steps, or use random or tpe.");
         return (int)size;
     }
 

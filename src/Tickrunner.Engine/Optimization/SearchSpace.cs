@@ -106,7 +106,9 @@ public sealed class SearchSpace
             else dimensions.Add(dimension!);
         }
         if (problems.Count == 0 && dimensions.Count == 0)
-            problems["space"] = "No parameter is left to search: every declared one has a fixed value in params.";
+            problems["space"] = ranges is { Count: 0 }
+                ? "space names no parameter: name at least one, or leave space out to search every declared one."
+                : "No parameter is left to search: every declared one has a fixed value in params.";
         return problems.Count > 0 ? (null, problems) : (new SearchSpace(dimensions), problems);
     }
 
