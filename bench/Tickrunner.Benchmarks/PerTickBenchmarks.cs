@@ -12,6 +12,7 @@ public class PerTickBenchmarks
     private BarTape _tape = null!;
     private MarketDataWindow _window = null!;
     private StateMachine _machine = null!;
+    private RiskGuard _risk = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -21,6 +22,11 @@ public class PerTickBenchmarks
         _machine = new StateMachine();
         // Stops far away, so every step marks to market and checks both exits without closing.
         _machine.Apply(TradingAction.EnterLong(_tape.First.Close, 0.1, 1, 1e12), 0);
+        // Every limit set, none of them reached: the guard's steady-state work on each bar.
+        _risk = new RiskGuard(new RiskLimits
+        {
+            MaxPositionNotional = 1e12, MaxQuantity = 1e9, MaxEntriesPerHour = 60, DailyLossLimit = 1e12, FlattenOnDailyLoss = true, MaxDrawdownPct = 100,
+        }, 10_000);
     }
 
     private ref readonly MarketData NextBar() => ref _tape.Next();
@@ -52,5 +58,21 @@ public class PerTickBenchmarks
         var signal = Ema.Last(closes, 20)!.Value + Rsi.Last(closes, 14)!.Value;
         _machine.Apply(TradingAction.UpdateStopLoss(signal > 0 ? 1 : 2), bar.Timestamp);
         return _machine.MarkToMarket(bar.Close, bar.Timestamp);
+    }
+
+    /// <summary><see cref="WholeTick"/> with every risk limit set: the day's check at the start, one entry check, the close's checks.</summary>
+    [Benchmark]
+    public ActionResult WholeTickWithRisk()
+    {
+        ref readonly var bar = ref NextBar();
+        _risk.BeginBar(bar.Timestamp, 10_000);
+        _window.Push(bar);
+        var closes = _window.Closes();
+        var signal = Ema.Last(closes, 20)!.Value + Rsi.Last(closes, 14)!.Value;
+        _risk.CheckEntry(TradingAction.EnterLong(bar.Close, 0.1), bar.Close, bar.Timestamp, 10_000, detailed: false);
+        _machine.Apply(TradingAction.UpdateStopLoss(signal > 0 ? 1 : 2), bar.Timestamp);
+        var result = _machine.MarkToMarket(bar.Close, bar.Timestamp);
+        _risk.AtClose(10_000 + signal * 1e-9, bar.Timestamp, hasPosition: true);
+        return result;
     }
 }

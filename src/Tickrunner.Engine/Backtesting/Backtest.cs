@@ -22,8 +22,9 @@ public readonly record struct BacktestProgress(int BarsDone, int BarsTotal, doub
 public sealed class BacktestResult
 {
     internal BacktestResult(BacktestReport report, IReadOnlyList<BacktestTrade> trades, long[] times, double[] equity,
-        long errors, string? error, int barsDone)
+        long errors, string? error, int barsDone, string? riskStop = null)
     {
+        RiskStop = riskStop;
         Report = report;
         Trades = trades;
         Times = times;
@@ -56,6 +57,9 @@ public sealed class BacktestResult
 
     /// <summary>Bars processed.</summary>
     public int BarsDone { get; }
+
+    /// <summary>Why the maximum drawdown ended the run early (the position closed at that bar's close); null otherwise. Not a failure.</summary>
+    public string? RiskStop { get; }
 
     /// <summary>The report as JSON (snake_case, nulls for undefined values).</summary>
     public string ReportJson() => JsonSerializer.Serialize(Report, BacktestJson.Default.BacktestReport);
@@ -101,6 +105,7 @@ public static class Backtest
             WindowSize = settings.WindowSize,
             Config = new RunnerConfig { StopOnError = settings.StopOnError, LogActions = false, CollectMetrics = false },
             Account = settings.Account,
+            Risk = settings.Risk,
         };
         var step = new RunnerStep(definition, strategy, events: null, new BarTimeClock(), NullLogger.Instance);
         var processor = step.Processor;
@@ -109,7 +114,7 @@ public static class Backtest
         var equity = new double[count];
         var trades = new List<BacktestTrade>();
         var exposed = 0;
-        string? error = null;
+        string? error = null, riskStop = null;
         var done = 0;
         var clock = Stopwatch.StartNew();
         var lastReport = 0L;
@@ -136,7 +141,9 @@ public static class Backtest
             done = i + 1;
             if (stop is not null)
             {
-                error = step.LastOutcome.Strategy.Error ?? stop;
+                // The maximum drawdown ends the run as a live runner stops there: done, with the position already closed.
+                if (step.LastOutcome.RiskStop && step.LastOutcome.Strategy.Error is null) riskStop = stop;
+                else error = step.LastOutcome.Strategy.Error ?? stop;
                 break;
             }
         }
@@ -158,7 +165,8 @@ public static class Backtest
         var digest = Digest(strategyName, code, bars, first, count, settings, sandbox ?? LuaSandboxOptions.Default);
         var report = BacktestReport.Compute(settings.Account.InitialCapital, times, equity, trades, exposed, processor.Account.FeesPaid,
             done > 0 ? bars[first].Close : 0, done > 0 ? bars[first + done - 1].Close : 0, digest);
-        return new BacktestResult(report, trades, times, equity, step.Errors, error, done);
+        if (processor.Risk is { } risk) report = report with { RiskRejections = RiskSnapshot.RejectionCounts(risk) };
+        return new BacktestResult(report, trades, times, equity, step.Errors, error, done, riskStop);
     }
 
     // The closes of one bar, in the order they happened: the queued fill, an intrabar exit, the strategy's exit, a close exit.

@@ -37,6 +37,12 @@ public sealed record BacktestReport(
     private const double MsPerYear = 365.25 * 86_400_000;
 
     /// <summary>
+    /// Entries refused per risk limit (by its wire name, one key per limit set that refuses entries); null when the run had
+    /// no limits, so reports without them differ from before only by <c>"risk_rejections": null</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? RiskRejections { get; init; }
+
+    /// <summary>
     /// Computes the report from the equity at each bar's close (<paramref name="equity"/>, one point per bar, the last
     /// one after any end-of-data close), the bars' times, the closed trades, how many bars closed with a position
     /// open, the account's fees, and the first and last close.

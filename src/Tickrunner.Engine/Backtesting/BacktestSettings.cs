@@ -33,12 +33,20 @@ public sealed record BacktestSettings
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, object>? Params { get; init; }
 
+    /// <summary>
+    /// The risk limits, applied as for a live runner (docs/backtesting.md §2.4). Left out of the settings' JSON when null, so runs
+    /// without limits keep the digest they always had.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public RiskLimits? Risk { get; init; }
+
     /// <summary>What is wrong, by wire field name; empty when valid.</summary>
     public Dictionary<string, string> Problems()
     {
         var problems = Account.Problems();
         if (WindowSize is < 1 or > Runners.RunnerDefinition.MaxWindowSize)
             problems["window_size"] = $"window_size must be between 1 and {Runners.RunnerDefinition.MaxWindowSize:N0}, got {WindowSize}.";
+        if (Risk is not null) foreach (var (field, problem) in Risk.Problems()) problems[field] = problem;
         if (From is { } from && To is { } to && from > to) problems["to"] = $"to ({to}) is before from ({from}).";
         return problems;
     }

@@ -33,6 +33,8 @@ public enum RunnerEventKind : byte
     OptimizationProgress,
     /// <summary>An optimization job ended: done, failed or cancelled.</summary>
     OptimizationFinished,
+    /// <summary>A risk limit refused an entry, blocked entries for the day, flattened the position or stopped the runner.</summary>
+    RiskLimitHit,
 }
 
 /// <summary>How serious an <see cref="RunnerEventKind.Error"/> event is.</summary>
@@ -181,6 +183,44 @@ public readonly struct RunnerEvent
 
     /// <summary>OptimizationProgress: the counts besides the progress; null for other kinds.</summary>
     internal OptimizationProgressInfo? Optimization => _payload as OptimizationProgressInfo;
+
+    /// <summary>RiskLimitHit: the limit, the value that hit it (in <see cref="Price"/>), its threshold (in <see cref="Pnl"/>) and what it did.</summary>
+    public static RunnerEvent RiskLimitHit(string runnerId, string symbol, in RiskHit hit, long receivedAt, long timestamp) =>
+        new(RunnerEventKind.RiskLimitHit, runnerId, symbol, receivedAt, timestamp, payload: RiskHitInfo.Of(hit.Limit, hit.Action),
+            price: hit.Value, pnl: hit.Threshold);
+
+    /// <summary>RiskLimitHit: the hit; null for other kinds.</summary>
+    public RiskHit? Risk => _payload is RiskHitInfo info ? new RiskHit(info.Limit, Price, Pnl, info.Action) : null;
+}
+
+/// <summary>The names of a RiskLimitHit event: one shared instance per limit and action, so emitting one allocates nothing.</summary>
+internal sealed class RiskHitInfo
+{
+    private static readonly RiskHitInfo[] All = Build();
+
+    private RiskHitInfo(RiskLimit limit, RiskAction action)
+    {
+        Limit = limit;
+        Action = action;
+    }
+
+    public RiskLimit Limit { get; }
+    public RiskAction Action { get; }
+    public string LimitName => RiskNames.Of(Limit);
+    public string ActionName => RiskNames.Of(Action);
+
+    private static readonly int Actions = Enum.GetValues<RiskAction>().Length;
+
+    public static RiskHitInfo Of(RiskLimit limit, RiskAction action) => All[(int)limit * Actions + (int)action];
+
+    private static RiskHitInfo[] Build()
+    {
+        var limits = Enum.GetValues<RiskLimit>();
+        var actions = Enum.GetValues<RiskAction>();
+        var all = new RiskHitInfo[limits.Length * actions.Length];
+        foreach (var l in limits) foreach (var a in actions) all[(int)l * actions.Length + (int)a] = new RiskHitInfo(l, a);
+        return all;
+    }
 }
 
 /// <summary>The part of a BacktestProgress event that has no field of its own in <see cref="RunnerEvent"/>.</summary>

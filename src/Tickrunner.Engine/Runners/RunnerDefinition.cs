@@ -38,6 +38,8 @@ public sealed partial record RunnerDefinition
     public Trading.AccountSettings Account { get; init; } = Trading.AccountSettings.Default;
     /// <summary>Values for the strategy's declared parameters, by name (docs/engine-contract.md §4.8); the others keep their defaults.</summary>
     public IReadOnlyDictionary<string, object>? Params { get; init; }
+    /// <summary>The risk limits the engine enforces (docs/backtesting.md §2.4); null for none.</summary>
+    public Trading.RiskLimits? Risk { get; init; }
 
     [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,64}\z")] // \z, not $: $ also matches before a final newline
     private static partial Regex IdPattern();
@@ -56,13 +58,14 @@ public sealed partial record RunnerDefinition
         if (WindowSize is < 1 or > MaxWindowSize)
             problems["window_size"] = $"window_size must be between 1 and {MaxWindowSize:N0}, got {WindowSize}.";
         foreach (var (field, problem) in Account.Problems()) problems[field] = problem;
+        if (Risk is not null) foreach (var (field, problem) in Risk.Problems()) problems[field] = problem;
         return problems;
     }
 }
 
 /// <summary>
 /// What a runner resumes with after a restart: its status, state, open position (with its entry fee), context
-/// scalars, and its account's realized P&amp;L and fees of closed trades.
+/// scalars, its account's realized P&amp;L and fees of closed trades, and its risk guard's state (null: it starts afresh).
 /// </summary>
 public sealed record RunnerRestore(
     RunnerStatus Status,
@@ -70,4 +73,5 @@ public sealed record RunnerRestore(
     Trading.Position? Position,
     IReadOnlyDictionary<string, object> Context,
     double RealizedPnl = 0,
-    double ClosedFees = 0);
+    double ClosedFees = 0,
+    Trading.RiskState? Risk = null);

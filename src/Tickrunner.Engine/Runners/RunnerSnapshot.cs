@@ -43,7 +43,40 @@ public sealed record RunnerSnapshot(
     IReadOnlyList<Transition> Transitions,
     RunnerConfig Config,
     AccountSnapshot Account,
-    IReadOnlyDictionary<string, object> Params);
+    IReadOnlyDictionary<string, object> Params)
+{
+    /// <summary>The risk limits and where they stand; null when the runner has none.</summary>
+    public RiskSnapshot? Risk { get; init; }
+}
+
+/// <summary>A runner's risk limits as the dashboard shows them: the limits, whether entries are blocked for the day, and the refusals per limit.</summary>
+public sealed record RiskSnapshot(
+    RiskLimits Limits,
+    bool EntriesBlocked,
+    double DayStartEquity,
+    double PeakEquity,
+    IReadOnlyDictionary<string, long> Rejections)
+{
+    /// <summary>The snapshot of <paramref name="guard"/> over <paramref name="limits"/>; null without limits.</summary>
+    public static RiskSnapshot? Of(RiskLimits? limits, RiskGuard? guard)
+    {
+        if (limits is null) return null;
+        if (guard is null) return new RiskSnapshot(limits, false, 0, 0, new Dictionary<string, long>());
+        return new RiskSnapshot(limits, guard.EntriesBlocked, guard.DayStartEquity, guard.PeakEquity, RejectionCounts(guard));
+    }
+
+    /// <summary>Refused entries by limit name, for every limit set that refuses entries (the maximum drawdown stops instead).</summary>
+    public static Dictionary<string, long> RejectionCounts(RiskGuard guard)
+    {
+        var limits = guard.Limits;
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (limits.MaxPositionNotional is not null) counts[RiskNames.Of(RiskLimit.MaxPositionNotional)] = guard.Rejections(RiskLimit.MaxPositionNotional);
+        if (limits.MaxQuantity is not null) counts[RiskNames.Of(RiskLimit.MaxQuantity)] = guard.Rejections(RiskLimit.MaxQuantity);
+        if (limits.MaxEntriesPerHour is not null) counts[RiskNames.Of(RiskLimit.MaxEntriesPerHour)] = guard.Rejections(RiskLimit.MaxEntriesPerHour);
+        if (limits.DailyLossLimit is not null) counts[RiskNames.Of(RiskLimit.DailyLossLimit)] = guard.Rejections(RiskLimit.DailyLossLimit);
+        return counts;
+    }
+}
 
 /// <summary>A paper account as the dashboard shows it: its settings and where it stands (equity with the position marked at the last close).</summary>
 public sealed record AccountSnapshot(

@@ -43,7 +43,7 @@ public sealed partial class RunnerStep
         _events = events;
         _clock = clock ?? throw new ArgumentNullException(nameof(clock));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
-        Processor = new TickProcessor(strategy, definition.WindowSize, definition.Account) { DetailedRejections = events is not null };
+        Processor = new TickProcessor(strategy, definition.WindowSize, definition.Account, definition.Risk) { DetailedRejections = events is not null };
         Trades = new BoundedHistory<ClosedPositionRecord>(tradeHistorySize);
     }
 
@@ -67,7 +67,7 @@ public sealed partial class RunnerStep
 
     /// <summary>
     /// Processes one bar that reached the runner at <paramref name="receivedAt"/> (the clock's timestamp). Returns
-    /// why the runner must stop now (stop_on_error, or a call the watchdog stopped), or null.
+    /// why the runner must stop now (stop_on_error, a call the watchdog stopped, or the maximum drawdown), or null.
     /// </summary>
     public string? Process(in MarketData bar, long receivedAt)
     {
@@ -78,6 +78,8 @@ public sealed partial class RunnerStep
         var outcome = Processor.Process(bar);
         LastOutcome = outcome;
         _ticks++;
+        // The risk guard's hits of this bar, in order: each refusal's goes with its Warning, the close's come last.
+        var hits = 0;
 
         // An entry or exit queued on the previous bar filled (or was refused) at this open; then intrabar exits.
         if (outcome.Queued.Executed || outcome.Queued.IsRejected)
@@ -88,6 +90,7 @@ public sealed partial class RunnerStep
                 _rejected++;
                 _actions[ActionKinds + (int)outcome.QueuedAction.Kind]++;
                 sink?.Emit(RunnerEvent.Error(_id, _symbol, $"{outcome.QueuedAction.Name} rejected at the open: {queued.Rejection}", ErrorSeverity.Warning, receivedAt, at));
+                if (queued.RiskRefused) EmitRiskHit(ref hits, receivedAt, at);
             }
             else if (queued.Executed)
             {
@@ -123,6 +126,7 @@ public sealed partial class RunnerStep
             _rejected++;
             _actions[ActionKinds + (int)outcome.Strategy.Action.Kind]++;
             sink?.Emit(RunnerEvent.Error(_id, _symbol, $"{outcome.Strategy.Action.Name} rejected: {step.Rejection}", ErrorSeverity.Warning, receivedAt, at));
+            if (step.RiskRefused) EmitRiskHit(ref hits, receivedAt, at);
         }
         else if (step.Executed && !step.Queued)
         {
@@ -136,6 +140,13 @@ public sealed partial class RunnerStep
             Report(step, receivedAt, at);
         }
         Report(outcome.Exit, receivedAt, at);
+        string? riskStop = null;
+        if (Processor.Risk is { } risk)
+        {
+            // What the close did: blocked entries, flattened, or reached the maximum drawdown.
+            while (hits < risk.Hits.Length) EmitRiskHit(ref hits, receivedAt, at);
+            if (outcome.RiskStop) riskStop = StopReason(risk);
+        }
 
         if (sink is not null && Processor.Machine.Position is { } open)
             sink.Emit(RunnerEvent.PositionUpdated(_id, _symbol, open.CurrentPrice, open.UnrealizedPnl, receivedAt, at));
@@ -147,7 +158,27 @@ public sealed partial class RunnerStep
             if (elapsed < _tickTicksMin) _tickTicksMin = elapsed;
             if (elapsed > _tickTicksMax) _tickTicksMax = elapsed;
         }
-        return fatal ? $"strategy error: {strategyError}" : null;
+        return fatal ? $"strategy error: {strategyError}" : riskStop;
+    }
+
+    private void EmitRiskHit(ref int index, long receivedAt, long at)
+    {
+        var hits = Processor.Risk!.Hits;
+        if (index >= hits.Length) return;
+        var hit = hits[index++];
+        // A refusal can come on every bar and is in the events; what the limits do to the position is logged always.
+        if (hit.Action >= RiskAction.BlockEntries) LogRiskHit(_id, hit.LimitName, hit.Value, hit.Threshold, hit.ActionName);
+        _events?.Emit(RunnerEvent.RiskLimitHit(_id, _symbol, hit, receivedAt, at));
+    }
+
+    // RunnerStopped's reason after the maximum drawdown, e.g. "max drawdown: 12.5 % from the peak of 10400, the limit is 10 %".
+    private static string StopReason(RiskGuard risk)
+    {
+        foreach (var hit in risk.Hits)
+            if (hit.Limit == RiskLimit.MaxDrawdownPct)
+                return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"max drawdown: {hit.Value:0.##} % from the peak of {risk.PeakEquity:0.########}, the limit is {hit.Threshold:0.##} %");
+        return "max drawdown";
     }
 
     // Events of one state-machine step, in the documented order: PositionOpened, StateTransition, PositionClosed.
@@ -215,6 +246,9 @@ public sealed partial class RunnerStep
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: closed at {Price}, P&L {Pnl} ({Reason})")]
     private partial void LogClosed(string runnerId, double price, double pnl, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{RunnerId}: risk limit {Limit} hit ({Value}, threshold {Threshold}): {Action}")]
+    private partial void LogRiskHit(string runnerId, string limit, double value, double threshold, string action);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{RunnerId}: strategy error: {Error}")]
     private partial void LogStrategyError(string runnerId, string error);

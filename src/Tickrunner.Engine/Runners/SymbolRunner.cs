@@ -321,7 +321,10 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             (long)_clock.ElapsedMs(_startedAt, _clock.GetTimestamp()),
             Definition.WindowSize, Processor.Window.Count,
             machine.RecentTransitions(_options.SnapshotTransitions), Definition.Config,
-            AccountSnapshot.Of(Processor.Account, machine.Position), Processor.Strategy.ParameterValues);
+            AccountSnapshot.Of(Processor.Account, machine.Position), Processor.Strategy.ParameterValues)
+        {
+            Risk = RiskSnapshot.Of(Definition.Risk, Processor.Risk),
+        };
     }
 
     /// <summary>What a new instance of this runner resumes with, taken on its loop: state, position, context and account totals.</summary>
@@ -345,7 +348,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         var machine = Processor.Machine;
         var account = Processor.Account;
         return new RunnerRestore(status, machine.State, machine.Position?.Clone(), Processor.Strategy.ContextScalars(),
-            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee);
+            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee, Processor.Risk?.Capture());
     }
 
     /// <summary>Undoes <see cref="HaltAndCaptureAsync"/> when the new instance could not be made.</summary>

@@ -14,6 +14,9 @@ public readonly record struct TickOutcome(StrategyResult Strategy, ActionResult 
 {
     /// <summary>The queued action that filled (or was refused) at this bar's open.</summary>
     public TradingAction QueuedAction { get; init; }
+
+    /// <summary>The maximum drawdown was reached at this close: the position was closed (in <see cref="Exit"/>) and the runner stops.</summary>
+    public bool RiskStop { get; init; }
 }
 
 /// <summary>
@@ -22,27 +25,34 @@ public readonly record struct TickOutcome(StrategyResult Strategy, ActionResult 
 /// 2. with <c>stops = intrabar</c>, the open position's stop or target is checked against the bar's range;
 /// 3. the strategy is called for the state after 1–2; its entry or exit fills at the close, or is queued;
 /// 4. with <c>stops = close</c>, the stop or target is checked against the close;
-/// 5. the position is marked to the close.
-/// Live runners and backtests share it; it knows nothing of threads or events.
+/// 5. the position is marked to the close, and the risk limits check the close (a daily loss may flatten, the maximum drawdown
+///    closes the position and stops the runner; the close goes in <see cref="TickOutcome.Exit"/>).
+/// Entries are checked against the risk limits before they fill (and when queued). Live runners and backtests share it; it knows nothing of threads or events.
 /// </summary>
 public sealed class TickProcessor
 {
     private TradingAction? _queued;
 
     /// <summary>A pipeline over <paramref name="strategy"/> with a window of <paramref name="windowSize"/> bars and a paper account.</summary>
-    public TickProcessor(LuaStrategy strategy, int windowSize, AccountSettings? account = null)
+    public TickProcessor(LuaStrategy strategy, int windowSize, AccountSettings? account = null, RiskLimits? risk = null)
     {
         Strategy = strategy;
         Window = new MarketDataWindow(windowSize);
         Account = new PaperAccount(account ?? AccountSettings.Default);
+        // No guard at all without a limit: the per-bar path then pays one null check per step.
+        Risk = risk is { Any: true } ? new RiskGuard(risk, Account.InitialCapital) : null;
     }
 
-    /// <summary>Resumes after a restart: the state and open position, and the account's closed-trade totals.</summary>
+    /// <summary>Resumes after a restart: the state and open position, the account's closed-trade totals, and the risk guard's state.</summary>
     public void Restore(RunnerRestore restore)
     {
         Machine.Restore(restore.State, restore.Position);
         Account.Restore(restore.RealizedPnl, restore.ClosedFees + (restore.Position?.EntryFee ?? 0), restore.Position?.EntryFee ?? 0);
+        Risk?.Restore(restore.Risk, Equity);
     }
+
+    /// <summary>The risk limits' guard; null when no limit is set.</summary>
+    public RiskGuard? Risk { get; }
 
     /// <summary>The runner's bars.</summary>
     public MarketDataWindow Window { get; }
@@ -70,6 +80,8 @@ public sealed class TickProcessor
     {
         Window.Push(bar);
         var settings = Account.Settings;
+        var risk = Risk;
+        risk?.BeginBar(bar.Timestamp, Equity); // the equity marked at the previous close
 
         // 1. The action queued on the previous bar fills at this open, before the strategy sees this bar.
         var queued = ActionResult.None;
@@ -104,7 +116,19 @@ public sealed class TickProcessor
             open.MarkToMarket(bar.Close);
             if (settings.Stops == StopTiming.Close) exit = CloseExit(open, bar);
         }
-        return new TickOutcome(result, action, exit, queued, early) { QueuedAction = queuedAction };
+        var riskStop = false;
+        if (risk is not null)
+        {
+            var verdict = risk.AtClose(Equity, bar.Timestamp, Machine.Position is not null);
+            if (verdict != RiskCloseAction.None)
+            {
+                riskStop = verdict == RiskCloseAction.Stop;
+                // A stop or target at this close already closed it; otherwise the limit closes it, through the same fill rules.
+                var flat = CloseOpenPosition(bar, riskStop ? MaxDrawdownReason : DailyLossReason, ExitTrigger.RiskLimit);
+                if (flat.Closed is not null) exit = flat;
+            }
+        }
+        return new TickOutcome(result, action, exit, queued, early) { QueuedAction = queuedAction, RiskStop = riskStop };
     }
 
     /// <summary>Equity after the last processed bar (the position marked at its close).</summary>
@@ -114,11 +138,19 @@ public sealed class TickProcessor
     /// Closes an open position at <paramref name="bar"/>'s close with <paramref name="reason"/> (a backtest's end of
     /// data), through the same fill rules; a queued action is dropped.
     /// </summary>
-    public ActionResult CloseOpenPosition(in MarketData bar, string reason)
+    public ActionResult CloseOpenPosition(in MarketData bar, string reason) => CloseOpenPosition(bar, reason, ExitTrigger.EndOfData);
+
+    /// <summary>Transition reason of the close the daily loss limit makes with <see cref="RiskLimits.FlattenOnDailyLoss"/>.</summary>
+    public const string DailyLossReason = "daily loss limit";
+
+    /// <summary>Transition reason of the close the maximum drawdown makes.</summary>
+    public const string MaxDrawdownReason = "max drawdown";
+
+    private ActionResult CloseOpenPosition(in MarketData bar, string reason, ExitTrigger trigger)
     {
         _queued = null;
         if (Machine.Position is not { } open) return ActionResult.None;
-        return Settle(Machine.CloseAt(Account.ExitPrice(open.Side, bar.Close), bar.Timestamp, ExitTrigger.EndOfData, reason), open);
+        return Settle(Machine.CloseAt(Account.ExitPrice(open.Side, bar.Close), bar.Timestamp, trigger, reason), open);
     }
 
     private ActionResult Act(in TradingAction action, in MarketData bar)
@@ -128,6 +160,11 @@ public sealed class TickProcessor
         if (Account.Settings.Fill == FillTiming.Close) return Fill(action, bar.Close, bar.Timestamp);
         // next_open: checked now, filled at the next bar's open.
         if (Machine.Check(action) is { } problem) return ActionResult.Reject(problem);
+        // An entry is checked against the risk limits now too, at the close as its estimated fill, so that a refusal comes on
+        // the bar that asked; it is checked again when it fills.
+        if (Risk is { } risk && action.Kind != ActionKind.Exit
+            && risk.CheckEntry(action, Account.EntryPrice(Side(action), bar.Close), bar.Timestamp, Account.Equity(null), DetailedRejections) is { } refused)
+            return ActionResult.Reject(refused) with { RiskRefused = true };
         _queued = action;
         return new ActionResult { Queued = true };
     }
@@ -140,12 +177,15 @@ public sealed class TickProcessor
             if (Machine.Position is not { } open) return ActionResult.Reject($"{action.Name}: there is no open position to exit any more");
             return Settle(Machine.Apply(action, timestamp, Account.ExitPrice(open.Side, price)), open);
         }
-        var side = action.Kind == ActionKind.EnterLong ? PositionSide.Long : PositionSide.Short;
-        var fill = Account.EntryPrice(side, price);
+        var fill = Account.EntryPrice(Side(action), price);
         var notional = fill * action.Quantity;
         var fee = Account.Fee(notional);
         var equity = Account.Equity(null);
-        if (Machine.Check(action) is null && double.IsFinite(notional) && notional + fee > equity)
+        var valid = Machine.Check(action) is null;
+        // Risk limits before the cash check: an entry the limits forbid is refused for that, whatever the account holds.
+        if (valid && Risk is { } risk && risk.CheckEntry(action, fill, timestamp, equity, DetailedRejections) is { } refused)
+            return ActionResult.Reject(refused) with { RiskRefused = true };
+        if (valid && double.IsFinite(notional) && notional + fee > equity)
             return ActionResult.Reject(DetailedRejections
                 ? string.Create(CultureInfo.InvariantCulture,
                     $"{action.Name}: the entry needs {notional + fee:0.########} (notional {notional:0.########} + fee {fee:0.########}) but the account's equity is {equity:0.########}; no leverage")
@@ -155,9 +195,12 @@ public sealed class TickProcessor
         {
             Account.Opened(fee);
             opened.EntryFee = fee;
+            Risk?.Entered(timestamp);
         }
         return entered with { EntryFee = entered.Opened is null ? 0 : fee };
     }
+
+    private static PositionSide Side(in TradingAction entry) => entry.Kind == ActionKind.EnterLong ? PositionSide.Long : PositionSide.Short;
 
     // The account's side of a close: the exit fee and the trade's net P&L.
     private ActionResult Settle(in ActionResult closed, Position position)

@@ -11,6 +11,8 @@ public enum ExitTrigger
     TakeProfit,
     /// <summary>A backtest's data ended with the position open.</summary>
     EndOfData,
+    /// <summary>A risk limit closed it: the daily loss limit with flattening, or the maximum drawdown.</summary>
+    RiskLimit,
 }
 
 /// <summary>What one state-machine step did: executed or rejected (with why), and what changed.</summary>
@@ -28,6 +30,8 @@ public readonly record struct ActionResult
     public Position? Closed { get; init; }
     /// <summary>What closed <see cref="Closed"/>.</summary>
     public ExitTrigger? ExitTrigger { get; init; }
+    /// <summary>The rejection is a risk limit's (<see cref="RiskGuard"/>): the guard's hits say which and by how much.</summary>
+    public bool RiskRefused { get; init; }
     /// <summary>The entry or exit was accepted and waits for the next bar's open (<c>fill = next_open</c>).</summary>
     public bool Queued { get; init; }
     /// <summary>The entry fee of <see cref="Opened"/> or of <see cref="Closed"/>.</summary>

@@ -125,6 +125,17 @@ public static class EventJson
                 b.Raw(",\"status\":"u8);
                 b.String(e.Text);
                 break;
+            case RunnerEventKind.RiskLimitHit:
+                var hit = e.Risk!.Value;
+                b.Raw(",\"limit\":"u8);
+                b.RecurringString(hit.LimitName);
+                b.Raw(",\"value\":"u8);
+                b.Number(hit.Value);
+                b.Raw(",\"threshold\":"u8);
+                b.Number(hit.Threshold);
+                b.Raw(",\"action\":"u8);
+                b.RecurringString(hit.ActionName);
+                break;
         }
         b.Raw(",\"timestamp\":"u8);
         b.Number(e.Timestamp);
@@ -148,6 +159,7 @@ public static class EventJson
         RunnerEventKind.RunnerStatusChanged => "{\"RunnerStatusChanged\":{\"runner_id\":"u8,
         RunnerEventKind.OptimizationProgress => "{\"OptimizationProgress\":{\"optimization_id\":"u8,
         RunnerEventKind.OptimizationFinished => "{\"OptimizationFinished\":{\"optimization_id\":"u8,
+        RunnerEventKind.RiskLimitHit => "{\"RiskLimitHit\":{\"runner_id\":"u8,
         _ => "{\"RunnerStopped\":{\"runner_id\":"u8,
     };
 
