@@ -80,6 +80,7 @@ public static class TickrunnerApp
         app.MapRunnersApi().RequireScope(ApiScope.Read, ApiScope.Trade);
         app.MapStrategiesApi().RequireScope(ApiScope.Read, ApiScope.Admin);
         app.MapSymbolsApi().RequireScope(ApiScope.Read);
+        app.MapPortfolioApi().RequireScope(ApiScope.Read);
         app.MapDatasetsApi().RequireScope(ApiScope.Read, ApiScope.Admin);
         app.MapBacktestsApi().RequireScope(ApiScope.Read, ApiScope.Trade);
         app.MapOptimizationsApi().RequireScope(ApiScope.Read, ApiScope.Trade);

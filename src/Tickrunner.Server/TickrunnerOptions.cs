@@ -67,6 +67,9 @@ public sealed class TickrunnerOptions
     /// <summary>Parameter optimization jobs.</summary>
     public OptimizationOptions Optimizations { get; set; } = new();
 
+    /// <summary>The portfolio's sampled curve.</summary>
+    public Portfolio.PortfolioOptions Portfolio { get; set; } = new();
+
     /// <summary>Prometheus metrics at <c>/metrics</c>.</summary>
     public MetricsOptions Metrics { get; set; } = new();
 }

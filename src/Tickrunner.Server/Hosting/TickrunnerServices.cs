@@ -11,6 +11,7 @@ using Tickrunner.Server.Datasets;
 using Tickrunner.Server.Health;
 using Tickrunner.Server.Metrics;
 using Tickrunner.Server.Optimizations;
+using Tickrunner.Server.Portfolio;
 using Tickrunner.Server.Runners;
 using Tickrunner.Server.Storage;
 using Tickrunner.Server.Strategies;
@@ -87,12 +88,16 @@ public static class TickrunnerServices
         services.AddSingleton<StrategyService>();
         services.AddSingleton<EventStreamService>();
         services.AddSingleton<HealthService>();
+        services.AddSingleton<PortfolioRepository>();
+        services.AddSingleton<PortfolioService>();
+        services.AddSingleton<PortfolioSampler>();
         services.AddTickrunnerMetrics();
         services.AddSingleton<RunnerJournal>();
         services.AddHostedService<EngineHostedService>();
         // After the engine's: hosted services stop in reverse order, so jobs stop before the engine and the hub.
         services.AddHostedService(sp => sp.GetRequiredService<BacktestService>());
         services.AddHostedService(sp => sp.GetRequiredService<OptimizationService>());
+        services.AddHostedService(sp => sp.GetRequiredService<PortfolioSampler>());
         return services;
     }
 

@@ -165,6 +165,19 @@ public sealed class TickrunnerDatabase
             PRIMARY KEY (optimization_seq, trial)
         ) WITHOUT ROWID;
         """,
+        // The portfolio across runners, sampled at an interval for its curve: equity, the capital it started from, realized and
+        // unrealized P&L, open positions and runners at that time.
+        """
+        CREATE TABLE portfolio_samples (
+            at INTEGER PRIMARY KEY,
+            equity REAL NOT NULL,
+            capital REAL NOT NULL,
+            realized_pnl REAL NOT NULL,
+            unrealized_pnl REAL NOT NULL,
+            open_positions INTEGER NOT NULL,
+            runners INTEGER NOT NULL
+        );
+        """,
     ];
 
     private readonly string _connectionString;
