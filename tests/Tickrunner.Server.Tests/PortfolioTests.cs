@@ -135,7 +135,11 @@ public sealed class PortfolioTests : IDisposable
             var snapshot = await server.GetJsonAsync($"/api/runners/{id}");
             var account = snapshot.GetProperty("account");
             var position = snapshot.GetProperty("position");
-            var positionPnl = position.ValueKind == JsonValueKind.Null ? 0 : position.GetProperty("unrealized_pnl").GetDouble();
+            // An open position's P&L less the entry fee it paid: with the realized P&L it makes equity less capital.
+            var positionPnl = position.ValueKind == JsonValueKind.Null ? 0
+                : account.GetProperty("equity").GetDouble() - account.GetProperty("initial_capital").GetDouble() - account.GetProperty("realized_pnl").GetDouble();
+            if (position.ValueKind != JsonValueKind.Null)
+                Assert.Equal(position.GetProperty("unrealized_pnl").GetDouble() - position.GetProperty("entry_fee").GetDouble(), positionPnl, 9);
             equity += account.GetProperty("equity").GetDouble();
             capital += account.GetProperty("initial_capital").GetDouble();
             realized += account.GetProperty("realized_pnl").GetDouble();

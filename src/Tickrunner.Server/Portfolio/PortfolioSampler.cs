@@ -53,7 +53,7 @@ public sealed partial class PortfolioSampler(TradingEngine engine, PortfolioRepo
             equity += s.Account.Equity;
             capital += s.Account.InitialCapital;
             realized += s.Account.RealizedPnl;
-            unrealized += s.Position?.UnrealizedPnl ?? 0;
+            if (s.Position is not null) unrealized += s.Account.Equity - s.Account.InitialCapital - s.Account.RealizedPnl; // less its entry fee, as the summary
             if (s.Position is not null) open++;
         }
         samples.Append(new PortfolioSample(clock.NowUnixMs(), equity, capital, realized, unrealized, open, snapshots.Count));

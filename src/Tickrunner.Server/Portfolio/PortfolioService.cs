@@ -31,8 +31,9 @@ public sealed record PortfolioRunner(
     double MaxDrawdownPct);
 
 /// <summary>
-/// Every runner's paper account summed, now: equity, the capital it started from, realized and unrealized P&amp;L, P&amp;L since
-/// 00:00 UTC, open positions; and one line per runner.
+/// Every runner's paper account summed, now: equity, the capital it started from, realized and unrealized P&amp;L (the open
+/// positions marked at the last close, less the entry fees they paid, so that the two add up to equity less capital), P&amp;L
+/// since 00:00 UTC, open positions; and one line per runner.
 /// </summary>
 public sealed record PortfolioSummary(
     long AsOf,
@@ -80,7 +81,8 @@ public sealed class PortfolioService(TradingEngine engine, PortfolioRepository s
         foreach (var s in snapshots.OrderBy(s => s.RunnerId, StringComparer.Ordinal))
         {
             var account = s.Account;
-            var positionPnl = s.Position?.UnrealizedPnl ?? 0;
+            // The open position's P&L less the entry fee it already paid: realized plus this is exactly equity less capital.
+            var positionPnl = s.Position is null ? 0 : account.Equity - account.InitialCapital - account.RealizedPnl;
             stats.TryGetValue(s.RunnerId, out var trades);
             equity += account.Equity;
             capital += account.InitialCapital;

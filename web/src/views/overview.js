@@ -1,25 +1,91 @@
 import { api } from "../api.js";
 import { stream } from "../stream.js";
-import { button, h, price, pnl, pnlClass, toast } from "../format.js";
+import { button, fixed, h, price, pnl, pnlClass, toast } from "../format.js";
+import { portfolioCard } from "../portfolio.js";
 
 const FAILING_MS = 12_000; // how long after its last error event a runner shows as failing (identical errors come every 10 s)
-const COLUMNS = ["Runner", "Symbol", "Strategy", "Status", "State", "Position", "Unrealized P&L", "Ticks", "Errors", ""];
+// [label, sort key]: a column with a key sorts the table when its header is pressed.
+const COLUMNS = [["Runner", "runner_id"], ["Symbol", "symbol"], ["Strategy", "strategy_name"], ["Status", "status"], ["State", "state"],
+  ["Position", null], ["Unrealized P&L", "unrealized"], ["Realized P&L", "realized"], ["Trades", "trades"], ["Win rate", "win_rate"],
+  ["Max DD", "max_drawdown_pct"], ["Ticks", "ticks"], ["Errors", "errors"], ["", null]];
+const NUMERIC = new Set(["unrealized", "realized", "trades", "win_rate", "max_drawdown_pct", "ticks", "errors"]);
 
-/** The runners table (live) and the create-runner form. */
+/** A row's value for a sort key (null sorts last). */
+function sortValue(row, key) {
+  const r = row.data;
+  const line = row.line;
+  switch (key) {
+    case "unrealized": return r.position ? r.position.unrealized_pnl : null;
+    case "realized": return line?.realized_pnl ?? r.account?.realized_pnl ?? null;
+    case "trades": return line?.trades ?? 0;
+    case "win_rate": return line?.win_rate ?? null;
+    case "max_drawdown_pct": return line?.max_drawdown_pct ?? null;
+    case "ticks": return r.stats.ticks_processed;
+    case "errors": return r.stats.errors;
+    default: return r[key];
+  }
+}
+
+/** The portfolio (figures and curve), the runners table (live, sortable) and the create-runner form. */
 export async function renderOverview(app) {
-  const rows = new Map(); // runner_id → { data, element }
+  const rows = new Map(); // runner_id → { data, line, element, cells }
   const tbody = h("tbody");
-  const empty = h("tr", { className: "empty" }, h("td", { colspan: COLUMNS.length }, "No runners yet: create one above."));
+  const empty = h("tr", { className: "empty" }, h("td", { colspan: COLUMNS.length }, "No runners yet: create one below."));
+  // The order is taken when a header is pressed (and when runners come or go), not on every tick: a row never moves
+  // under the pointer. Pressing the same header again reverses it.
+  let sort = { key: "runner_id", dir: 1 };
+  const headers = COLUMNS.map(([label, key]) => {
+    if (!key) return h("th", { scope: "col" }, label);
+    const th = h("th", { scope: "col", dataset: { sort: key } },
+      h("button", { type: "button", className: "sort", onclick: () => sortBy(key) }, label));
+    return th;
+  });
   const table = h("table", { className: "runners", "data-testid": "runners-table" },
-    h("thead", {}, h("tr", {}, COLUMNS.map((c) => h("th", {}, c)))), tbody);
+    h("thead", {}, h("tr", {}, headers)), tbody);
   const form = await createForm(async (created) => {
     upsert(created);
     location.hash = `#/runners/${encodeURIComponent(created.runner_id)}`;
   });
+  const portfolio = portfolioCard((lines) => {
+    for (const line of lines) {
+      const row = rows.get(line.runner_id);
+      if (row) { row.line = line; scheduleRender(line.runner_id); }
+    }
+  });
   app.append(
-    h("section", { className: "card" }, h("h2", {}, "New runner"), form),
+    portfolio.element,
     h("section", { className: "card" }, h("h2", {}, "Runners"), h("div", { className: "table-wrap" }, table)),
+    h("section", { className: "card" }, h("h2", {}, "New runner"), form),
   );
+
+  function sortBy(key) {
+    sort = { key, dir: sort.key === key ? -sort.dir : NUMERIC.has(key) ? -1 : 1 };
+    order();
+  }
+
+  // Puts every row where the current sort wants it and marks the sorted header for assistive technology.
+  function order() {
+    for (const th of headers) {
+      if (th.dataset.sort === sort.key) th.setAttribute("aria-sort", sort.dir > 0 ? "ascending" : "descending");
+      else th.removeAttribute("aria-sort");
+    }
+    const sorted = [...rows.values()].sort((a, b) => {
+      const x = sortValue(a, sort.key);
+      const y = sortValue(b, sort.key);
+      if (x === y || (x == null && y == null)) return a.data.runner_id < b.data.runner_id ? -1 : 1;
+      if (x == null) return 1;
+      if (y == null) return -1;
+      return (x < y ? -1 : 1) * sort.dir;
+    });
+    // Only rows out of place move, so a focused button keeps its focus.
+    let previous = null;
+    for (const row of sorted) {
+      const expected = previous ? previous.nextSibling : tbody.firstChild;
+      if (row.element !== expected) tbody.insertBefore(row.element, expected);
+      previous = row.element;
+    }
+    tbody.dataset.order = sorted.map((r) => r.data.runner_id).join(",");
+  }
 
   let dirty = new Set();
   let frame = 0;
@@ -37,6 +103,7 @@ export async function renderOverview(app) {
     if (existing) existing.data = snapshot;
     else rows.set(snapshot.runner_id, makeRow(snapshot));
     renderRow(snapshot.runner_id);
+    if (!existing) order();
   }
 
   // Each row's cells are made once and then only their text and class change: a button under the pointer or the
@@ -46,15 +113,18 @@ export async function renderOverview(app) {
     const cell = (attributes = {}) => h("td", attributes);
     const cells = {
       status: h("span", { className: "badge" }), state: h("span", { className: "badge", "data-testid": "state" }),
-      position: cell(), unrealized: cell(), ticks: cell({ className: "num", "data-testid": "ticks" }), errors: cell({ className: "num" }),
+      position: cell(), unrealized: cell(), realized: cell({ "data-testid": "realized" }), trades: cell({ className: "num", "data-testid": "trades" }),
+      winRate: cell({ className: "num", "data-testid": "win-rate" }), drawdown: cell({ className: "num", "data-testid": "max-dd" }),
+      ticks: cell({ className: "num", "data-testid": "ticks" }), errors: cell({ className: "num" }),
       actions: h("div", { className: "actions" }),
     };
     const element = h("tr", { dataset: { runner: id } },
       h("td", {}, h("a", { href: `#/runners/${encodeURIComponent(id)}` }, id)),
       h("td", {}, snapshot.symbol), h("td", {}, snapshot.strategy_name),
-      h("td", {}, cells.status), h("td", {}, cells.state), cells.position, cells.unrealized, cells.ticks, cells.errors,
+      h("td", {}, cells.status), h("td", {}, cells.state), cells.position, cells.unrealized,
+      cells.realized, cells.trades, cells.winRate, cells.drawdown, cells.ticks, cells.errors,
       h("td", {}, cells.actions));
-    return { data: snapshot, element, cells, buttonsFor: null };
+    return { data: snapshot, line: null, element, cells, buttonsFor: null };
   }
 
   const set = (node, text, className) => {
@@ -81,6 +151,12 @@ export async function renderOverview(app) {
     set(cells.state, r.state, `badge state-${r.state}`);
     set(cells.position, p ? `${p.side} ${p.quantity} @ ${price(p.entry_price)}` : "–");
     set(cells.unrealized, pnl(unrealized), pnlClass(unrealized));
+    const line = row.line;
+    const realized = line?.realized_pnl ?? r.account?.realized_pnl ?? null;
+    set(cells.realized, pnl(realized), pnlClass(realized));
+    set(cells.trades, line ? String(line.trades) : "–");
+    set(cells.winRate, line?.win_rate == null ? "–" : `${fixed(line.win_rate * 100, 1)} %`);
+    set(cells.drawdown, line ? `${fixed(line.max_drawdown_pct, 2)} %` : "–");
     set(cells.ticks, String(r.stats.ticks_processed));
     set(cells.errors, String(r.stats.errors));
     if (row.buttonsFor !== r.status) {
@@ -96,10 +172,7 @@ export async function renderOverview(app) {
       // Pause becomes Resume under the keyboard: keep the focus in the row's buttons.
       if (focused) (cells.actions.querySelector("button") ?? cells.actions).focus();
     }
-    const ordered = [...rows.keys()].sort();
-    const index = ordered.indexOf(id);
-    const next = rows.get(ordered[index + 1])?.element;
-    if (row.element.parentNode !== tbody || row.element.nextSibling !== (next ?? null)) tbody.insertBefore(row.element, next ?? null);
+    if (row.element.parentNode !== tbody) tbody.append(row.element);
     empty.remove();
   }
 
@@ -167,7 +240,10 @@ export async function renderOverview(app) {
       case "StateTransition": r.state = e.to; break;
       case "PositionOpened": r.position = e.position; break;
       case "PositionUpdated": if (r.position) r.position = { ...r.position, current_price: e.current_price, unrealized_pnl: e.unrealized_pnl }; break;
-      case "PositionClosed": r.position = null; break;
+      case "PositionClosed":
+        r.position = null;
+        portfolio.poke(); // the realized P&L, trades, win rate and drawdown come with the portfolio's next read
+        break;
       case "RunnerStatusChanged": r.status = e.status; break; // paused or resumed anywhere: another tab, the API
       case "Error":
         if (e.severity === "Warning") break;
@@ -183,7 +259,8 @@ export async function renderOverview(app) {
     scheduleRender(e.runner_id);
   });
   await reload();
-  return { dispose: () => { off(); cancelAnimationFrame(frame); } };
+  portfolio.start();
+  return { dispose: () => { off(); cancelAnimationFrame(frame); portfolio.dispose(); } };
 }
 
 /** The create-runner form; server validation errors appear next to their fields. */
