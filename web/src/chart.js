@@ -5,15 +5,21 @@ import { axisLabel, crosshairLabel } from "./format.js";
 // (e.g. one-minute klines) keep one candle each.
 const BUCKET_SECONDS = 1;
 
-/** The dashboard's chart look: dark, transparent, times in the dashboard's zone (format.js). */
+// A theme colour from styles.css (charts draw on a canvas, which CSS does not reach); read when a chart is made, and the
+// theme toggle renders the page again.
+const themeColor = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+/** The dashboard's chart look: the theme's colours on a transparent ground, times in the dashboard's zone (format.js). */
 export function chartOptions(overrides = {}) {
-  const timeScale = { borderColor: "#2a3340", timeVisible: true, secondsVisible: true, tickMarkFormatter: axisLabel, ...overrides.timeScale };
+  const line = themeColor("--chart-line");
+  const grid = themeColor("--chart-grid");
+  const timeScale = { borderColor: line, timeVisible: true, secondsVisible: true, tickMarkFormatter: axisLabel, ...overrides.timeScale };
   return {
     autoSize: true,
     localization: { timeFormatter: crosshairLabel },
-    layout: { background: { type: ColorType.Solid, color: "transparent" }, textColor: "#9aa4b2", fontSize: 11, panes: { separatorColor: "#2a3340" } },
-    grid: { vertLines: { color: "#1f2630" }, horzLines: { color: "#1f2630" } },
-    rightPriceScale: { borderColor: "#2a3340" },
+    layout: { background: { type: ColorType.Solid, color: "transparent" }, textColor: themeColor("--chart-text"), fontSize: 11, panes: { separatorColor: line } },
+    grid: { vertLines: { color: grid }, horzLines: { color: grid } },
+    rightPriceScale: { borderColor: line },
     crosshair: { mode: 0 },
     ...overrides,
     timeScale,

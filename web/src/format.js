@@ -2,6 +2,8 @@
 
 export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
+  // A header cell heads its column unless it says it heads its row (kvRow and the tables' row labels do).
+  if (tag === "th" && !("scope" in attributes)) element.setAttribute("scope", "col");
   for (const [key, value] of Object.entries(attributes)) {
     if (value === undefined || value === null || value === false) continue;
     if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
@@ -141,7 +143,7 @@ export function button(label, onclick, kind = "", attributes = {}) {
 
 /** A key/value table row. */
 export function kvRow(key, value, attributes = {}) {
-  return h("tr", attributes, h("th", {}, key), h("td", {}, value));
+  return h("tr", attributes, h("th", { scope: "row" }, key), h("td", {}, value));
 }
 
 /** Offers text as a file download (no server round trip). */

@@ -21,17 +21,26 @@ const OPTIMIZATION_EVENTS = () => ({ type: ["OptimizationProgress", "Optimizatio
 // The editor (CodeMirror) is its own chunk, fetched when the Strategies page is first opened: the other pages start without
 // parsing it.
 const renderStrategies = (...args) => import("./views/strategies.js").then((m) => m.renderStrategies(...args));
+// title: the page's heading for assistive technology when the view shows none of its own.
 const routes = [
-  { pattern: /^#?\/?$/, nav: "runners", view: renderOverview, filter: () => ({}) },
-  { pattern: /^#\/runners\/([^/]+)$/, nav: "runners", view: renderRunner, filter: (id) => ({ runner_id: [id] }) },
-  { pattern: /^#\/strategies(?:\/([^/?]+))?(?:\?line=(\d+))?$/, nav: "strategies", view: renderStrategies, filter: () => ({ type: ["RunnerStarted", "RunnerStopped"] }) },
-  { pattern: /^#\/backtests\/compare(?:\?(.*))?$/, nav: "backtests", view: renderCompare, filter: BACKTEST_EVENTS, query: true },
-  { pattern: /^#\/backtests\/([^/?]+)$/, nav: "backtests", view: renderBacktest, filter: BACKTEST_EVENTS },
-  { pattern: /^#\/backtests(?:\?(.*))?$/, nav: "backtests", view: renderBacktests, filter: BACKTEST_EVENTS, query: true },
-  { pattern: /^#\/optimizations\/([^/?]+)$/, nav: "optimizations", view: renderOptimization, filter: OPTIMIZATION_EVENTS },
-  { pattern: /^#\/optimizations(?:\?(.*))?$/, nav: "optimizations", view: renderOptimizations, filter: OPTIMIZATION_EVENTS, query: true },
-  { pattern: /^#\/audit$/, nav: "audit", view: renderAudit, filter: () => ({ type: ["Heartbeat"] }) },
+  { pattern: /^#?\/?$/, nav: "runners", title: "Runners and portfolio", view: renderOverview, filter: () => ({}) },
+  { pattern: /^#\/runners\/([^/]+)$/, nav: "runners", title: "Runner", view: renderRunner, filter: (id) => ({ runner_id: [id] }) },
+  { pattern: /^#\/strategies(?:\/([^/?]+))?(?:\?line=(\d+))?$/, nav: "strategies", title: "Strategies", view: renderStrategies, filter: () => ({ type: ["RunnerStarted", "RunnerStopped"] }) },
+  { pattern: /^#\/backtests\/compare(?:\?(.*))?$/, nav: "backtests", title: "Compare backtests", view: renderCompare, filter: BACKTEST_EVENTS, query: true },
+  { pattern: /^#\/backtests\/([^/?]+)$/, nav: "backtests", title: "Backtest", view: renderBacktest, filter: BACKTEST_EVENTS },
+  { pattern: /^#\/backtests(?:\?(.*))?$/, nav: "backtests", title: "Backtests", view: renderBacktests, filter: BACKTEST_EVENTS, query: true },
+  { pattern: /^#\/optimizations\/([^/?]+)$/, nav: "optimizations", title: "Optimization", view: renderOptimization, filter: OPTIMIZATION_EVENTS },
+  { pattern: /^#\/optimizations(?:\?(.*))?$/, nav: "optimizations", title: "Optimizations", view: renderOptimizations, filter: OPTIMIZATION_EVENTS, query: true },
+  { pattern: /^#\/audit$/, nav: "audit", title: "Audit log", view: renderAudit, filter: () => ({ type: ["Heartbeat"] }) },
 ];
+
+// Grey blocks in the shape of a page while its view loads its data: the page is never blank.
+function skeleton() {
+  const block = (className) => h("div", { className: `skeleton-block ${className}` });
+  return h("div", { className: "skeleton", "aria-hidden": "true", "data-testid": "skeleton" },
+    h("section", { className: "card" }, block("title"), block("line"), block("line short")),
+    h("section", { className: "card" }, block("title"), block("tall")));
+}
 
 let current = null; // { dispose(), canLeave?() }
 let navigation = 0;
@@ -48,14 +57,21 @@ async function route() {
   // Each view renders into its own container: a slower view that finishes after the user moved on
   // renders into a detached element and is disposed at once.
   const container = h("div", { className: "view" });
-  document.getElementById("app").replaceChildren(container);
-  for (const { pattern, nav, view, filter, query } of routes) {
+  const placeholder = skeleton();
+  document.getElementById("app").replaceChildren(placeholder, container);
+  for (const { pattern, nav, title, view, filter, query } of routes) {
     const match = location.hash.match(pattern);
     if (!match) continue;
     const name = match[1] ? (query ? match[1] : decodeURIComponent(match[1])) : undefined;
     document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", a.dataset.nav === nav));
     stream.setFilter(filter(name));
-    const handle = await view(container, name, match[2]);
+    let handle;
+    try {
+      handle = await view(container, name, match[2]);
+    } finally {
+      placeholder.remove();
+    }
+    if (!container.querySelector("h1")) container.prepend(h("h1", { className: "sr-only" }, title));
     if (token !== navigation) {
       handle?.dispose?.();
       return;
@@ -66,12 +82,17 @@ async function route() {
   location.hash = "#/";
 }
 
+// Offline, the figures on the page are as they were when the stream dropped: greyed (body.offline), with a button that
+// reconnects at once instead of after the pause.
 function showConnection(status, s) {
   const element = document.getElementById("connection");
   element.dataset.state = status;
   element.querySelector(".label").textContent =
     status === "live" ? "live" : status === "offline" ? `offline, retrying in ${s.retryIn ?? 1}s` : status;
+  document.body.classList.toggle("offline", status === "offline");
+  document.getElementById("retry").hidden = status !== "offline";
 }
+document.getElementById("retry").addEventListener("click", () => stream.retryNow());
 
 async function showHealth() {
   try {
@@ -115,6 +136,27 @@ zoneButton.addEventListener("click", () => {
   route();
 });
 showZone();
+
+// Light or dark: "auto" follows the system (and its changes), the toggle cycles auto → light → dark, remembered here.
+const THEME_KEY = "tickrunner.theme";
+const themeButton = document.getElementById("theme");
+const systemLight = matchMedia("(prefers-color-scheme: light)");
+const storedTheme = () => { try { return localStorage.getItem(THEME_KEY) ?? "auto"; } catch { return "auto"; } };
+function applyTheme() {
+  const choice = storedTheme();
+  const theme = choice === "auto" ? (systemLight.matches ? "light" : "dark") : choice;
+  document.documentElement.dataset.theme = theme;
+  themeButton.textContent = choice === "auto" ? `Theme: auto (${theme})` : `Theme: ${theme}`;
+  themeButton.setAttribute("aria-label", `Colours: ${themeButton.textContent}; switch`);
+}
+themeButton.addEventListener("click", () => {
+  const next = { auto: "light", light: "dark", dark: "auto" }[storedTheme()] ?? "auto";
+  try { localStorage.setItem(THEME_KEY, next); } catch { /* private mode: for this page only */ }
+  applyTheme();
+  route(); // charts take their colours when they are made
+});
+systemLight.addEventListener("change", () => { if (storedTheme() === "auto") { applyTheme(); route(); } });
+applyTheme();
 
 window.addEventListener("beforeunload", (event) => {
   if (current?.canLeave && !current.canLeave(true)) {

@@ -64,6 +64,14 @@ export class EventStream {
     };
   }
 
+  /** Reconnects at once instead of after the pause (the "Retry now" button), with the pause starting small again. */
+  retryNow() {
+    if (this.status !== "offline") return;
+    clearTimeout(this.retry);
+    this.delay = MIN_DELAY;
+    this.connect();
+  }
+
   /** Closes the socket and stops reconnecting (logged out). */
   disconnect() {
     clearTimeout(this.retry);

@@ -243,7 +243,7 @@ function monthlyTable(months) {
     h("tbody", {}, [...years].map(([year, byMonth]) => {
       let growth = 1;
       for (const m of byMonth.values()) growth *= 1 + (m.return_pct ?? 0) / 100;
-      return h("tr", {}, h("th", {}, year),
+      return h("tr", {}, h("th", { scope: "row" }, year),
         names.map((_, i) => {
           const m = byMonth.get(i + 1);
           return m ? cell(m.return_pct, `${m.month}: ${fixed(m.start_equity)} → ${fixed(m.end_equity)}`, { dataset: { month: m.month } }) : h("td", {});

@@ -73,7 +73,7 @@ function metricsTable(views) {
     // A best is marked only when the runs differ: a row where all agree has no winner. A null is "undefined", which for a
     // profit factor (no losing trade) or a Calmar ratio (no drawdown) may be the best case: such a row ranks no one.
     const marked = best !== null && known.length > 1 && known.some((x) => x !== best) && known.length === values.length;
-    return h("tr", { dataset: { metric: key } }, h("th", {}, label), values.map((x) => h("td", {
+    return h("tr", { dataset: { metric: key } }, h("th", { scope: "row" }, label), values.map((x) => h("td", {
       className: `num${marked && x === best ? " best" : ""}`, dataset: { value: x === null ? "null" : String(x) },
     }, x === null ? "–" : format(x))));
   })));
@@ -83,6 +83,6 @@ function settingsTable(views) {
   return h("table", { className: "compare", "data-testid": "compare-settings" }, header(views), h("tbody", {}, SETTINGS.map(([label, read]) => {
     const values = views.map(read);
     const differs = new Set(values).size > 1;
-    return h("tr", { className: differs ? "differs" : "" }, h("th", {}, label), values.map((x) => h("td", { className: "num" }, x)));
+    return h("tr", { className: differs ? "differs" : "" }, h("th", { scope: "row" }, label), values.map((x) => h("td", { className: "num" }, x)));
   })));
 }

@@ -135,11 +135,11 @@ function bestCard(view, actions) {
     ? [
       h("p", { className: "best-params", "data-testid": "best-params" }, `Trial ${best.trial}: ${describeParams(best.params)}`),
       h("table", { className: "kv" },
-        h("tr", {}, h("th", {}, view.settings?.objective ?? "objective"), h("td", { "data-testid": "best-objective" }, fixed(best.objective, 3))),
-        h("tr", {}, h("th", {}, "Return"), h("td", { className: pnlClass(r?.total_return_pct) }, percent(r?.total_return_pct))),
-        h("tr", {}, h("th", {}, "Sharpe"), h("td", {}, fixed(r?.sharpe, 3))),
-        h("tr", {}, h("th", {}, "Max drawdown"), h("td", {}, r ? `${fixed(r.max_drawdown_pct)} %` : "–")),
-        h("tr", {}, h("th", {}, "Trades"), h("td", {}, r?.trades ?? "–"))),
+        h("tr", {}, h("th", { scope: "row" }, view.settings?.objective ?? "objective"), h("td", { "data-testid": "best-objective" }, fixed(best.objective, 3))),
+        h("tr", {}, h("th", { scope: "row" }, "Return"), h("td", { className: pnlClass(r?.total_return_pct) }, percent(r?.total_return_pct))),
+        h("tr", {}, h("th", { scope: "row" }, "Sharpe"), h("td", {}, fixed(r?.sharpe, 3))),
+        h("tr", {}, h("th", { scope: "row" }, "Max drawdown"), h("td", {}, r ? `${fixed(r.max_drawdown_pct)} %` : "–")),
+        h("tr", {}, h("th", { scope: "row" }, "Trades"), h("td", {}, r?.trades ?? "–"))),
       h("div", { className: "actions" }, button("Backtest this", () => actions.backtest(best), "primary"), button("Run live with these params", () => actions.live(best))),
     ]
     : [h("p", { className: "muted" }, "No trial met the constraints: see each trial's note below.")];
@@ -286,7 +286,7 @@ function heatmap(trials, xDim, yDim) {
   };
   return h("table", { className: "heatmap objective" },
     h("thead", {}, h("tr", {}, h("th", {}, `${yDim.name} \\ ${xDim.name}`), ax.labels.map((l) => h("th", { className: "num" }, l)))),
-    h("tbody", {}, ay.labels.map((label, j) => h("tr", {}, h("th", {}, label), ax.labels.map((xl, i) => {
+    h("tbody", {}, ay.labels.map((label, j) => h("tr", {}, h("th", { scope: "row" }, label), ax.labels.map((xl, i) => {
       const cell = cells.get(`${i},${j}`);
       if (!cell) return h("td", { className: "heat empty" });
       return h("td", { className: "num heat", style: `background:${color(cell.best)}`, dataset: { x: xl, y: label, best: String(cell.best) },
