@@ -145,5 +145,42 @@ public sealed class ContentSecurityPolicyTests(BrowserFixture fixture) : IAsyncL
         var swatch = await _page.Locator(".swatch").First.EvaluateAsync<string>("e => getComputedStyle(e).getPropertyValue('--color')");
         Assert.False(string.IsNullOrWhiteSpace(swatch));
         await AssertNoRefusals("backtest comparison");
+
+        // Optimizations: the form, the history, and a result (its heatmap colours cells through the style helper too).
+        var submitted = await _server.PostJsonAsync("/api/optimizations",
+            """{"strategy_name": "ema_crossover", "dataset": "csp-1h", "method": "random", "trials": 4}""");
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, submitted.StatusCode);
+        var optimization = submitted.Headers.Location!.ToString();
+        await Wait.Until(async () => (await _server.GetJsonAsync(optimization)).GetProperty("status").GetString() == "done", 60_000, "the optimization");
+        var optimizationId = optimization[(optimization.LastIndexOf('/') + 1)..];
+        await Open("#/optimizations");
+        await Assertions.Expect(_page.Locator($"[data-optimization={optimizationId}]")).ToBeVisibleAsync();
+        await AssertNoRefusals("optimizations");
+        await Open($"#/optimizations/{optimizationId}");
+        await Assertions.Expect(_page.Locator("[data-testid=best-params]")).ToBeVisibleAsync();
+        await Assertions.Expect(_page.Locator("[data-testid=heatmap]")).ToBeVisibleAsync();
+        await AssertNoRefusals("optimization result");
+
+        // The audit log (every visitor is the owner on loopback without keys), and the portfolio's curve on the start page.
+        await Open("#/audit");
+        await Assertions.Expect(_page.Locator("table.audit")).ToContainTextAsync("POST /api/optimizations");
+        await AssertNoRefusals("audit");
+        await Open("#/");
+        await _page.WaitForFunctionAsync("() => document.querySelector('[data-testid=portfolio-chart] canvas') !== null");
+        await AssertNoRefusals("portfolio");
+    }
+
+    [Fact]
+    public async Task The_login_page_works_under_the_policy()
+    {
+        await using var guarded = await RunningServer.StartAsync(withAdminKey: true);
+        await _page.GotoAsync("about:blank");
+        var response = await _page.GotoAsync(guarded.BaseAddress.ToString());
+        Assert.Contains("script-src 'self'", (await response!.AllHeadersAsync())["content-security-policy"]);
+        await Assertions.Expect(_page.Locator("#login-key")).ToBeVisibleAsync();
+        await _page.FillAsync("#login-key", guarded.AdminKey!);
+        await _page.ClickAsync("button:text-is('Log in')");
+        await Assertions.Expect(_page.Locator("#who")).ToHaveTextAsync("test-admin · admin");
+        await AssertNoRefusals("login");
     }
 }

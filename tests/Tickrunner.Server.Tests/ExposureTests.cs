@@ -35,6 +35,17 @@ public sealed class ExposureTests
     }
 
     [Fact]
+    public async Task An_endpoint_from_the_Kestrel_configuration_on_every_address_counts_as_exposed_too()
+    {
+        // The HTTPS set-up of the guide names its endpoints under Kestrel:Endpoints rather than --urls.
+        using var data = new TempDirectory("tickrunner-exposed-");
+        var error = await Assert.ThrowsAsync<ExposureRefusedException>(() => RunningServer.StartAsync(
+            new() { ["Kestrel:Endpoints:Public:Url"] = "http://0.0.0.0:0" }, dataDirectory: data));
+        Assert.Contains("http://0.0.0.0:0", error.Message);
+        Assert.Contains("keys create", error.Message);
+    }
+
+    [Fact]
     public async Task Bound_to_every_address_with_a_key_it_starts_and_asks_for_the_key()
     {
         using var data = new TempDirectory("tickrunner-exposed-");

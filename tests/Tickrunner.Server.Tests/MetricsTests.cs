@@ -182,6 +182,96 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task Dropped_ticks_rejected_bars_and_executed_actions_move_their_series()
+    {
+        // A replay of a bar a millisecond with one malformed row: a runner four bars deep that spends milliseconds on each
+        // drops most of them, and one that trades has its entries and exits counted as executed.
+        var csv = Path.Combine(Path.GetTempPath(), $"tickrunner-metrics-{Guid.NewGuid():N}.csv");
+        var lines = Csv(20_000).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        lines.Insert(100, "not,a,bar,at,all,really");
+        await File.WriteAllLinesAsync(csv, lines);
+        try
+        {
+            await using var server = await RunningServer.StartAsync(new()
+            {
+                ["Tickrunner:Feed:Kind"] = "Replay",
+                ["Tickrunner:Feed:ReplayFiles:0"] = $"TESTUSDT={csv}",
+                ["Tickrunner:Feed:ReplaySpeed"] = "60000", // a one-minute bar every millisecond
+                ["Tickrunner:Engine:InboxCapacity"] = "4",
+            });
+            await server.UploadStrategyAsync("trader", Trader);
+            await server.UploadStrategyAsync("slow", Slow.Replace("20000", "400000", StringComparison.Ordinal)); // some ms a bar
+            await server.CreateRunnerAsync("trades", "TESTUSDT", "trader");
+            await server.CreateRunnerAsync("slow", "TESTUSDT", "slow");
+
+            MetricsScrape scrape = null!;
+            foreach (var series in new[] { "tickrunner_ticks_dropped_total", "tickrunner_bars_rejected_total",
+                         "tickrunner_actions_total{kind=\"enter_long\",result=\"executed\"}", "tickrunner_actions_total{kind=\"exit\",result=\"executed\"}" })
+                await Wait.Until(async () => (scrape = await MetricsScrape.TakeAsync(server))[series] > 0, 30_000, $"{series} to move");
+            await scrape.CheckWithPromtoolAsync();
+            Assert.Equal(1, scrape["tickrunner_bars_rejected_total"]); // the one malformed row
+            var dropped = (await server.GetJsonAsync("/api/runners/slow")).GetProperty("stats").GetProperty("ticks_dropped").GetInt64();
+            Assert.True(dropped > 0, "the slow runner's own count of dropped ticks");
+        }
+        finally
+        {
+            File.Delete(csv);
+        }
+    }
+
+    [Fact]
+    public async Task Job_gauges_count_queued_and_running_jobs_and_the_finished_totals_count_failures_and_cancellations()
+    {
+        await using var server = await RunningServer.StartAsync(new() { ["Tickrunner:Backtests:Workers"] = "1" });
+        await server.UploadOkAsync(Csv(40_000, skip: new HashSet<int>(Enumerable.Range(20_000, 100))), "long");
+        await server.UploadStrategyAsync("slow", Slow);
+        await server.UploadStrategyAsync("slow_params", "params = { n = { default = 1, min = 1, max = 50, step = 1 } }\n" + Slow);
+        var gapFrom = Start + 20_010 * Minute;
+        var gapTo = Start + 20_050 * Minute;
+
+        // Backtests: one running, one waiting for the only worker; both cancelled; a range inside the gap fails.
+        var running = await server.SubmitAsync(new { strategy_name = "slow", dataset = "long" });
+        await server.WaitForAsync(running, "running");
+        var queued = await server.SubmitAsync(new { strategy_name = "slow", dataset = "long" });
+        var scrape = await MetricsScrape.TakeAsync(server);
+        Assert.Equal(1, scrape["tickrunner_backtests{status=\"running\"}"]);
+        Assert.Equal(1, scrape["tickrunner_backtests{status=\"queued\"}"]);
+        foreach (var id in new[] { queued, running }) await server.PostJsonAsync($"/api/backtests/{id}/cancel", "");
+        await server.WaitForAsync(running, "cancelled");
+        var failing = await server.SubmitAsync(new { strategy_name = "slow", dataset = "long", from = gapFrom, to = gapTo });
+        await server.WaitForAsync(failing, "failed");
+
+        // Optimizations: one runs (one at a time), the next waits; both cancelled; one over the gap fails.
+        async Task<string> Optimize(object body)
+        {
+            var response = await server.PostJsonAsync("/api/optimizations", System.Text.Json.JsonSerializer.Serialize(body));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            return response.Headers.Location!.ToString();
+        }
+        async Task WaitFor(string location, string status) => await Wait.Until(async () =>
+            (await server.GetJsonAsync(location)).GetProperty("status").GetString() == status, 60_000, $"{location} to be {status}");
+        var optimizing = await Optimize(new { strategy_name = "slow_params", dataset = "long", method = "random", trials = 1000 });
+        await WaitFor(optimizing, "running");
+        var waiting = await Optimize(new { strategy_name = "slow_params", dataset = "long", method = "random", trials = 1000 });
+        scrape = await MetricsScrape.TakeAsync(server);
+        Assert.Equal(1, scrape["tickrunner_optimizations{status=\"running\"}"]);
+        Assert.Equal(1, scrape["tickrunner_optimizations{status=\"queued\"}"]);
+        foreach (var location in new[] { waiting, optimizing }) await server.PostJsonAsync($"{location}/cancel", "");
+        await WaitFor(optimizing, "cancelled");
+        var broken = await Optimize(new { strategy_name = "slow_params", dataset = "long", method = "random", trials = 2, from = gapFrom, to = gapTo });
+        await WaitFor(broken, "failed");
+
+        scrape = await MetricsScrape.TakeAsync(server);
+        await scrape.CheckWithPromtoolAsync();
+        Assert.Equal(2, scrape["tickrunner_backtests_finished_total{status=\"cancelled\"}"]);
+        Assert.Equal(1, scrape["tickrunner_backtests_finished_total{status=\"failed\"}"]);
+        Assert.Equal(2, scrape["tickrunner_optimizations_finished_total{status=\"cancelled\"}"]);
+        Assert.Equal(1, scrape["tickrunner_optimizations_finished_total{status=\"failed\"}"]);
+        Assert.Equal(0, scrape["tickrunner_backtests{status=\"running\"}"] + scrape["tickrunner_backtests{status=\"queued\"}"]);
+        Assert.Equal(0, scrape["tickrunner_optimizations{status=\"running\"}"] + scrape["tickrunner_optimizations{status=\"queued\"}"]);
+    }
+
+    [Fact]
     public async Task A_removed_runner_leaves_the_status_gauge_but_its_counts_stay_in_the_totals()
     {
         await using var server = await RunningServer.StartAsync();

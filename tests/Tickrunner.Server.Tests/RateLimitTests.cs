@@ -107,6 +107,19 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task Optimization_submissions_spend_the_same_jobs_budget_as_backtests()
+    {
+        await using var server = await RunningServer.StartAsync(Tiny("Jobs"));
+        Assert.Equal(HttpStatusCode.BadRequest, (await server.PostJsonAsync("/api/optimizations", "{}")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await server.PostJsonAsync("/api/backtests", "{}")).StatusCode);
+        await AssertTooManyRequests(await server.PostJsonAsync("/api/optimizations", "{}"), "jobs", "Jobs",
+            "2 requests at once, then 1 more every 60 s", 60);
+        await AssertTooManyRequests(await server.PostJsonAsync("/api/backtests", "{}"), "jobs", "Jobs",
+            "2 requests at once, then 1 more every 60 s", 60);
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("/api/optimizations")).StatusCode);
+    }
+
+    [Fact]
     public async Task The_login_policy_limits_attempts_per_address()
     {
         // POST /api/auth/login is mapped by the authentication work; the policy is tested on an endpoint of its own

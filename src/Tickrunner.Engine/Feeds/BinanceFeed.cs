@@ -58,6 +58,9 @@ public sealed partial class BinanceFeed : IMarketDataFeed
     }
 
     /// <inheritdoc />
+    public long BarsRejected => Interlocked.Read(ref _rejected);
+
+    /// <inheritdoc />
     public FeedStatus Status
     {
         get

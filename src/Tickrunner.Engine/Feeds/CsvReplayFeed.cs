@@ -57,6 +57,9 @@ public sealed class CsvReplayFeed : IMarketDataFeed
     /// <inheritdoc />
     public FeedStatus Status => _counters.Snapshot(Kind);
 
+    /// <inheritdoc />
+    public long BarsRejected => _counters.RejectedCount;
+
     /// <summary>Rows left out because they were malformed (only with <see cref="CsvReplayFeedOptions.SkipBadRows"/>).</summary>
     public long SkippedRows => Interlocked.Read(ref _skipped);
 

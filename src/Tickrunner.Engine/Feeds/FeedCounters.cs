@@ -14,6 +14,8 @@ internal sealed class FeedCounters
 
     public void Rejected() => Interlocked.Increment(ref _rejected);
 
+    public long RejectedCount => Interlocked.Read(ref _rejected);
+
     public void SubscriptionStarted() => Interlocked.Increment(ref _activeSubscriptions);
 
     public void SubscriptionEnded() => Interlocked.Decrement(ref _activeSubscriptions);

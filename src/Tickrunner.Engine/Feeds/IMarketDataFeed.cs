@@ -13,6 +13,9 @@ public interface IMarketDataFeed
     /// <summary>Counters and connection state for health reports.</summary>
     FeedStatus Status { get; }
 
+    /// <summary>Bars left out so far (<see cref="FeedStatus.BarsRejected"/>), read without building a status: a metrics scrape allocates nothing for it.</summary>
+    long BarsRejected { get; }
+
     /// <summary>Streams bars for <paramref name="symbols"/> until cancelled or the source ends.</summary>
     /// <exception cref="ArgumentException">A symbol is not one of <see cref="Symbols"/>.</exception>
     IAsyncEnumerable<MarketData> SubscribeAsync(IReadOnlyCollection<string> symbols, CancellationToken cancellationToken = default);

@@ -32,6 +32,9 @@ public sealed class SimulatedFeed : IMarketDataFeed
     /// <inheritdoc />
     public FeedStatus Status => _counters.Snapshot(Kind);
 
+    /// <inheritdoc />
+    public long BarsRejected => _counters.RejectedCount;
+
     /// <summary>The series a subscription would produce for one symbol, without pacing (for tests and backtests).</summary>
     public SimulatedSeries CreateSeries(string symbol, long startTimestamp)
     {

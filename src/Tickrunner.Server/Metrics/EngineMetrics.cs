@@ -1,5 +1,6 @@
 using Prometheus;
 using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Feeds;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Engine.Trading;
 
@@ -21,16 +22,18 @@ internal sealed class EngineMetrics
 
     private readonly TradingEngine _engine;
     private readonly EventHub _hub;
+    private readonly IMarketDataFeed _feed;
     private readonly EngineTotals _totals = new();
     private readonly Gauge.Child _running, _paused, _stopped;
     private readonly Counter _ticksProcessed, _ticksDropped, _barsReceived, _barsRejected, _eventsPublished;
     private readonly Counter.Child[] _executed, _rejected, _errors;
     private readonly TickLatencyMetric _latency;
 
-    public EngineMetrics(IMetricFactory factory, TradingEngine engine, EventHub hub, IReadOnlyList<double> latencyBuckets)
+    public EngineMetrics(IMetricFactory factory, TradingEngine engine, EventHub hub, IMarketDataFeed feed, IReadOnlyList<double> latencyBuckets)
     {
         _engine = engine;
         _hub = hub;
+        _feed = feed;
         var runners = factory.CreateGauge("tickrunner_runners", "Runners listed, by status (running, paused or stopped).", ["status"]);
         _running = runners.WithLabels("running");
         _paused = runners.WithLabels("paused");
@@ -49,7 +52,8 @@ internal sealed class EngineMetrics
             ["severity"]);
         _errors = Array.ConvertAll(Severities, s => errors.WithLabels(s.ToString().ToLowerInvariant()));
         _barsReceived = factory.CreateCounter("tickrunner_bars_received_total", "Bars the engine received from the feed.");
-        _barsRejected = factory.CreateCounter("tickrunner_bars_rejected_total", "Bars from the feed the engine refused as invalid.");
+        _barsRejected = factory.CreateCounter("tickrunner_bars_rejected_total",
+            "Bars refused as invalid: rows or messages the feed could not read or that broke the bar rules, and bars the engine refused.");
         _eventsPublished = factory.CreateCounter("tickrunner_events_published_total", "Events published on the event hub (its newest seq).");
         _latency = new TickLatencyMetric(factory, hub.TickLatency, latencyBuckets);
     }
@@ -69,7 +73,8 @@ internal sealed class EngineMetrics
         }
         for (var i = 0; i < Severities.Length; i++) _errors[i].IncTo(_totals.Errors(Severities[i]));
         _barsReceived.IncTo(_totals.BarsReceived);
-        _barsRejected.IncTo(_totals.BarsRejected);
+        // The feeds check bars before they reach the engine, so nearly every refusal is the feed's.
+        _barsRejected.IncTo(_totals.BarsRejected + _feed.BarsRejected);
         _eventsPublished.IncTo(_hub.LastSeq);
         _latency.Update();
     }

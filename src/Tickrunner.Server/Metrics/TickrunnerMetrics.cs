@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Prometheus;
 using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Feeds;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Server.Backtests;
 using Tickrunner.Server.Optimizations;
@@ -25,7 +26,7 @@ public sealed class TickrunnerMetrics
     private readonly JobMetrics _jobs;
 
     /// <summary>Creates the registry and every series.</summary>
-    public TickrunnerMetrics(TradingEngine engine, EventHub hub, EventStreamService stream, BacktestService backtests,
+    public TickrunnerMetrics(TradingEngine engine, EventHub hub, IMarketDataFeed feed, EventStreamService stream, BacktestService backtests,
         OptimizationService optimizations, IOptions<TickrunnerOptions> options)
     {
         var settings = options.Value.Metrics;
@@ -34,7 +35,7 @@ public sealed class TickrunnerMetrics
         // Exemplars appear only in the OpenMetrics format, which /metrics does not serve; without this every counter
         // increment would look up the current trace.
         factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
-        _engine = new EngineMetrics(factory, engine, hub, settings.EffectiveTickLatencyBuckets);
+        _engine = new EngineMetrics(factory, engine, hub, feed, settings.EffectiveTickLatencyBuckets);
         _stream = new StreamMetrics(factory, stream);
         _jobs = new JobMetrics(factory, backtests, optimizations);
         Http = new HttpRequestMetrics(factory);
