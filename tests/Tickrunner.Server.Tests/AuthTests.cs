@@ -120,14 +120,20 @@ public sealed class AuthTests
         await using var owned = server;
         using (var create = await server.Http.SendAsync(Json(HttpMethod.Post, "/api/runners", """{"runner_id":"r1","symbol":"BTCUSDT","strategy_name":"ema_crossover"}""", keys.Trade)))
             Assert.Equal(HttpStatusCode.Created, create.StatusCode); // its ticks are what the clients receive
-        foreach (var query in new[] { "", "access_token=nope", "access_token=" + keys.Revoked })
+        // A well-formed key that was never issued: a real key with its last character changed.
+        var forged = keys.Read[..^1] + (keys.Read[^1] == 'A' ? 'B' : 'A');
+        foreach (var query in new[] { "", "access_token=nope", "access_token=" + keys.Revoked, "access_token=" + Uri.EscapeDataString(forged) })
         {
             using var refused = new ClientWebSocket();
             var error = await Assert.ThrowsAsync<WebSocketException>(() => refused.ConnectAsync(server.WebSocketUri(query), CancellationToken.None));
             Assert.Contains("401", error.Message);
         }
-        using (var viaQuery = await server.ConnectAsync("access_token=" + Uri.EscapeDataString(keys.Read)))
+        // Every scope includes read.
+        foreach (var key in new[] { keys.Read, keys.Trade, keys.Admin })
+        {
+            using var viaQuery = await server.ConnectAsync("access_token=" + Uri.EscapeDataString(key));
             Assert.NotNull(await viaQuery.ReceiveAsync());
+        }
         using (var viaHeader = new ClientWebSocket())
         {
             viaHeader.Options.SetRequestHeader("Authorization", "Bearer " + keys.Read);
