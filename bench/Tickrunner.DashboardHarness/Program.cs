@@ -7,10 +7,12 @@ using Tickrunner.Engine.Datasets;
 using Tickrunner.Engine.Feeds;
 using Tickrunner.Testing;
 
-// How long the backtest report page takes to show a long run, in Debian's Chromium against an in-process server:
-// a dataset of --bars one-minute bars, one ema_crossover backtest over it, then the report page loaded --loads times,
-// each from navigation until every chart, the heatmap and the trade list are drawn (the page's own "report-rendered"
-// mark). Usage: dotnet run -c Release --project bench/Tickrunner.DashboardHarness -- [--bars 1000000] [--loads 10]
+// How long the dashboard takes to show its pages, in Debian's Chromium against an in-process server.
+// --page report (the default): a dataset of --bars one-minute bars, one ema_crossover backtest over it, then the report page
+// loaded --loads times, each from navigation until every chart, the heatmap and the trade list are drawn (the page's own
+// "report-rendered" mark). --page runners: --runners runners on the simulated feed, then the start page loaded --loads
+// times, each from navigation until the runners table shows its first row, with the JavaScript it fetched.
+// Usage: dotnet run -c Release --project bench/Tickrunner.DashboardHarness -- [--page report|runners] [--bars 1000000] [--runners 20] [--loads 10]
 var bars = Option("--bars", 1_000_000);
 var loads = Option("--loads", 10);
 var chromium = Environment.GetEnvironmentVariable("TICKRUNNER_CHROMIUM") ?? "/usr/bin/chromium";
@@ -19,6 +21,8 @@ if (!File.Exists(chromium))
     Console.Error.WriteLine($"Chromium is not at {chromium}: run scripts/test.sh once (it installs Debian's chromium) or set TICKRUNNER_CHROMIUM.");
     return 2;
 }
+var pageIndex = Array.IndexOf(args, "--page");
+if (pageIndex >= 0 && pageIndex + 1 < args.Length && args[pageIndex + 1] == "runners") return await RunnersPageAsync(Option("--runners", 20), loads, chromium);
 
 await using var server = await RunningServer.StartAsync(new() { ["Tickrunner:Backtests:Workers"] = "1" });
 var store = server.Services.GetRequiredService<DatasetStore>();
@@ -76,6 +80,52 @@ var requests = await page.EvaluateAsync<JsonElement>(
 foreach (var r in requests.EnumerateArray())
     Console.WriteLine($"  {r[1].GetInt32(),5} ms +{r[2].GetInt32(),4} ms  {r[0].GetString()}");
 return 0;
+
+// The start page: from the navigation's start to the first runner row in the table, cold (the bundle fetched and compiled)
+// and as reloads; and the JavaScript the page fetched, as sent (compressed) and as it is.
+static async Task<int> RunnersPageAsync(int runners, int loads, string chromium)
+{
+    await using var server = await RunningServer.StartAsync();
+    var symbols = new[] { "BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT" };
+    for (var i = 0; i < runners; i++) await server.CreateRunnerAsync($"r{i:D3}", symbols[i % symbols.Length]);
+    using var playwright = await Playwright.CreateAsync();
+    await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = chromium, Headless = true,
+        Args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-dev-shm-usage"],
+    });
+    var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+    // Marks the moment the first runner row is in the document, from a mutation observer installed before any page script.
+    await context.AddInitScriptAsync("""
+        new MutationObserver((_, observer) => {
+          if (document.querySelector("tr[data-runner]")) { performance.mark("runners-visible"); observer.disconnect(); }
+        }).observe(document, { childList: true, subtree: true });
+        """);
+    var page = await context.NewPageAsync();
+    page.SetDefaultTimeout(60_000);
+    async Task<double> Load()
+    {
+        await page.GotoAsync("about:blank");
+        await page.GotoAsync(server.BaseAddress.ToString());
+        await page.WaitForSelectorAsync("tr[data-runner]");
+        return await page.EvaluateAsync<double>("() => performance.getEntriesByName('runners-visible')[0].startTime");
+    }
+    var cold = await Load();
+    var scripts = await page.EvaluateAsync<JsonElement>(
+        "() => performance.getEntriesByType('resource').filter(r => r.initiatorType === 'script' || r.name.endsWith('.js')).map(r => [r.name.replace(location.origin, ''), r.encodedBodySize, r.decodedBodySize])");
+    var warm = new List<double>();
+    for (var i = 0; i < loads; i++) warm.Add(await Load());
+    Console.WriteLine($"start page, {runners} runners: first runner row after {cold:F0} ms cold; reload {Summary(warm)} (n = {loads})");
+    long sent = 0, size = 0;
+    foreach (var s in scripts.EnumerateArray())
+    {
+        sent += s[1].GetInt64();
+        size += s[2].GetInt64();
+        Console.WriteLine($"  {s[0].GetString()}: {s[1].GetInt64() / 1024.0:F1} KiB sent, {s[2].GetInt64() / 1024.0:F1} KiB");
+    }
+    Console.WriteLine($"JavaScript of the start page (cold): {sent / 1024.0:F1} KiB sent, {size / 1024.0:F1} KiB uncompressed");
+    return 0;
+}
 
 static async Task<double> LoadAsync(IPage page, string url)
 {
