@@ -8,16 +8,6 @@ namespace Tickrunner.Dashboard.Tests;
 [Collection(BrowserCollection.Name)]
 public sealed class PortfolioDashboardTests(BrowserFixture fixture) : IAsyncLifetime
 {
-    // Enters long whenever it may and exits two bars later: trades come every few ticks.
-    private const string Flipper = """
-        function detect_opportunity(md, ctx) return {} end
-        function filter_commitment(md, ctx) return { action = "enter_long", price = md.close, quantity = 0.01 } end
-        function manage_position(md, ctx)
-          ctx.held = (ctx.held or 0) + 1
-          if ctx.held >= 2 then ctx.held = 0 return { action = "exit", price = md.close, reason = "flip" } end
-        end
-        """;
-
     private RunningServer _server = null!;
     private IBrowserContext _context = null!;
     private IPage _page = null!;
@@ -48,7 +38,7 @@ public sealed class PortfolioDashboardTests(BrowserFixture fixture) : IAsyncLife
     [Fact]
     public async Task The_first_screen_shows_the_portfolio_its_curve_and_sortable_runner_figures()
     {
-        await _server.UploadStrategyAsync("flipper", Flipper);
+        await _server.UploadStrategyAsync("flipper", TestStrategies.Flipper);
         foreach (var (id, symbol) in new[] { ("pa", "BTCUSDT"), ("pb", "ETHUSDT"), ("pc", "SOLUSDT") })
             await _server.CreateRunnerAsync(id, symbol, "flipper");
         await Wait.Until(async () => (await _server.GetJsonAsync("/api/portfolio")).GetProperty("runners").EnumerateArray()

@@ -19,15 +19,6 @@ public sealed class PortfolioTests : IDisposable
         _data.Dispose();
     }
 
-    // Enters long on every bar it may and exits two bars later: trades come every few ticks, won or lost as the walk goes.
-    private const string Flipper = """
-        function detect_opportunity(md, ctx) return {} end
-        function filter_commitment(md, ctx) return { action = "enter_long", price = md.close, quantity = 0.01 } end
-        function manage_position(md, ctx)
-          ctx.held = (ctx.held or 0) + 1
-          if ctx.held >= 2 then ctx.held = 0 return { action = "exit", price = md.close, reason = "flip" } end
-        end
-        """;
 
     private static void Trade(TickrunnerDatabase database, string runner, double pnl, long exitAt)
     {
@@ -102,7 +93,7 @@ public sealed class PortfolioTests : IDisposable
     {
         await using var server = await RunningServer.StartAsync(dataDirectory: _data,
             settings: new() { ["Tickrunner:Portfolio:SampleIntervalMs"] = "100" });
-        await server.UploadStrategyAsync("flipper", Flipper);
+        await server.UploadStrategyAsync("flipper", TestStrategies.Flipper);
         await server.CreateRunnerAsync("p1", "BTCUSDT", "flipper");
         await server.CreateRunnerAsync("p2", "ETHUSDT", "flipper");
         await Wait.Until(async () =>

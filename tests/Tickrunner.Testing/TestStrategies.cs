@@ -3,6 +3,16 @@ namespace Tickrunner.Testing;
 /// <summary>Lua strategies more than one test project runs.</summary>
 public static class TestStrategies
 {
+    /// <summary>Enters long whenever it may and exits two bars later: a trade every few ticks, won or lost as the walk goes.</summary>
+    public const string Flipper = """
+        function detect_opportunity(md, ctx) return {} end
+        function filter_commitment(md, ctx) return { action = "enter_long", price = md.close, quantity = 0.01 } end
+        function manage_position(md, ctx)
+          ctx.held = (ctx.held or 0) + 1
+          if ctx.held >= 2 then ctx.held = 0 return { action = "exit", price = md.close, reason = "flip" } end
+        end
+        """;
+
     /// <summary>Moving-average crossover with declared lengths, a holding time and a side: the optimizer's tests search it.</summary>
     public const string Crossover = """
         params = {
