@@ -154,7 +154,8 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
     // is its own events only.
     private static readonly RunnerEventKind[] RunnerKinds =
         [.. Enum.GetValues<RunnerEventKind>().Where(k => k is not (RunnerEventKind.BacktestProgress or RunnerEventKind.BacktestFinished
-            or RunnerEventKind.OptimizationProgress or RunnerEventKind.OptimizationFinished))];
+            or RunnerEventKind.OptimizationProgress or RunnerEventKind.OptimizationFinished or RunnerEventKind.EngineHalted
+            or RunnerEventKind.EngineResumed))];
 
     /// <summary>Stops and removes a runner with its row and trades (also a stored runner that never started).</summary>
     public async Task RemoveAsync(string id)
