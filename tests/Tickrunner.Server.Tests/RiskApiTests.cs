@@ -286,4 +286,36 @@ public sealed class RiskApiTests
         Assert.Contains(("POST /api/runners/{id}/exit", "m", 202), audit);
         Assert.Contains(("POST /api/runners/{id}/exit", "m", 409), audit);
     }
+
+    [Fact]
+    public async Task A_backtest_takes_the_same_limits_and_names_a_bad_one_under_risk()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await server.UploadOkAsync(BarCsv.RandomWalk(600, 1_704_067_200_000, 3_600_000, volatility: 2.5), "risk-bt");
+        var id = await server.SubmitAsync(new { strategy_name = "ema_crossover", dataset = "risk-bt", risk = new { max_quantity = 1e-9 } });
+        var done = await server.WaitForAsync(id, "done", "failed", "cancelled");
+        var report = done.GetProperty("report");
+        Assert.True(report.GetProperty("risk_rejections").GetProperty("max_quantity").GetInt64() > 0);
+        Assert.Equal(0, report.GetProperty("trades").GetInt32());
+        Assert.Equal(1e-9, done.GetProperty("settings").GetProperty("risk").GetProperty("max_quantity").GetDouble());
+
+        using var bad = await server.PostJsonAsync("/api/backtests", """{"strategy_name":"ema_crossover","dataset":"risk-bt","risk":{"max_entries_per_hour":0}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True((await Json(bad)).GetProperty("errors").TryGetProperty("risk.max_entries_per_hour", out _));
+    }
+
+    [Fact]
+    public async Task A_stream_filtered_by_runner_still_hears_the_kill_switch()
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var socket = await server.ConnectAsync("runner_id=someone");
+        Assert.True((await server.PostJsonAsync("/api/engine/halt", "")).IsSuccessStatusCode);
+        var halted = await socket.ReceiveUntilAsync(m => m.Tag() == "EngineHalted");
+        Assert.NotNull(halted);
+        Assert.False(halted.Value.Payload().GetProperty("flatten").GetBoolean());
+        Assert.True((await server.PostJsonAsync("/api/engine/resume", "")).IsSuccessStatusCode);
+        Assert.NotNull(await socket.ReceiveUntilAsync(m => m.Tag() == "EngineResumed"));
+        using var again = await server.PostJsonAsync("/api/engine/resume", "");
+        Assert.False((await Json(again)).GetProperty("halted").GetBoolean()); // resuming a running engine changes nothing
+    }
 }

@@ -372,4 +372,19 @@ public sealed class KillSwitchAndManualTests
         var reloaded = await engine.ReloadRunnerAsync("c");
         Assert.Equal(3, (await reloaded.GetSnapshotAsync()).Risk!.Limits.MaxEntriesPerHour);
     }
+
+    [Fact]
+    public void Engine_events_pass_every_runner_id_and_symbol_filter_but_not_a_type_filter_that_leaves_them_out()
+    {
+        var halted = RunnerEvent.EngineHalted(false, 1);
+        var resumed = RunnerEvent.EngineResumed(2);
+        var byRunner = new EventFilter(["r1"], [], []);
+        var bySymbol = new EventFilter([], ["BTCUSDT"], []);
+        var byType = new EventFilter(["r1"], [], [RunnerEventKind.PositionClosed]);
+        Assert.True(byRunner.Matches(halted) && byRunner.Matches(resumed));
+        Assert.True(bySymbol.Matches(halted) && bySymbol.Matches(resumed));
+        Assert.False(byType.Matches(halted));
+        Assert.True(new EventFilter(["r1"], [], [RunnerEventKind.EngineHalted]).Matches(halted));
+        Assert.False(byRunner.Matches(RunnerEvent.BacktestFinished("bt-1", "done", 3))); // jobs' events keep their rule
+    }
 }
