@@ -386,6 +386,9 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             account.RealizedPnl, account.FeesPaid - account.OpenEntryFee, Processor.Risk?.Capture());
     }
 
+    /// <summary>Gives back what a restored open position holds across runners, for an instance that never starts.</summary>
+    internal void ReleaseRisk() => Processor.ReleaseGlobal();
+
     /// <summary>Undoes <see cref="HaltAndCaptureAsync"/> when the new instance could not be made.</summary>
     internal Task UnhaltAsync(RunnerStatus status) => Send(r => r._status = status, CancellationToken.None);
 

@@ -190,11 +190,13 @@ public sealed class TradingEngine : IAsyncDisposable
             if (_shuttingDown)
             {
                 // A runner added now would never be stopped, and its loop would outlive the engine's threads.
+                runner.ReleaseRisk();
                 strategy.Dispose();
                 throw new ObjectDisposedException(nameof(TradingEngine), "The engine is shutting down.");
             }
             if (!_runners.TryAdd(definition.RunnerId, runner))
             {
+                runner.ReleaseRisk();
                 strategy.Dispose();
                 throw new DuplicateRunnerException(definition.RunnerId);
             }
@@ -302,6 +304,7 @@ public sealed class TradingEngine : IAsyncDisposable
         if (!swapped)
         {
             // Shutting down, or removed meanwhile: the new instance never starts and the old one is left as it was.
+            runner.ReleaseRisk();
             strategy.Dispose();
             if (reload) await old.UnhaltAsync(runner.Status).ConfigureAwait(false);
             throw _shuttingDown ? new ObjectDisposedException(nameof(TradingEngine), "The engine is shutting down.") : new RunnerNotFoundException(runnerId);

@@ -205,6 +205,17 @@ public sealed class KillSwitchAndManualTests
         var other = engine.AddRunner(Definition("o", "Y", "enterer"));
         for (var i = 0; i < 3; i++) engine.Publish(Bar("Y", i));
         Assert.Null((await other.GetSnapshotAsync()).Position);
+
+        // A new instance takes the position over: it counts once, after a reload as after a stop and start.
+        await engine.ReloadRunnerAsync("r");
+        Assert.Equal(1, engine.Risk.OpenPositions);
+        await engine.StopAsync("r");
+        await engine.RestartRunnerAsync("r");
+        Assert.Equal(1, engine.Risk.OpenPositions);
+        Assert.Equal(500, engine.Risk.TotalNotional, 9);
+        Assert.Throws<DuplicateRunnerException>(() => engine.AddRunner(Definition("r", "X", "passive"),
+            new RunnerRestore(RunnerStatus.Running, TradingState.InPosition, open, new Dictionary<string, object>())));
+        Assert.Equal(1, engine.Risk.OpenPositions);
     }
 
     [Fact]
