@@ -129,6 +129,12 @@ public sealed class RiskApiTests
                 refusedBefore = Rejections(await server.GetJsonAsync("/api/runners/kept"), "max_quantity");
             }
 
+            // What the shutdown's checkpoint stored: the limits and the guard's counts, as the next start reads them.
+            var stored = new Storage.RunnerRepository(new Storage.TickrunnerDatabase(data)).List().ToDictionary(r => r.Definition.RunnerId);
+            Assert.Equal(0.05, stored["kept"].Definition.Risk!.MaxQuantity);
+            Assert.True(stored["kept"].Restore.Risk!.Rejections[(int)Engine.Trading.RiskLimit.MaxQuantity] >= refusedBefore);
+            Assert.Equal(50, stored["r"].Definition.Risk!.MaxDrawdownPct);
+
             await using (var restarted = await RunningServer.StartAsync(dataDirectory: data))
             {
                 var r = await restarted.GetJsonAsync("/api/runners/r");
