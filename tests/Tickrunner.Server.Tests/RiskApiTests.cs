@@ -308,6 +308,20 @@ public sealed class RiskApiTests
         using var bad = await server.PostJsonAsync("/api/backtests", """{"strategy_name":"ema_crossover","dataset":"risk-bt","risk":{"max_entries_per_hour":0}}""");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.True((await Json(bad)).GetProperty("errors").TryGetProperty("risk.max_entries_per_hour", out _));
+
+        // An optimization's trials are backtests with the same limits.
+        using (var badSearch = await server.PostJsonAsync("/api/optimizations",
+            """{"strategy_name":"ema_crossover","dataset":"risk-bt","method":"random","trials":2,"risk":{"max_quantity":-1}}"""))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, badSearch.StatusCode);
+            Assert.True((await Json(badSearch)).GetProperty("errors").TryGetProperty("risk.max_quantity", out _));
+        }
+        using var search = await server.PostJsonAsync("/api/optimizations",
+            """{"strategy_name":"ema_crossover","dataset":"risk-bt","method":"random","trials":2,"risk":{"max_quantity":1e-9}}""");
+        Assert.Equal(HttpStatusCode.Accepted, search.StatusCode);
+        var optimization = (await Json(search)).GetProperty("id").GetString();
+        var stored = await server.GetJsonAsync($"/api/optimizations/{optimization}");
+        Assert.Equal(1e-9, stored.GetProperty("settings").GetProperty("backtest").GetProperty("risk").GetProperty("max_quantity").GetDouble());
     }
 
     [Fact]
