@@ -228,6 +228,13 @@ public sealed class RiskApiTests
         Assert.Equal((1, 1), (engine.GetProperty("open_positions").GetInt32(), engine.GetProperty("max_open_positions").GetInt32()));
         Assert.Equal(JsonValueKind.Null, engine.GetProperty("max_total_notional").ValueKind);
         Assert.True(engine.GetProperty("total_notional").GetDouble() > 0);
+
+        // The same figures for monitoring, and the kill switch.
+        var scrape = await MetricsScrape.TakeAsync(server);
+        Assert.Equal((1.0, 0.0), (scrape["tickrunner_open_positions"], scrape["tickrunner_engine_halted"]));
+        Assert.True(scrape["tickrunner_open_notional"] > 0);
+        Assert.True((await server.PostJsonAsync("/api/engine/halt", "{}")).IsSuccessStatusCode);
+        Assert.Equal(1.0, (await MetricsScrape.TakeAsync(server))["tickrunner_engine_halted"]);
     }
 
     [Fact]
