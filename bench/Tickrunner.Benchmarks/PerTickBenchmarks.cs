@@ -12,7 +12,7 @@ public class PerTickBenchmarks
     private BarTape _tape = null!;
     private MarketDataWindow _window = null!;
     private StateMachine _machine = null!;
-    private RiskGuard _risk = null!;
+    private RiskGuard _risk = null!, _live = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -27,6 +27,11 @@ public class PerTickBenchmarks
         {
             MaxPositionNotional = 1e12, MaxQuantity = 1e9, MaxEntriesPerHour = 60, DailyLossLimit = 1e12, FlattenOnDailyLoss = true, MaxDrawdownPct = 100,
         }, 10_000);
+        // What every live runner pays: the engine's kill switch and limits across runners, here with every runner limit too.
+        _live = new RiskGuard(new RiskLimits
+        {
+            MaxPositionNotional = 1e12, MaxQuantity = 1e9, MaxEntriesPerHour = 60, DailyLossLimit = 1e12, FlattenOnDailyLoss = true, MaxDrawdownPct = 100,
+        }, 10_000, new GlobalRisk(maxTotalNotional: 1e12, maxOpenPositions: 100));
     }
 
     private ref readonly MarketData NextBar() => ref _tape.Next();
@@ -73,6 +78,22 @@ public class PerTickBenchmarks
         _machine.Apply(TradingAction.UpdateStopLoss(signal > 0 ? 1 : 2), bar.Timestamp);
         var result = _machine.MarkToMarket(bar.Close, bar.Timestamp);
         _risk.AtClose(10_000 + signal * 1e-9, bar.Timestamp, hasPosition: true);
+        return result;
+    }
+
+    /// <summary><see cref="WholeTickWithRisk"/> in a live engine: also the kill switch's checks at the entry and the close.</summary>
+    [Benchmark]
+    public ActionResult WholeTickWithLiveRisk()
+    {
+        ref readonly var bar = ref NextBar();
+        _live.BeginBar(bar.Timestamp, 10_000);
+        _window.Push(bar);
+        var closes = _window.Closes();
+        var signal = Ema.Last(closes, 20)!.Value + Rsi.Last(closes, 14)!.Value;
+        _live.CheckEntry(TradingAction.EnterLong(bar.Close, 0.1), bar.Close, bar.Timestamp, 10_000, detailed: false);
+        _machine.Apply(TradingAction.UpdateStopLoss(signal > 0 ? 1 : 2), bar.Timestamp);
+        var result = _machine.MarkToMarket(bar.Close, bar.Timestamp);
+        _live.AtClose(10_000 + signal * 1e-9, bar.Timestamp, hasPosition: true);
         return result;
     }
 }

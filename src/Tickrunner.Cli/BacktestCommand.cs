@@ -16,14 +16,19 @@ internal static class BacktestCommand
     public const string Usage = """
         backtest --strategy NAME|FILE[,…] --data DATASET|FILE|sample[,…] [--symbol S] [--from T] [--to T] [--window N]
                  [--capital X] [--fee-bps F] [--slippage-bps S] [--fill close|next_open] [--stops close|intrabar]
-                 [--params NAME=VALUE[,…]] [--keep-going] [--json OUT] [--parallel N] [--data-dir DIR] [--strategies DIR]
+                 [--params NAME=VALUE[,…]] [--max-position-notional X] [--max-quantity Q] [--max-entries-per-hour N]
+                 [--daily-loss-limit X] [--flatten-on-daily-loss] [--max-drawdown-pct P]
+                 [--keep-going] [--json OUT] [--parallel N] [--data-dir DIR] [--strategies DIR]
         """;
+
+    /// <summary>The switches (options without a value) of the commands that run backtests.</summary>
+    internal static readonly string[] Flags = ["--keep-going", "--flatten-on-daily-loss"];
 
     private sealed record Job(string StrategyName, string Code, string DataName, IReadOnlyList<MarketData> Bars);
 
     public static int Run(string[] argv)
     {
-        var args = new CliArgs(argv, "--keep-going");
+        var args = new CliArgs(argv, Flags);
         var settings = Settings(args);
         if (settings.Problems() is { Count: > 0 } problems)
             throw new CliException(string.Join(" ", problems.Select(p => $"{Option(p.Key)}: {p.Value}")));
@@ -77,6 +82,9 @@ internal static class BacktestCommand
                 Console.WriteLine($"   failed after {result.BarsDone:N0} bars: {result.Error}");
             }
             Console.Write(result.Report.ToTable());
+            if (result.Report.RiskRejections is { } refused)
+                Console.WriteLine("   risk refusals: " + (refused.Count == 0 ? "none" : string.Join(", ", refused.Select(r => $"{r.Key} {r.Value:N0}"))));
+            if (result.RiskStop is { } stop) Console.WriteLine($"   stopped by the risk limits: {stop}");
             Console.WriteLine();
         }
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -127,7 +135,23 @@ internal static class BacktestCommand
         To = args.Time("--to"),
         StopOnError = !args.Has("--keep-going"),
         Params = Parameters(args.String("--params")),
+        Risk = Risk(args),
     };
+
+    // --max-quantity … --max-drawdown-pct, as the risk object of the API names them; null when none is given.
+    private static RiskLimits? Risk(CliArgs args)
+    {
+        var limits = new RiskLimits
+        {
+            MaxPositionNotional = args.Number("--max-position-notional"),
+            MaxQuantity = args.Number("--max-quantity"),
+            MaxEntriesPerHour = args.Integer("--max-entries-per-hour"),
+            DailyLossLimit = args.Number("--daily-loss-limit"),
+            FlattenOnDailyLoss = args.Has("--flatten-on-daily-loss"),
+            MaxDrawdownPct = args.Number("--max-drawdown-pct"),
+        };
+        return limits.Any ? limits : null;
+    }
 
     // "fast=12,slow=30,mode=trend": numbers (invariant), true/false, or text.
     private static IReadOnlyDictionary<string, object>? Parameters(string? text)

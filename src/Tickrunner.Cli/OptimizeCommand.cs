@@ -17,11 +17,13 @@ internal static class OptimizeCommand
                  [--walk-forward train=BARS,test=BARS[,windows=N][,anchored]] [--json OUT]
                  and the backtest options: [--symbol S] [--from T] [--to T] [--window N] [--capital X] [--fee-bps F]
                  [--slippage-bps S] [--fill close|next_open] [--stops close|intrabar] [--params NAME=VALUE[,…]] [--keep-going]
+                 [--max-position-notional X] [--max-quantity Q] [--max-entries-per-hour N] [--daily-loss-limit X]
+                 [--flatten-on-daily-loss] [--max-drawdown-pct P]
         """;
 
     public static int Run(string[] argv)
     {
-        var args = new CliArgs(argv, "--keep-going");
+        var args = new CliArgs(argv, BacktestCommand.Flags);
         var settings = new OptimizationSettings
         {
             Method = Method(args.String("--method")),

@@ -78,6 +78,7 @@ public static class TickrunnerApp
         app.MapHealthApi();
         app.MapAuthApi();
         app.MapRunnersApi().RequireScope(ApiScope.Read, ApiScope.Trade);
+        app.MapEngineApi().RequireScope(ApiScope.Read, ApiScope.Trade); // the kill switch is steering runners: trade
         app.MapStrategiesApi().RequireScope(ApiScope.Read, ApiScope.Admin);
         app.MapSymbolsApi().RequireScope(ApiScope.Read);
         app.MapPortfolioApi().RequireScope(ApiScope.Read);

@@ -189,3 +189,19 @@ public sealed class JournalOptions
     /// <summary>Seconds between checkpoints of runner context to the database (minimum 1).</summary>
     public int CheckpointSeconds { get; set; } = 5;
 }
+
+/// <summary>
+/// Limits across every runner of the engine (<c>Tickrunner:Risk</c>), checked when an entry fills; a key left out is not
+/// checked. Each runner's own limits are in its definition (<c>risk</c> in the create body).
+/// </summary>
+public sealed class RiskOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Tickrunner:Risk";
+
+    /// <summary>Largest sum of the open positions' notional (entry price × quantity) across runners, in the account currency.</summary>
+    public double? MaxTotalNotional { get; set; }
+
+    /// <summary>Most positions open at once across runners.</summary>
+    public int? MaxOpenPositions { get; set; }
+}

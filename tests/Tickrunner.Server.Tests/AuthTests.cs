@@ -65,11 +65,12 @@ public sealed class AuthTests
         Assert.True(endpoints.Count > 30, $"found only {endpoints.Count} endpoints");
         var open = endpoints.Where(e => e.Needs is null).Select(e => e.Path).Distinct().Order().ToList();
         Assert.Equal(OpenEndpoints.Order(), open);
-        // The documented split: reading needs read; runners, backtests and optimizations need trade; code, data, keys and audit need admin.
+        // The documented split: reading needs read; runners, the engine's kill switch, backtests and optimizations need trade; code, data, keys and audit need admin.
         foreach (var (method, path, needs, _) in endpoints.Where(e => e.Needs is not null))
         {
             var expected = method == HttpMethod.Get ? (path.StartsWith("/api/keys") || path.StartsWith("/api/audit") ? ApiScope.Admin : ApiScope.Read)
-                : path.StartsWith("/api/runners") || path.StartsWith("/api/backtests") || path.StartsWith("/api/optimizations") ? ApiScope.Trade : ApiScope.Admin;
+                : path.StartsWith("/api/runners") || path.StartsWith("/api/engine") || path.StartsWith("/api/backtests") || path.StartsWith("/api/optimizations")
+                    ? ApiScope.Trade : ApiScope.Admin;
             Assert.True(expected == needs, $"{method} {path} needs {needs}, expected {expected}");
         }
     }

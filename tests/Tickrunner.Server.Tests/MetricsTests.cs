@@ -36,6 +36,9 @@ public sealed class MetricsTests
         ["tickrunner_optimizations"] = "gauge",
         ["tickrunner_optimizations_finished_total"] = "counter",
         ["tickrunner_optimization_trials_total"] = "counter",
+        ["tickrunner_engine_halted"] = "gauge",
+        ["tickrunner_open_positions"] = "gauge",
+        ["tickrunner_open_notional"] = "gauge",
     };
 
     private const string TicksProcessed = "tickrunner_ticks_processed_total";

@@ -141,6 +141,27 @@ export function button(label, onclick, kind = "", attributes = {}) {
   return h("button", { type: "button", className: `small ${kind}`, onclick, ...attributes }, label);
 }
 
+/**
+ * A modal confirmation with a message and optional form fields (inputs named as the values wanted); resolves with the
+ * fields' values when confirmed, null when cancelled (Escape, Cancel).
+ */
+export function ask({ title, message, fields = [], confirm = "OK", kind = "" }) {
+  return new Promise((resolve) => {
+    const form = h("form", { method: "dialog", className: "ask" }, h("h2", {}, title), message ? h("p", {}, message) : null, ...fields,
+      h("div", { className: "actions" },
+        h("button", { type: "submit", value: "ok", className: `small ${kind}`, "data-testid": "ask-confirm" }, confirm),
+        h("button", { type: "submit", value: "cancel", className: "small", formnovalidate: true, "data-testid": "ask-cancel" }, "Cancel")));
+    const dialog = h("dialog", { className: "ask-dialog", "data-testid": "ask" }, form);
+    document.body.append(dialog);
+    dialog.addEventListener("close", () => {
+      const values = dialog.returnValue === "ok" ? Object.fromEntries(new FormData(form)) : null;
+      dialog.remove();
+      resolve(values);
+    });
+    dialog.showModal();
+  });
+}
+
 /** A key/value table row. */
 export function kvRow(key, value, attributes = {}) {
   return h("tr", attributes, h("th", { scope: "row" }, key), h("td", {}, value));
@@ -192,6 +213,7 @@ export function describe(tag, e) {
     case "RunnerStarted": return `started on ${e.symbol}`;
     case "RunnerStopped": return `stopped: ${e.reason}`;
     case "RunnerStatusChanged": return `now ${e.status}`;
+    case "RiskLimitHit": return `${e.limit} (${price(e.value)}, limit ${price(e.threshold)}): ${e.action}`;
     default: return JSON.stringify(e);
   }
 }

@@ -11,13 +11,16 @@ import { renderOptimizations } from "./views/optimizations.js";
 import { renderOptimization } from "./views/optimization.js";
 import { renderLogin } from "./views/login.js";
 import { router } from "./router.js";
-import { h, setTimeZone, timeZone, zoneLabel } from "./format.js";
+import { ask, dateTime, h, setTimeZone, timeZone, toast, zoneLabel } from "./format.js";
 
 // Hash routes: #/ (runners), #/runners/<id>, #/strategies, #/strategies/<name>, #/backtests[?strategy=&dataset=],
 // #/backtests/<id>, #/backtests/compare?ids=a,b, #/optimizations[?strategy=&dataset=], #/optimizations/<id>. Each route
 // also says what the page streams (server-side filter), so a view never has to race another for the filter. A route's query string reaches its view as it is (`query: true`).
-const BACKTEST_EVENTS = () => ({ type: ["BacktestProgress", "BacktestFinished"] });
-const OPTIMIZATION_EVENTS = () => ({ type: ["OptimizationProgress", "OptimizationFinished"] });
+// The kill switch's events pass every runner_id and symbol filter; a page that filters by type asks for them too (the halt
+// banner is on every page).
+const ENGINE = ["EngineHalted", "EngineResumed"];
+const BACKTEST_EVENTS = () => ({ type: ["BacktestProgress", "BacktestFinished", ...ENGINE] });
+const OPTIMIZATION_EVENTS = () => ({ type: ["OptimizationProgress", "OptimizationFinished", ...ENGINE] });
 // The editor (CodeMirror) is its own chunk, fetched when the Strategies page is first opened: the other pages start without
 // parsing it.
 const renderStrategies = (...args) => import("./views/strategies.js").then((m) => m.renderStrategies(...args));
@@ -25,13 +28,13 @@ const renderStrategies = (...args) => import("./views/strategies.js").then((m) =
 const routes = [
   { pattern: /^#?\/?$/, nav: "runners", title: "Runners and portfolio", view: renderOverview, filter: () => ({}) },
   { pattern: /^#\/runners\/([^/]+)$/, nav: "runners", title: "Runner", view: renderRunner, filter: (id) => ({ runner_id: [id] }) },
-  { pattern: /^#\/strategies(?:\/([^/?]+))?(?:\?line=(\d+))?$/, nav: "strategies", title: "Strategies", view: renderStrategies, filter: () => ({ type: ["RunnerStarted", "RunnerStopped"] }) },
+  { pattern: /^#\/strategies(?:\/([^/?]+))?(?:\?line=(\d+))?$/, nav: "strategies", title: "Strategies", view: renderStrategies, filter: () => ({ type: ["RunnerStarted", "RunnerStopped", ...ENGINE] }) },
   { pattern: /^#\/backtests\/compare(?:\?(.*))?$/, nav: "backtests", title: "Compare backtests", view: renderCompare, filter: BACKTEST_EVENTS, query: true },
   { pattern: /^#\/backtests\/([^/?]+)$/, nav: "backtests", title: "Backtest", view: renderBacktest, filter: BACKTEST_EVENTS },
   { pattern: /^#\/backtests(?:\?(.*))?$/, nav: "backtests", title: "Backtests", view: renderBacktests, filter: BACKTEST_EVENTS, query: true },
   { pattern: /^#\/optimizations\/([^/?]+)$/, nav: "optimizations", title: "Optimization", view: renderOptimization, filter: OPTIMIZATION_EVENTS },
   { pattern: /^#\/optimizations(?:\?(.*))?$/, nav: "optimizations", title: "Optimizations", view: renderOptimizations, filter: OPTIMIZATION_EVENTS, query: true },
-  { pattern: /^#\/audit$/, nav: "audit", title: "Audit log", view: renderAudit, filter: () => ({ type: ["Heartbeat"] }) },
+  { pattern: /^#\/audit$/, nav: "audit", title: "Audit log", view: renderAudit, filter: () => ({ type: ["Heartbeat", ...ENGINE] }) },
 ];
 
 // Grey blocks in the shape of a page while its view loads its data: the page is never blank.
@@ -111,13 +114,65 @@ async function showHealth() {
   }
 }
 
+// The kill switch: a banner on every page while the engine is halted (with Resume), and Halt in the top bar otherwise; both
+// ask first. Read when the stream (re)connects and on each EngineHalted / EngineResumed.
+let canTrade = true;
+async function showEngine() {
+  let engine;
+  try {
+    engine = await api.engine();
+  } catch {
+    return; // unreachable or not allowed: the banner stays as it was
+  }
+  const banner = document.getElementById("halt-banner");
+  banner.hidden = !engine.halted;
+  document.getElementById("halt").hidden = engine.halted || !canTrade;
+  document.getElementById("resume").hidden = !canTrade;
+  document.body.classList.toggle("halted", engine.halted);
+  banner.querySelector(".text").textContent = engine.halted
+    ? `Engine halted${engine.halted_at ? ` since ${dateTime(engine.halted_at)}` : ""}: no runner may enter a position until it is resumed.`
+    : "";
+}
+
+document.getElementById("halt").addEventListener("click", async () => {
+  const answer = await ask({
+    title: "Halt the engine?",
+    message: "Every runner's entries are refused from its next bar until the engine is resumed.",
+    fields: [h("label", { className: "check" }, h("input", { type: "checkbox", name: "flatten", "data-testid": "halt-flatten" }),
+      "Also close every open position at its runner's next bar")],
+    confirm: "Halt",
+    kind: "danger",
+  });
+  if (!answer) return;
+  try {
+    await api.halt(answer.flatten === "on");
+  } catch (e) {
+    toast(e.message, "error");
+  }
+  showEngine();
+});
+
+document.getElementById("resume").addEventListener("click", async () => {
+  if (!(await ask({ title: "Resume the engine?", message: "Runners may enter positions again.", confirm: "Resume" }))) return;
+  try {
+    await api.resume();
+  } catch (e) {
+    toast(e.message, "error");
+  }
+  showEngine();
+});
+
 // Health is read when the stream (re)connects and on each heartbeat: no timer polls it.
 stream.onStatus((status, s) => {
   showConnection(status, s);
-  if (status === "live") showHealth();
+  if (status === "live") {
+    showHealth();
+    showEngine();
+  }
 });
 stream.on((tag) => {
   if (tag === "Heartbeat" || tag === "RunnerStarted" || tag === "RunnerStopped") showHealth();
+  if (tag === "EngineHalted" || tag === "EngineResumed") showEngine();
 });
 setInterval(() => {
   const rate = stream.eventsPerSecond();
@@ -182,6 +237,7 @@ function showWho(session) {
   if (session.authenticated) who.textContent = `${session.name} · ${session.scope}`;
   // The audit log is for admins (and for everyone when keys are not asked for: this is then the owner's own machine).
   document.querySelector('[data-nav="audit"]').hidden = session.scope !== "admin";
+  canTrade = session.scope !== "read"; // halting and resuming need the trade scope
 }
 
 document.getElementById("logout").addEventListener("click", async () => {

@@ -24,11 +24,14 @@ public sealed class EventFilter
     /// <summary>Kinds to pass; empty passes all.</summary>
     public IReadOnlySet<RunnerEventKind> Kinds { get; }
 
-    /// <summary>True when the event passes every part of the filter.</summary>
+    /// <summary>
+    /// True when the event passes every part of the filter. The engine's kill switch (EngineHalted, EngineResumed) concerns
+    /// every runner: it passes any runner id and symbol filter, and only the kinds can leave it out.
+    /// </summary>
     public bool Matches(in RunnerEvent e) =>
-        (RunnerIds.Count == 0 || RunnerIds.Contains(e.RunnerId))
-        && (Symbols.Count == 0 || Symbols.Contains(e.Symbol))
-        && (Kinds.Count == 0 || Kinds.Contains(e.Kind));
+        (Kinds.Count == 0 || Kinds.Contains(e.Kind))
+        && (e.Kind is RunnerEventKind.EngineHalted or RunnerEventKind.EngineResumed
+            || ((RunnerIds.Count == 0 || RunnerIds.Contains(e.RunnerId)) && (Symbols.Count == 0 || Symbols.Contains(e.Symbol))));
 
     /// <summary>This filter with more values allowed (a "subscribe" message).</summary>
     public EventFilter Widen(IEnumerable<string> runnerIds, IEnumerable<string> symbols, IEnumerable<RunnerEventKind> kinds) =>

@@ -35,6 +35,10 @@ public enum RunnerEventKind : byte
     OptimizationFinished,
     /// <summary>A risk limit refused an entry, blocked entries for the day, flattened the position or stopped the runner.</summary>
     RiskLimitHit,
+    /// <summary>The engine's kill switch was turned on (no runner id or symbol).</summary>
+    EngineHalted,
+    /// <summary>The engine's kill switch was turned off (no runner id or symbol).</summary>
+    EngineResumed,
 }
 
 /// <summary>How serious an <see cref="RunnerEventKind.Error"/> event is.</summary>
@@ -188,6 +192,15 @@ public readonly struct RunnerEvent
     public static RunnerEvent RiskLimitHit(string runnerId, string symbol, in RiskHit hit, long receivedAt, long timestamp) =>
         new(RunnerEventKind.RiskLimitHit, runnerId, symbol, receivedAt, timestamp, payload: RiskHitInfo.Of(hit.Limit, hit.Action),
             price: hit.Value, pnl: hit.Threshold);
+
+    // Engine events carry neither a runner id nor a symbol (""): a runner_id or symbol filter leaves them out.
+
+    /// <summary>EngineHalted; <paramref name="flatten"/> when every open position is closed at its runner's next bar (in <see cref="Price"/>, 1 or 0).</summary>
+    public static RunnerEvent EngineHalted(bool flatten, long timestamp) =>
+        new(RunnerEventKind.EngineHalted, "", "", 0, timestamp, price: flatten ? 1 : 0);
+
+    /// <summary>EngineResumed.</summary>
+    public static RunnerEvent EngineResumed(long timestamp) => new(RunnerEventKind.EngineResumed, "", "", 0, timestamp);
 
     /// <summary>RiskLimitHit: the hit; null for other kinds.</summary>
     public RiskHit? Risk => _payload is RiskHitInfo info ? new RiskHit(info.Limit, Price, Pnl, info.Action) : null;

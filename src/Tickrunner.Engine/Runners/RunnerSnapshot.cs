@@ -47,6 +47,13 @@ public sealed record RunnerSnapshot(
 {
     /// <summary>The risk limits and where they stand; null when the runner has none.</summary>
     public RiskSnapshot? Risk { get; init; }
+
+    /// <summary>A manual entry or exit waiting for the next bar (<c>enter_long</c>, <c>enter_short</c>, <c>exit</c>), or null.</summary>
+    public string? ManualAction { get; init; }
+
+    /// <summary>The guard's full state, for a checkpoint to store (not on the wire).</summary>
+    [JsonIgnore]
+    public RiskState? RiskState { get; init; }
 }
 
 /// <summary>A runner's risk limits as the dashboard shows them: the limits, whether entries are blocked for the day, and the refusals per limit.</summary>
@@ -65,11 +72,16 @@ public sealed record RiskSnapshot(
         return new RiskSnapshot(limits, guard.EntriesBlocked, guard.DayStartEquity, guard.PeakEquity, RejectionCounts(guard));
     }
 
-    /// <summary>Refused entries by limit name, for every limit set that refuses entries (the maximum drawdown stops instead).</summary>
+    /// <summary>
+    /// Refused entries by limit name, for every limit set that refuses entries (the maximum drawdown stops instead), and the
+    /// engine-wide refusals (halt, max_total_notional, max_open_positions) once there was one.
+    /// </summary>
     public static Dictionary<string, long> RejectionCounts(RiskGuard guard)
     {
         var limits = guard.Limits;
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var shared in (ReadOnlySpan<RiskLimit>)[RiskLimit.Halt, RiskLimit.MaxTotalNotional, RiskLimit.MaxOpenPositions])
+            if (guard.Rejections(shared) > 0) counts[RiskNames.Of(shared)] = guard.Rejections(shared);
         if (limits.MaxPositionNotional is not null) counts[RiskNames.Of(RiskLimit.MaxPositionNotional)] = guard.Rejections(RiskLimit.MaxPositionNotional);
         if (limits.MaxQuantity is not null) counts[RiskNames.Of(RiskLimit.MaxQuantity)] = guard.Rejections(RiskLimit.MaxQuantity);
         if (limits.MaxEntriesPerHour is not null) counts[RiskNames.Of(RiskLimit.MaxEntriesPerHour)] = guard.Rejections(RiskLimit.MaxEntriesPerHour);

@@ -32,8 +32,9 @@ public sealed partial class RunnerStep
     private long _tickTicksTotal, _tickTicksMin = long.MaxValue, _tickTicksMax;
 
     /// <summary>A step for <paramref name="definition"/>'s runner over <paramref name="strategy"/>.</summary>
+    /// <remarks><paramref name="global"/> is the engine's kill switch and limits across runners (null in a backtest).</remarks>
     public RunnerStep(RunnerDefinition definition, LuaStrategy strategy, IEventSink? events, IEngineClock clock, ILogger logger,
-        int tradeHistorySize = 1000)
+        int tradeHistorySize = 1000, GlobalRisk? global = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         Definition = definition;
@@ -43,7 +44,7 @@ public sealed partial class RunnerStep
         _events = events;
         _clock = clock ?? throw new ArgumentNullException(nameof(clock));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
-        Processor = new TickProcessor(strategy, definition.WindowSize, definition.Account, definition.Risk) { DetailedRejections = events is not null };
+        Processor = new TickProcessor(strategy, definition.WindowSize, definition.Account, definition.Risk, global) { DetailedRejections = events is not null };
         Trades = new BoundedHistory<ClosedPositionRecord>(tradeHistorySize);
     }
 
@@ -102,6 +103,24 @@ public sealed partial class RunnerStep
             }
         }
         Report(outcome.Early, receivedAt, at);
+
+        // A manual entry or exit, carried out before the strategy as if it had returned it.
+        var manual = outcome.Manual;
+        if (manual.IsRejected)
+        {
+            _rejected++;
+            _actions[ActionKinds + (int)outcome.ManualAction.Kind]++;
+            sink?.Emit(RunnerEvent.Error(_id, _symbol, $"manual {outcome.ManualAction.Name} rejected: {manual.Rejection}", ErrorSeverity.Warning, receivedAt, at));
+            if (manual.RiskRefused) EmitRiskHit(ref hits, receivedAt, at);
+        }
+        else if (manual.Executed && !manual.Queued)
+        {
+            _executed++;
+            _actions[(int)outcome.ManualAction.Kind]++;
+            if (_config.LogActions) LogAction(_id, "manual " + outcome.ManualAction.Name, bar.Close);
+            sink?.Emit(RunnerEvent.ActionExecuted(_id, _symbol, outcome.ManualAction, receivedAt, at));
+            Report(manual, receivedAt, at);
+        }
 
         var strategyError = outcome.Strategy.Error;
         // A call the watchdog had to stop would most likely run as long on the next tick: the runner stops.

@@ -59,15 +59,15 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     private long _busySince; // Stopwatch time the loop last took a runner thread; 0 while it waits
 
     internal SymbolRunner(RunnerDefinition definition, LuaStrategy strategy, IEventSink? events, EngineOptions options, ILogger logger,
-        IEngineClock clock, RunnerRestore? restore = null)
+        IEngineClock clock, RunnerRestore? restore = null, GlobalRisk? global = null)
     {
-        Definition = definition;
+        _definition = definition;
         _events = events;
         _options = options;
         _logger = logger;
         _clock = clock;
         _startedAt = clock.GetTimestamp();
-        _step = new RunnerStep(definition, strategy, events, clock, logger, options.TradeHistorySize);
+        _step = new RunnerStep(definition, strategy, events, clock, logger, options.TradeHistorySize, global);
         _inbox = Channel.CreateBounded<InboxItem>(new BoundedChannelOptions(options.InboxCapacity)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
@@ -86,8 +86,10 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         }
     }
 
-    /// <summary>What this runner is.</summary>
-    public RunnerDefinition Definition { get; }
+    private volatile RunnerDefinition _definition;
+
+    /// <summary>What this runner is (its risk limits change with <see cref="ChangeRiskAsync"/>).</summary>
+    public RunnerDefinition Definition => _definition;
 
     /// <summary>The runner's id.</summary>
     public string Id => Definition.RunnerId;
@@ -151,6 +153,37 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         _events?.Emit(RunnerEvent.RunnerStatusChanged(Id, Symbol, name, _clock.NowUnixMs()));
         return _status;
     }
+
+    /// <summary>
+    /// Enforces <paramref name="limits"/> (null: none) from the next bar on, keeping the position, context, account and the
+    /// guard's state (the day, its block, the peak, the last hour's entries, the counts); answers the snapshot after the change.
+    /// </summary>
+    /// <exception cref="InvalidRunnerDefinitionException">A limit is invalid.</exception>
+    public Task<RunnerSnapshot> ChangeRiskAsync(RiskLimits? limits, CancellationToken cancellationToken = default)
+    {
+        if (limits?.Problems() is { Count: > 0 } problems) throw new InvalidRunnerDefinitionException(problems);
+        if (limits is { Any: false }) limits = null; // an empty object (or flatten_on_daily_loss alone) is no limits
+        return Send(r =>
+        {
+            r.Processor.ChangeRisk(limits);
+            r._definition = r._definition with { Risk = limits };
+            return r.TakeSnapshot();
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Queues a manual entry or exit (<paramref name="action"/>) for the runner's next bar, where it is carried out before the
+    /// strategy is called exactly as if the strategy had returned it: the same fill, risk limits, kill switch and events (an
+    /// exit's reason is "manual"). Answers why it cannot be queued (the runner is not running, the state does not allow it,
+    /// another waits), or null.
+    /// </summary>
+    public Task<string?> QueueManualAsync(TradingAction action, CancellationToken cancellationToken = default) =>
+        Send(r => r._status switch
+        {
+            RunnerStatus.Paused => $"runner '{r.Id}' is paused; resume it first",
+            RunnerStatus.Stopped => $"runner '{r.Id}' is stopped; start it first",
+            _ => r.Processor.QueueManual(action),
+        }, cancellationToken);
 
     /// <summary>Ends tick processing (emits RunnerStopped once); the runner stays listed until removed.</summary>
     public Task<RunnerStatus> StopAsync(string reason = "stopped by request", CancellationToken cancellationToken = default) =>
@@ -324,6 +357,8 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             AccountSnapshot.Of(Processor.Account, machine.Position), Processor.Strategy.ParameterValues)
         {
             Risk = RiskSnapshot.Of(Definition.Risk, Processor.Risk),
+            RiskState = Processor.Risk?.Capture(),
+            ManualAction = Processor.ManualAction?.Name,
         };
     }
 
@@ -351,6 +386,9 @@ public sealed partial class SymbolRunner : IAsyncDisposable
             account.RealizedPnl, account.FeesPaid - account.OpenEntryFee, Processor.Risk?.Capture());
     }
 
+    /// <summary>Gives back what a restored open position holds across runners, for an instance that never starts.</summary>
+    internal void ReleaseRisk() => Processor.ReleaseGlobal();
+
     /// <summary>Undoes <see cref="HaltAndCaptureAsync"/> when the new instance could not be made.</summary>
     internal Task UnhaltAsync(RunnerStatus status) => Send(r => r._status = status, CancellationToken.None);
 
@@ -366,6 +404,7 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         _inbox.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
         _closed = true;
+        Processor.ReleaseGlobal(); // the loop has ended: its open position no longer counts across runners (a new instance counts it)
         FailPendingCommands();
         Processor.Strategy.Dispose();
     }

@@ -12,6 +12,12 @@ namespace Tickrunner.Engine.Runners;
 public readonly record struct TickOutcome(StrategyResult Strategy, ActionResult Action, ActionResult Exit,
     ActionResult Queued = default, ActionResult Early = default)
 {
+    /// <summary>The manual entry or exit carried out (or refused, or queued) at this bar, before the strategy was called.</summary>
+    public ActionResult Manual { get; init; }
+
+    /// <summary>The manual action of <see cref="Manual"/>.</summary>
+    public TradingAction ManualAction { get; init; }
+
     /// <summary>The queued action that filled (or was refused) at this bar's open.</summary>
     public TradingAction QueuedAction { get; init; }
 
@@ -31,17 +37,25 @@ public readonly record struct TickOutcome(StrategyResult Strategy, ActionResult 
 /// </summary>
 public sealed class TickProcessor
 {
-    private TradingAction? _queued;
+    private TradingAction? _queued, _manual;
+    private readonly GlobalRisk? _global;
+    private double _reserved = -1; // the open position's notional held in _global; negative while none is
 
-    /// <summary>A pipeline over <paramref name="strategy"/> with a window of <paramref name="windowSize"/> bars and a paper account.</summary>
-    public TickProcessor(LuaStrategy strategy, int windowSize, AccountSettings? account = null, RiskLimits? risk = null)
+    /// <summary>
+    /// A pipeline over <paramref name="strategy"/> with a window of <paramref name="windowSize"/> bars and a paper account, checking
+    /// <paramref name="risk"/> and, in a live engine, the limits and kill switch every runner shares (<paramref name="global"/>).
+    /// </summary>
+    public TickProcessor(LuaStrategy strategy, int windowSize, AccountSettings? account = null, RiskLimits? risk = null, GlobalRisk? global = null)
     {
         Strategy = strategy;
         Window = new MarketDataWindow(windowSize);
         Account = new PaperAccount(account ?? AccountSettings.Default);
+        _global = global;
         // No guard at all without a limit: the per-bar path then pays one null check per step.
-        Risk = risk is { Any: true } ? new RiskGuard(risk, Account.InitialCapital) : null;
+        Risk = risk is { Any: true } || global is not null ? new RiskGuard(risk ?? NoLimits, Account.InitialCapital, global) : null;
     }
+
+    private static readonly RiskLimits NoLimits = new();
 
     /// <summary>Resumes after a restart: the state and open position, the account's closed-trade totals, and the risk guard's state.</summary>
     public void Restore(RunnerRestore restore)
@@ -49,10 +63,54 @@ public sealed class TickProcessor
         Machine.Restore(restore.State, restore.Position);
         Account.Restore(restore.RealizedPnl, restore.ClosedFees + (restore.Position?.EntryFee ?? 0), restore.Position?.EntryFee ?? 0);
         Risk?.Restore(restore.Risk, Equity);
+        ReleaseGlobal();
+        if (_global is not null && Machine.Position is { } open)
+        {
+            // An open position counts across runners whatever the limits say now: it is open.
+            _reserved = open.EntryPrice * open.Quantity;
+            _global.Add(_reserved);
+        }
     }
 
-    /// <summary>The risk limits' guard; null when no limit is set.</summary>
-    public RiskGuard? Risk { get; }
+    /// <summary>The risk limits' guard; null when no limit is set (and no engine-wide one).</summary>
+    public RiskGuard? Risk { get; private set; }
+
+    /// <summary>
+    /// Enforces <paramref name="limits"/> from now on (null: none), going on from the guard's state: the day, its block, the peak,
+    /// the entries of the last hour and the counts. Call it between bars.
+    /// </summary>
+    public void ChangeRisk(RiskLimits? limits)
+    {
+        if (limits is not { Any: true } && _global is null) Risk = null;
+        else Risk = Risk?.WithLimits(limits ?? NoLimits, Equity) ?? new RiskGuard(limits ?? NoLimits, Equity, _global);
+    }
+
+    /// <summary>
+    /// Queues a manual entry or exit for the next bar, where it is carried out before the strategy is called exactly as if
+    /// the strategy had returned it (fill, limits, events); why it cannot be queued now, or null.
+    /// </summary>
+    public string? QueueManual(in TradingAction action)
+    {
+        if (action.Kind is not (ActionKind.EnterLong or ActionKind.EnterShort or ActionKind.Exit))
+            throw new ArgumentException("Only an entry or an exit is queued by hand.", nameof(action));
+        if (_manual is { } waiting) return $"a manual {waiting.Name} already waits for the next bar";
+        if (_queued is { } queued) return $"{queued.Name} already waits for the next bar's open";
+        var price = Window.Count > 0 ? Window[Window.Count - 1].Close : 1; // the price the next bar replaces; only its validity matters now
+        if (Machine.Check(action with { Price = price }) is { } problem) return problem;
+        _manual = action;
+        return null;
+    }
+
+    /// <summary>The manual action waiting for the next bar, if any.</summary>
+    public TradingAction? ManualAction => _manual;
+
+    /// <summary>Gives back the engine-wide room the open position holds (the runner is going away).</summary>
+    public void ReleaseGlobal()
+    {
+        if (_reserved < 0 || _global is null) return;
+        _global.Release(_reserved);
+        _reserved = -1;
+    }
 
     /// <summary>The runner's bars.</summary>
     public MarketDataWindow Window { get; }
@@ -96,6 +154,16 @@ public sealed class TickProcessor
         // 2. Intrabar stops and targets, also for a position opened at this open.
         var early = settings.Stops == StopTiming.Intrabar ? IntrabarExit(bar) : ActionResult.None;
 
+        // 2b. A manual entry or exit, as if the strategy had returned it on this bar, before the strategy is called.
+        var manual = ActionResult.None;
+        var manualAction = default(TradingAction);
+        if (_manual is { } byHand)
+        {
+            _manual = null;
+            manualAction = byHand with { Price = bar.Close };
+            manual = Act(manualAction, bar);
+        }
+
         // 3. The strategy, for the state after 1 and 2.
         // The strategy sees the equity with the open position marked at this close (step 5 marks again: the
         // strategy may have opened a position meanwhile).
@@ -124,11 +192,15 @@ public sealed class TickProcessor
             {
                 riskStop = verdict == RiskCloseAction.Stop;
                 // A stop or target at this close already closed it; otherwise the limit closes it, through the same fill rules.
-                var flat = CloseOpenPosition(bar, riskStop ? MaxDrawdownReason : DailyLossReason, ExitTrigger.RiskLimit);
+                var reason = verdict switch { RiskCloseAction.Stop => MaxDrawdownReason, RiskCloseAction.Halt => HaltReason, _ => DailyLossReason };
+                var flat = CloseOpenPosition(bar, reason, ExitTrigger.RiskLimit);
                 if (flat.Closed is not null) exit = flat;
             }
         }
-        return new TickOutcome(result, action, exit, queued, early) { QueuedAction = queuedAction, RiskStop = riskStop };
+        return new TickOutcome(result, action, exit, queued, early)
+        {
+            QueuedAction = queuedAction, RiskStop = riskStop, Manual = manual, ManualAction = manualAction,
+        };
     }
 
     /// <summary>Equity after the last processed bar (the position marked at its close).</summary>
@@ -146,6 +218,12 @@ public sealed class TickProcessor
     /// <summary>Transition reason of the close the maximum drawdown makes.</summary>
     public const string MaxDrawdownReason = "max drawdown";
 
+    /// <summary>Transition reason of the close a halt with flatten makes.</summary>
+    public const string HaltReason = "halt";
+
+    /// <summary>Transition reason of a manual exit.</summary>
+    public const string ManualReason = "manual";
+
     private ActionResult CloseOpenPosition(in MarketData bar, string reason, ExitTrigger trigger)
     {
         _queued = null;
@@ -160,6 +238,8 @@ public sealed class TickProcessor
         if (Account.Settings.Fill == FillTiming.Close) return Fill(action, bar.Close, bar.Timestamp);
         // next_open: checked now, filled at the next bar's open.
         if (Machine.Check(action) is { } problem) return ActionResult.Reject(problem);
+        // Only a manual action on this same bar can have queued one already: the strategy's waits its turn.
+        if (_queued is { } waiting) return ActionResult.Reject($"{action.Name}: a manual {waiting.Name} already waits for the next bar's open");
         // An entry is checked against the risk limits now too, at the close as its estimated fill, so that a refusal comes on
         // the bar that asked; it is checked again when it fills.
         if (Risk is { } risk && action.Kind != ActionKind.Exit
@@ -190,12 +270,21 @@ public sealed class TickProcessor
                 ? string.Create(CultureInfo.InvariantCulture,
                     $"{action.Name}: the entry needs {notional + fee:0.########} (notional {notional:0.########} + fee {fee:0.########}) but the account's equity is {equity:0.########}; no leverage")
                 : "the entry needs more than the account's equity; no leverage");
+        // The engine-wide room last: it is taken when reserved, and given back if the entry does not open after all.
+        var reserved = valid && _global is not null;
+        if (reserved && Risk!.Reserve(action, notional, DetailedRejections) is { } full)
+            return ActionResult.Reject(full) with { RiskRefused = true };
         var entered = Machine.Apply(action, timestamp, fill);
         if (entered.Opened is { } opened)
         {
             Account.Opened(fee);
             opened.EntryFee = fee;
             Risk?.Entered(timestamp);
+            if (reserved) _reserved = notional;
+        }
+        else if (reserved)
+        {
+            _global!.Release(notional);
         }
         return entered with { EntryFee = entered.Opened is null ? 0 : fee };
     }
@@ -206,6 +295,7 @@ public sealed class TickProcessor
     private ActionResult Settle(in ActionResult closed, Position position)
     {
         if (closed.Closed is null) return closed;
+        ReleaseGlobal();
         var exitFee = Account.Fee(closed.Closed.ExitPrice!.Value * position.Quantity);
         var entryFee = Account.OpenEntryFee;
         var net = Account.Closed(closed.Closed, exitFee);

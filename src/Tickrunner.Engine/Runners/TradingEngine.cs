@@ -6,6 +6,7 @@ using Tickrunner.Engine.Common;
 using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Feeds;
 using Tickrunner.Engine.Strategies;
+using Tickrunner.Engine.Trading;
 
 namespace Tickrunner.Engine.Runners;
 
@@ -48,9 +49,11 @@ public sealed class TradingEngine : IAsyncDisposable
     /// Creates an engine. <paramref name="loadStrategy"/> gives each new runner its own strategy instance
     /// (the second argument receives what the strategy prints); <paramref name="events"/> is optional.
     /// </summary>
+    /// <remarks><paramref name="risk"/> holds the limits across runners and the kill switch (none set when null).</remarks>
     public TradingEngine(Func<RunnerDefinition, Action<string>, LuaStrategy> loadStrategy, IEventSink? events = null,
-        EngineOptions? options = null, ILoggerFactory? loggers = null, IEngineClock? clock = null)
+        EngineOptions? options = null, ILoggerFactory? loggers = null, IEngineClock? clock = null, GlobalRisk? risk = null)
     {
+        Risk = risk ?? new GlobalRisk();
         Clock = clock ?? EngineClock.System;
         _startedAt = Clock.GetTimestamp();
         _loadStrategy = loadStrategy ?? throw new ArgumentNullException(nameof(loadStrategy));
@@ -97,9 +100,34 @@ public sealed class TradingEngine : IAsyncDisposable
 
     /// <summary>An engine whose runners load their strategies from <paramref name="catalog"/>.</summary>
     public TradingEngine(StrategyCatalog catalog, IEventSink? events = null, EngineOptions? options = null, ILoggerFactory? loggers = null,
-        IEngineClock? clock = null)
-        : this((definition, log) => catalog.Load(definition.StrategyName, log), events, options, loggers, clock)
+        IEngineClock? clock = null, GlobalRisk? risk = null)
+        : this((definition, log) => catalog.Load(definition.StrategyName, log), events, options, loggers, clock, risk)
     {
+    }
+
+    /// <summary>The kill switch and the limits across runners, shared by every runner.</summary>
+    public GlobalRisk Risk { get; }
+
+    /// <summary>True while the engine is halted: every runner's entries are refused.</summary>
+    public bool Halted => Risk.Halted;
+
+    /// <summary>
+    /// The kill switch: from each runner's next bar on every entry is refused (a RiskLimitHit with limit <c>halt</c>); with
+    /// <paramref name="flatten"/> every open position is also closed at its runner's next bar, through the normal fill, with the
+    /// reason "halt". Emits EngineHalted; a halt while halted changes nothing but a new flatten.
+    /// </summary>
+    public void Halt(bool flatten)
+    {
+        Risk.Halt(flatten);
+        _events?.Emit(RunnerEvent.EngineHalted(flatten, Clock.NowUnixMs()));
+    }
+
+    /// <summary>Turns the kill switch off; emits EngineResumed when it was on.</summary>
+    public void Resume()
+    {
+        if (!Risk.Halted) return;
+        Risk.Resume();
+        _events?.Emit(RunnerEvent.EngineResumed(Clock.NowUnixMs()));
     }
 
     /// <summary>Where every time the engine stamps comes from.</summary>
@@ -150,7 +178,7 @@ public sealed class TradingEngine : IAsyncDisposable
         try
         {
             strategy.SetParameters(definition.Params);
-            runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>(), Clock, restore);
+            runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>(), Clock, restore, Risk);
         }
         catch
         {
@@ -162,11 +190,13 @@ public sealed class TradingEngine : IAsyncDisposable
             if (_shuttingDown)
             {
                 // A runner added now would never be stopped, and its loop would outlive the engine's threads.
+                runner.ReleaseRisk();
                 strategy.Dispose();
                 throw new ObjectDisposedException(nameof(TradingEngine), "The engine is shutting down.");
             }
             if (!_runners.TryAdd(definition.RunnerId, runner))
             {
+                runner.ReleaseRisk();
                 strategy.Dispose();
                 throw new DuplicateRunnerException(definition.RunnerId);
             }
@@ -244,7 +274,7 @@ public sealed class TradingEngine : IAsyncDisposable
             var restore = reload ? await old.HaltAndCaptureAsync().ConfigureAwait(false) : await old.CaptureAsync(RunnerStatus.Running).ConfigureAwait(false);
             try
             {
-                runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>(), Clock, restore);
+                runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>(), Clock, restore, Risk);
             }
             catch
             {
@@ -274,6 +304,7 @@ public sealed class TradingEngine : IAsyncDisposable
         if (!swapped)
         {
             // Shutting down, or removed meanwhile: the new instance never starts and the old one is left as it was.
+            runner.ReleaseRisk();
             strategy.Dispose();
             if (reload) await old.UnhaltAsync(runner.Status).ConfigureAwait(false);
             throw _shuttingDown ? new ObjectDisposedException(nameof(TradingEngine), "The engine is shutting down.") : new RunnerNotFoundException(runnerId);

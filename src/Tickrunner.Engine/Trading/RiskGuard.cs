@@ -15,6 +15,12 @@ public enum RiskLimit : byte
     DailyLossLimit,
     /// <summary><c>max_drawdown_pct</c>.</summary>
     MaxDrawdownPct,
+    /// <summary><c>halt</c>: the engine's kill switch is on (<see cref="GlobalRisk"/>).</summary>
+    Halt,
+    /// <summary><c>max_total_notional</c>, across runners.</summary>
+    MaxTotalNotional,
+    /// <summary><c>max_open_positions</c>, across runners.</summary>
+    MaxOpenPositions,
 }
 
 /// <summary>What a limit did when it was hit: refused an entry, blocked entries for the day, flattened, or stopped the runner.</summary>
@@ -35,7 +41,8 @@ public enum RiskAction : byte
 /// <summary>The wire names of limits and risk actions.</summary>
 public static class RiskNames
 {
-    private static readonly string[] Limits = ["max_position_notional", "max_quantity", "max_entries_per_hour", "daily_loss_limit", "max_drawdown_pct"];
+    private static readonly string[] Limits =
+        ["max_position_notional", "max_quantity", "max_entries_per_hour", "daily_loss_limit", "max_drawdown_pct", "halt", "max_total_notional", "max_open_positions"];
     private static readonly string[] Actions = ["enter_long", "enter_short", "block_entries", "flatten", "stop"];
 
     /// <summary>The wire name of <paramref name="limit"/>, e.g. <c>max_quantity</c>.</summary>
@@ -71,6 +78,8 @@ public enum RiskCloseAction : byte
     Flatten,
     /// <summary>Close the open position ("max drawdown") and stop the runner.</summary>
     Stop,
+    /// <summary>Close the open position ("halt"): the engine was halted with flatten.</summary>
+    Halt,
 }
 
 /// <summary>What a guard resumes with after a restart or a reload (<see cref="RiskGuard.Capture"/>).</summary>
@@ -90,22 +99,31 @@ public sealed class RiskGuard
     /// <summary>A UTC day in ms.</summary>
     public const long DayMs = 86_400_000;
 
-    // The hits of the bar in progress: a refusal at the open, one at the close, and the close's two checks at most.
-    private const int MaxHitsPerBar = 4;
+    // The hits of the bar in progress: a refusal at the open, a manual action's and the strategy's at the close, and the
+    // close's three checks at most.
+    private const int MaxHitsPerBar = 8;
 
     private readonly RiskLimits _limits;
     private readonly long[]? _entries; // bar times of the last entries, a ring of MaxEntriesPerHour slots
     private int _oldest, _entryCount;
-    private readonly long[] _rejections = new long[5];
+    private static readonly int LimitCount = Enum.GetValues<RiskLimit>().Length;
+    private readonly long[] _rejections = new long[LimitCount];
+    private readonly GlobalRisk? _global;
+    private long _flattenSeen; // the global flatten requests this guard has answered
     private readonly RiskHit[] _hits = new RiskHit[MaxHitsPerBar];
     private int _hitCount;
     private long _nextDay = long.MinValue;
 
-    /// <summary>A guard for <paramref name="limits"/> over an account whose equity is <paramref name="equity"/> now (the first peak).</summary>
-    public RiskGuard(RiskLimits limits, double equity)
+    /// <summary>
+    /// A guard for <paramref name="limits"/> over an account whose equity is <paramref name="equity"/> now (the first peak),
+    /// and for the engine's kill switch and limits across runners when <paramref name="global"/> is given.
+    /// </summary>
+    public RiskGuard(RiskLimits limits, double equity, GlobalRisk? global = null)
     {
         ArgumentNullException.ThrowIfNull(limits);
         _limits = limits;
+        _global = global;
+        _flattenSeen = global?.FlattenRequests ?? 0; // a flatten asked before this runner existed is not its own
         if (limits.MaxEntriesPerHour is { } perHour) _entries = new long[Math.Clamp(perHour, 1, RiskLimits.MaxEntriesPerHourLimit)];
         PeakEquity = equity;
         DayStartEquity = equity;
@@ -113,6 +131,22 @@ public sealed class RiskGuard
 
     /// <summary>The limits enforced.</summary>
     public RiskLimits Limits => _limits;
+
+    /// <summary>The engine's shared kill switch and limits, or null (a backtest).</summary>
+    public GlobalRisk? Global => _global;
+
+    /// <summary>
+    /// A guard for other limits that goes on from this one's state (the day, its block, the peak, the entries of the last hour,
+    /// the counts and the flatten requests answered): a live change of a runner's limits.
+    /// </summary>
+    public RiskGuard WithLimits(RiskLimits limits, double equity)
+    {
+        var next = new RiskGuard(limits, equity, _global) { _flattenSeen = _flattenSeen };
+        next.Restore(Capture() with { Stopped = false }, equity);
+        next.PeakEquity = PeakEquity;
+        next.Stopped = Stopped;
+        return next;
+    }
 
     /// <summary>True when the daily loss limit was reached today: entries are refused until the next UTC day.</summary>
     public bool EntriesBlocked { get; private set; }
@@ -154,6 +188,7 @@ public sealed class RiskGuard
     /// </summary>
     public string? CheckEntry(in TradingAction action, double fill, long timestamp, double equity, bool detailed)
     {
+        if (_global is { Halted: true }) return Refuse(action, RiskLimit.Halt, 0, 0, detailed);
         var limits = _limits;
         if (limits.DailyLossLimit is { } dailyLimit)
         {
@@ -174,6 +209,16 @@ public sealed class RiskGuard
         if (limits.MaxPositionNotional is { } maxNotional && fill * action.Quantity is var notional && notional > maxNotional)
             return Refuse(action, RiskLimit.MaxPositionNotional, notional, maxNotional, detailed);
         return null;
+    }
+
+    /// <summary>
+    /// Reserves the engine-wide room for an entry of <paramref name="notional"/> that passed every other check (the last one,
+    /// as it takes the room); why it is refused, or null. Without a <see cref="Global"/> nothing is checked.
+    /// </summary>
+    public string? Reserve(in TradingAction action, double notional, bool detailed)
+    {
+        if (_global is not { } global || global.TryReserve(notional, out var value, out var threshold) is not { } limit) return null;
+        return Refuse(action, limit, value, threshold, detailed);
     }
 
     /// <summary>Records an entry that filled at bar time <paramref name="timestamp"/>.</summary>
@@ -206,6 +251,16 @@ public sealed class RiskGuard
             var flatten = limits.FlattenOnDailyLoss && hasPosition;
             Hit(new RiskHit(RiskLimit.DailyLossLimit, loss, dailyLimit, flatten ? RiskAction.Flatten : RiskAction.BlockEntries));
             if (flatten) action = RiskCloseAction.Flatten;
+        }
+        if (_global is { } global && global.FlattenRequests != _flattenSeen)
+        {
+            _flattenSeen = global.FlattenRequests;
+            // Only while the halt is still on: a resume before this runner's next bar takes the flatten back.
+            if (global.Halted && hasPosition && action == RiskCloseAction.None)
+            {
+                Hit(new RiskHit(RiskLimit.Halt, 0, 0, RiskAction.Flatten));
+                action = RiskCloseAction.Halt;
+            }
         }
         if (limits.MaxDrawdownPct is { } maxDrawdown)
         {
@@ -274,6 +329,11 @@ public sealed class RiskGuard
                 $"{action.Name}: risk limit max_entries_per_hour: {value:0} entries in the last hour, the limit is {threshold:0}"),
             RiskLimit.MaxQuantity => string.Create(CultureInfo.InvariantCulture,
                 $"{action.Name}: risk limit max_quantity: quantity {value:0.########} is above the limit of {threshold:0.########}"),
+            RiskLimit.Halt => $"{action.Name}: the engine is halted; no new entries until it is resumed",
+            RiskLimit.MaxOpenPositions => string.Create(CultureInfo.InvariantCulture,
+                $"{action.Name}: risk limit max_open_positions: this would be open position {value:0} across runners, the limit is {threshold:0}"),
+            RiskLimit.MaxTotalNotional => string.Create(CultureInfo.InvariantCulture,
+                $"{action.Name}: risk limit max_total_notional: the open notional across runners would be {value:0.########}, the limit is {threshold:0.########}"),
             _ => string.Create(CultureInfo.InvariantCulture,
                 $"{action.Name}: risk limit max_position_notional: notional {value:0.########} is above the limit of {threshold:0.########}"),
         };
@@ -282,6 +342,7 @@ public sealed class RiskGuard
     private static readonly string[] ShortTexts =
     [
         "risk limit max_position_notional", "risk limit max_quantity", "risk limit max_entries_per_hour", "risk limit daily_loss_limit", "risk limit max_drawdown_pct",
+        "the engine is halted", "risk limit max_total_notional", "risk limit max_open_positions",
     ];
 
     private void Hit(in RiskHit hit)

@@ -22,6 +22,17 @@ public static class EventJson
 
     private static void Write(JsonBuffer b, in RunnerEvent e, long seq)
     {
+        if (e.Kind is RunnerEventKind.EngineHalted or RunnerEventKind.EngineResumed)
+        {
+            // Of the engine, not of a runner: no runner_id.
+            b.Raw(e.Kind == RunnerEventKind.EngineResumed ? "{\"EngineResumed\":{\"timestamp\":"u8
+                : e.Price != 0 ? "{\"EngineHalted\":{\"flatten\":true,\"timestamp\":"u8 : "{\"EngineHalted\":{\"flatten\":false,\"timestamp\":"u8);
+            b.Number(e.Timestamp);
+            b.Raw(",\"seq\":"u8);
+            b.Number(seq);
+            b.Raw("}}"u8);
+            return;
+        }
         b.Raw(Open(e.Kind));
         if (e.Kind is RunnerEventKind.BacktestProgress or RunnerEventKind.BacktestFinished
             or RunnerEventKind.OptimizationProgress or RunnerEventKind.OptimizationFinished) b.String(e.RunnerId); // ids that do not recur per tick

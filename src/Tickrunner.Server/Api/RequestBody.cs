@@ -10,6 +10,7 @@ namespace Tickrunner.Server.Api;
 /// </summary>
 internal static class RequestBody
 {
+    /// <remarks>With <paramref name="optional"/> an empty body, or the JSON <c>null</c>, is no value and no problem.</remarks>
     public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, bool optional = false)
         where T : class
     {
@@ -22,7 +23,7 @@ internal static class RequestBody
         try
         {
             var value = await JsonSerializer.DeserializeAsync<T>(request.Body, WireJson.Options, request.HttpContext.RequestAborted);
-            return value is null
+            return value is null && !optional
                 ? (null, Problems.BadRequest("The request body is empty or null; send a JSON object."))
                 : (value, null);
         }

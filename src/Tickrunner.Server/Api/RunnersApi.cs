@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Tickrunner.Engine;
 using Tickrunner.Engine.Runners;
+using Tickrunner.Engine.Trading;
 using Tickrunner.Server.Common;
 using Tickrunner.Server.Runners;
 using Tickrunner.Server.Storage;
@@ -30,6 +31,11 @@ public static class RunnersApi
             .WithSummary("Start a stopped runner again on its strategy's current code, resuming its position, context and account; its trades are kept");
         group.MapPost("/{id}/reload", Reload)
             .WithSummary("Hot reload: a running or paused runner continues on its strategy's current code, keeping its position, context and account");
+        group.MapPatch("/{id}/risk", ChangeRisk).Accepts<RiskLimits>("application/json")
+            .WithSummary("Replace the runner's risk limits ({} or null: none) from its next bar on, keeping its position and the guard's state");
+        group.MapPost("/{id}/enter", Enter).Accepts<ManualEntryRequest>("application/json")
+            .WithSummary("Manual entry {side, quantity, stop_loss?, take_profit?}, carried out at the runner's next bar as if the strategy had returned it");
+        group.MapPost("/{id}/exit", Exit).WithSummary("Manual exit (reason \"manual\"), carried out at the runner's next bar as if the strategy had returned it");
         return group;
     }
 
@@ -151,6 +157,46 @@ public static class RunnersApi
         try
         {
             return TypedResults.Ok(await replace());
+        }
+        catch (ServiceException e)
+        {
+            return Problems.From(e);
+        }
+    }
+
+    private static async Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> ChangeRisk(string id, HttpRequest request, RunnerService runners)
+    {
+        var (limits, problem) = await RequestBody.ReadAsync<RiskLimits>(request, optional: true);
+        if (problem is not null) return problem;
+        try
+        {
+            return TypedResults.Ok(await runners.ChangeRiskAsync(id, limits));
+        }
+        catch (ServiceException e)
+        {
+            return Problems.From(e);
+        }
+    }
+
+    private static async Task<Results<Accepted<ManualActionResponse>, ProblemHttpResult>> Enter(string id, HttpRequest request, RunnerService runners)
+    {
+        var (body, problem) = await RequestBody.ReadAsync<ManualEntryRequest>(request);
+        if (problem is not null) return problem;
+        try
+        {
+            return TypedResults.Accepted($"/api/runners/{id}", await runners.EnterAsync(id, body!));
+        }
+        catch (ServiceException e)
+        {
+            return Problems.From(e);
+        }
+    }
+
+    private static async Task<Results<Accepted<ManualActionResponse>, ProblemHttpResult>> Exit(string id, RunnerService runners)
+    {
+        try
+        {
+            return TypedResults.Accepted($"/api/runners/{id}", await runners.ExitAsync(id));
         }
         catch (ServiceException e)
         {

@@ -18,7 +18,8 @@ namespace Tickrunner.Server.Backtests;
 /// <remarks>With <c>code</c>, <c>strategy_name</c> (optional) only names it (default <c>inline</c>); without, it is looked up among the strategies.</remarks>
 public sealed record CreateBacktestRequest(string? StrategyName, string? Code, string? Dataset, long? From = null, long? To = null,
     int? WindowSize = null, double? InitialCapital = null, double? FeeBps = null, double? SlippageBps = null, FillTiming? Fill = null,
-    StopTiming? Stops = null, bool? StopOnError = null, bool? CloseAtEnd = null, Dictionary<string, JsonElement>? Params = null);
+    StopTiming? Stops = null, bool? StopOnError = null, bool? CloseAtEnd = null, Dictionary<string, JsonElement>? Params = null,
+    RiskLimits? Risk = null);
 
 /// <summary>The answer to a submission.</summary>
 public sealed record BacktestAccepted(string Id, string Status);

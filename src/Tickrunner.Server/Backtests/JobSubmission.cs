@@ -39,8 +39,11 @@ internal static class JobSubmission
             StopOnError = body.StopOnError ?? true,
             CloseAtEnd = body.CloseAtEnd ?? true,
             Params = ParameterValues.From(body.Params, errors),
+            Risk = body.Risk is { Any: true } ? body.Risk : null, // {} is no limits
         };
-        foreach (var (field, problem) in settings.Problems()) errors[field] = problem;
+        // The limits sit in the body's risk object: their errors are named risk.<field>, as for a runner.
+        var riskFields = settings.Risk?.Problems().Keys.ToHashSet() ?? [];
+        foreach (var (field, problem) in settings.Problems()) errors[riskFields.Contains(field) ? $"risk.{field}" : field] = problem;
         return (name, code, settings);
     }
 

@@ -14,7 +14,7 @@ namespace Tickrunner.Server.Hosting;
 /// dataset on a fresh data directory, pumps the feed, and runs the journal around them in the order that loses nothing.
 /// </summary>
 public sealed partial class EngineHostedService(TradingEngine engine, EventHub hub, IMarketDataFeed feed, StrategyCatalog catalog,
-    TickrunnerDatabase database, RunnerRepository rows, RunnerService runners, RunnerJournal journal, DatasetStore datasets,
+    TickrunnerDatabase database, RunnerRepository rows, RunnerService runners, RunnerJournal journal, DatasetStore datasets, EngineControl control,
     SimulatedMarketState market, IOptions<JournalOptions> journalOptions, IOptions<TickrunnerOptions> options, ILogger<EngineHostedService> logger) : BackgroundService
 {
     private const string DemoSeededKey = "demo_runners_created";
@@ -32,6 +32,7 @@ public sealed partial class EngineHostedService(TradingEngine engine, EventHub h
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         journal.Subscribe(); // before any runner exists, so the journal sees every event from the first one
+        control.RestoreHalt(); // before the runners: a halted engine must not let a restored runner enter on its first bar
         RestoreRunners();
         await CreateDemoRunnersAsync(cancellationToken);
         await base.StartAsync(cancellationToken);

@@ -42,6 +42,7 @@ public static class TickrunnerServices
         services.AddOptions<SimulatedFeedOptions>().Configure(o => o.TickInterval = TimeSpan.FromMilliseconds(250))
             .BindConfiguration($"{TickrunnerOptions.Section}:Feed");
         services.AddOptions<JournalOptions>().BindConfiguration(JournalOptions.Section);
+        services.AddOptions<RiskOptions>().BindConfiguration(RiskOptions.Section);
 
         services.AddSingleton(sp =>
         {
@@ -69,8 +70,10 @@ public static class TickrunnerServices
         services.AddSingleton(sp =>
         {
             _ = sp.GetRequiredService<IMarketDataFeed>(); // first: a bad feed setting then leaves no runner threads behind
+            var risk = sp.GetRequiredService<IOptions<RiskOptions>>().Value;
             return new TradingEngine(sp.GetRequiredService<StrategyCatalog>(), sp.GetRequiredService<EventHub>(),
-                sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IEngineClock>());
+                sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IEngineClock>(),
+                new Tickrunner.Engine.Trading.GlobalRisk(risk.MaxTotalNotional, risk.MaxOpenPositions));
         });
 
         // One dataset store for uploads, downloads and backtests, where the CLI keeps its datasets too.
@@ -85,6 +88,7 @@ public static class TickrunnerServices
         services.AddSingleton<RunnerLocks>();
         services.AddSingleton<StrategyLocks>();
         services.AddSingleton<RunnerService>();
+        services.AddSingleton<EngineControl>();
         services.AddSingleton<StrategyService>();
         services.AddSingleton<EventStreamService>();
         services.AddSingleton<HealthService>();

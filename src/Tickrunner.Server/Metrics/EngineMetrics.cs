@@ -8,7 +8,7 @@ namespace Tickrunner.Server.Metrics;
 
 /// <summary>
 /// The engine's series: runners by status, ticks processed and dropped, actions, errors by severity, bars from the
-/// feed, events published and the tick → hub latency. Read from the engine's totals when scraped, never per tick.
+/// feed, events published, the tick → hub latency, and the kill switch with the open positions across runners. Read from the engine's totals when scraped, never per tick.
 /// </summary>
 /// <remarks>
 /// Every labelled child is made here, once: a scrape sets a fixed number of values (the totals are summed over the
@@ -25,6 +25,7 @@ internal sealed class EngineMetrics
     private readonly IMarketDataFeed _feed;
     private readonly EngineTotals _totals = new();
     private readonly Gauge.Child _running, _paused, _stopped;
+    private readonly Gauge _halted, _openPositions, _openNotional;
     private readonly Counter _ticksProcessed, _ticksDropped, _barsReceived, _barsRejected, _eventsPublished;
     private readonly Counter.Child[] _executed, _rejected, _errors;
     private readonly TickLatencyMetric _latency;
@@ -56,6 +57,10 @@ internal sealed class EngineMetrics
             "Bars refused as invalid: rows or messages the feed could not read or that broke the bar rules, and bars the engine refused.");
         _eventsPublished = factory.CreateCounter("tickrunner_events_published_total", "Events published on the event hub (its newest seq).");
         _latency = new TickLatencyMetric(factory, hub.TickLatency, latencyBuckets);
+        _halted = factory.CreateGauge("tickrunner_engine_halted", "1 while the engine's kill switch is on (POST /api/engine/halt), else 0.");
+        _openPositions = factory.CreateGauge("tickrunner_open_positions", "Positions open across runners (what Tickrunner:Risk:MaxOpenPositions limits).");
+        _openNotional = factory.CreateGauge("tickrunner_open_notional",
+            "Notional at entry of the positions open across runners (what Tickrunner:Risk:MaxTotalNotional limits).");
     }
 
     public void Update()
@@ -77,5 +82,9 @@ internal sealed class EngineMetrics
         _barsRejected.IncTo(_totals.BarsRejected + _feed.BarsRejected);
         _eventsPublished.IncTo(_hub.LastSeq);
         _latency.Update();
+        var risk = _engine.Risk;
+        _halted.Set(risk.Halted ? 1 : 0);
+        _openPositions.Set(risk.OpenPositions);
+        _openNotional.Set(Math.Max(0, risk.TotalNotional));
     }
 }

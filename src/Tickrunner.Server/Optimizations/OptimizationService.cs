@@ -29,11 +29,12 @@ public sealed record CreateOptimizationRequest(string? StrategyName, string? Cod
     int? WindowSize = null, double? InitialCapital = null, double? FeeBps = null, double? SlippageBps = null, FillTiming? Fill = null,
     StopTiming? Stops = null, bool? StopOnError = null, bool? CloseAtEnd = null, Dictionary<string, JsonElement>? Params = null,
     string? Method = null, int? Trials = null, long? Seed = null, string? Objective = null, int? MinTrades = null, double? MaxDrawdownPct = null,
-    int? Patience = null, int? TopK = null, Dictionary<string, SpaceRangeRequest?>? Space = null, WalkForwardRequest? WalkForward = null)
+    int? Patience = null, int? TopK = null, Dictionary<string, SpaceRangeRequest?>? Space = null, WalkForwardRequest? WalkForward = null,
+    RiskLimits? Risk = null)
 {
     /// <summary>The backtest every trial runs, as a backtest submission would give it.</summary>
     internal CreateBacktestRequest Backtest => new(StrategyName, Code, Dataset, From, To, WindowSize, InitialCapital, FeeBps, SlippageBps, Fill,
-        Stops, StopOnError, CloseAtEnd, Params);
+        Stops, StopOnError, CloseAtEnd, Params, Risk);
 }
 
 /// <summary>The answer to a submission.</summary>

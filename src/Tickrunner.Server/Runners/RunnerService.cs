@@ -15,7 +15,13 @@ namespace Tickrunner.Server.Runners;
 /// <remarks>The paper account's settings sit beside the others (as in a backtest's body); each one left out takes its default.</remarks>
 public sealed record CreateRunnerRequest(string? RunnerId, string? Symbol, string? StrategyName, int? WindowSize, RunnerConfig? Config,
     double? InitialCapital = null, double? FeeBps = null, double? SlippageBps = null, FillTiming? Fill = null, StopTiming? Stops = null,
-    Dictionary<string, JsonElement>? Params = null);
+    Dictionary<string, JsonElement>? Params = null, RiskLimits? Risk = null);
+
+/// <summary>The body of <c>POST /api/runners/{id}/enter</c>: <c>side</c> is <c>long</c> or <c>short</c>.</summary>
+public sealed record ManualEntryRequest(string? Side, double? Quantity, double? StopLoss = null, double? TakeProfit = null);
+
+/// <summary>The answer to a manual entry or exit: queued for the runner's next bar.</summary>
+public sealed record ManualActionResponse(string RunnerId, string Action, string Status);
 
 /// <summary>The answer to pause, resume and stop.</summary>
 public sealed record RunnerStatusResponse(string RunnerId, RunnerStatus Status);
@@ -53,6 +59,7 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
             WindowSize = body.WindowSize ?? RunnerDefinition.DefaultWindowSize,
             Config = body.Config ?? new RunnerConfig(),
             Account = AccountSettings.With(body.InitialCapital, body.FeeBps, body.SlippageBps, body.Fill, body.Stops),
+            Risk = body.Risk is { Any: true } ? body.Risk : null, // {} is no limits
         };
         var errors = new Dictionary<string, string>();
         definition = definition with { Params = ParameterValues.From(body.Params, errors) };
@@ -67,6 +74,12 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
     private async Task<RunnerSnapshot> CreateAsync(RunnerDefinition definition, bool idRequired, CancellationToken ct)
     {
         var errors = definition.Problems();
+        // The limits sit in the body's risk object: their errors are named risk.<field>.
+        foreach (var field in definition.Risk?.Problems().Keys.ToList() ?? [])
+        {
+            errors[$"risk.{field}"] = errors[field];
+            errors.Remove(field);
+        }
         if (idRequired) errors["runner_id"] = "runner_id is required.";
         if (!errors.ContainsKey("symbol") && !feed.Symbols.Contains(definition.Symbol))
             errors["symbol"] = $"'{definition.Symbol}' is not a symbol of the {feed.Kind} feed; it offers: {string.Join(", ", feed.Symbols)}.";
@@ -154,7 +167,8 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
     // is its own events only.
     private static readonly RunnerEventKind[] RunnerKinds =
         [.. Enum.GetValues<RunnerEventKind>().Where(k => k is not (RunnerEventKind.BacktestProgress or RunnerEventKind.BacktestFinished
-            or RunnerEventKind.OptimizationProgress or RunnerEventKind.OptimizationFinished))];
+            or RunnerEventKind.OptimizationProgress or RunnerEventKind.OptimizationFinished or RunnerEventKind.EngineHalted
+            or RunnerEventKind.EngineResumed))];
 
     /// <summary>Stops and removes a runner with its row and trades (also a stored runner that never started).</summary>
     public async Task RemoveAsync(string id)
@@ -231,6 +245,67 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
         }
         rows.SetStatus(id, runner.Status);
         return await runner.GetSnapshotAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Replaces a runner's risk limits (null or <c>{}</c>: none) from its next bar on, keeping its position, context, account
+    /// and the guard's state; stored before this returns.
+    /// </summary>
+    public async Task<RunnerSnapshot> ChangeRiskAsync(string id, RiskLimits? limits)
+    {
+        if (limits?.Problems() is { Count: > 0 } problems) throw new InvalidRequestException(problems);
+        if (limits is { Any: false }) limits = null;
+        using var runnerLock = await runnerLocks.AcquireAsync(id);
+        var runner = Find(id);
+        try
+        {
+            var snapshot = await runner.ChangeRiskAsync(limits);
+            rows.SetRisk(id, limits, snapshot.RiskState);
+            return snapshot;
+        }
+        catch (RunnerNotFoundException)
+        {
+            throw NotFound(id);
+        }
+    }
+
+    /// <summary>
+    /// Queues a manual entry for the runner's next bar (see <see cref="SymbolRunner.QueueManualAsync"/>); a runner that is not
+    /// running, not in a state that allows it, or with another manual action waiting is a conflict.
+    /// </summary>
+    public Task<ManualActionResponse> EnterAsync(string id, ManualEntryRequest body)
+    {
+        var errors = new Dictionary<string, string>();
+        var side = body.Side?.Trim().ToLowerInvariant();
+        if (side is not ("long" or "short")) errors["side"] = $"side must be long or short, got '{body.Side}'.";
+        if (body.Quantity is not { } quantity || !double.IsFinite(quantity) || quantity <= 0)
+            errors["quantity"] = "quantity must be a finite number > 0.";
+        if (body.StopLoss is { } stop && !(double.IsFinite(stop) && stop > 0)) errors["stop_loss"] = "stop_loss must be a finite number > 0.";
+        if (body.TakeProfit is { } target && !(double.IsFinite(target) && target > 0)) errors["take_profit"] = "take_profit must be a finite number > 0.";
+        if (errors.Count > 0) throw new InvalidRequestException(errors);
+        var action = side == "long"
+            ? TradingAction.EnterLong(0, body.Quantity!.Value, body.StopLoss, body.TakeProfit)
+            : TradingAction.EnterShort(0, body.Quantity!.Value, body.StopLoss, body.TakeProfit);
+        return QueueManualAsync(id, action);
+    }
+
+    /// <summary>Queues a manual exit (reason "manual") for the runner's next bar; a runner not in a position is a conflict.</summary>
+    public Task<ManualActionResponse> ExitAsync(string id) => QueueManualAsync(id, TradingAction.Exit(0, TickProcessor.ManualReason));
+
+    private async Task<ManualActionResponse> QueueManualAsync(string id, TradingAction action)
+    {
+        var runner = Find(id);
+        string? problem;
+        try
+        {
+            problem = await runner.QueueManualAsync(action);
+        }
+        catch (RunnerNotFoundException)
+        {
+            throw NotFound(id);
+        }
+        if (problem is not null) throw new ConflictException($"Runner '{id}' cannot {action.Name} now: {problem}.");
+        return new ManualActionResponse(id, action.Name, "queued");
     }
 
     private async Task<RunnerStatus> SteerAsync(string id, Func<SymbolRunner, Task<RunnerStatus>> command)

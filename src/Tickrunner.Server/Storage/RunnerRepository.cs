@@ -35,8 +35,8 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO runners (runner_id, symbol, strategy_name, window_size, config, account, params, created_at, updated_at)
-            VALUES ($id, $symbol, $strategy, $window, $config, $account, $params, $now, $now);
+            INSERT INTO runners (runner_id, symbol, strategy_name, window_size, config, account, params, risk, created_at, updated_at)
+            VALUES ($id, $symbol, $strategy, $window, $config, $account, $params, $risk, $now, $now);
             """;
         command.Parameters.AddWithValue("$id", definition.RunnerId);
         command.Parameters.AddWithValue("$symbol", definition.Symbol);
@@ -45,6 +45,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         command.Parameters.AddWithValue("$config", JsonSerializer.Serialize(definition.Config, ConfigJson));
         command.Parameters.AddWithValue("$account", JsonSerializer.Serialize(definition.Account, ConfigJson));
         command.Parameters.AddWithValue("$params", JsonSerializer.Serialize(definition.Params ?? new Dictionary<string, object>(), ConfigJson));
+        command.Parameters.AddWithValue("$risk", RiskJson(definition.Risk));
         command.Parameters.AddWithValue("$now", now);
         try
         {
@@ -83,7 +84,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
             SELECT r.runner_id, r.symbol, r.strategy_name, r.window_size, r.config, r.status, r.state, r.position, r.context, r.account,
                    (SELECT COALESCE(SUM(t.realized_pnl), 0) FROM trades t WHERE t.runner_id = r.runner_id),
                    (SELECT COALESCE(SUM(t.fees), 0) FROM trades t WHERE t.runner_id = r.runner_id),
-                   r.params
+                   r.params, r.risk, r.risk_state
             FROM runners r ORDER BY r.created_at, r.runner_id;
             """;
         using var reader = command.ExecuteReader();
@@ -99,7 +100,9 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
                 Config = JsonSerializer.Deserialize<RunnerConfig>(reader.GetString(4), ConfigJson) ?? new RunnerConfig(),
                 Account = JsonSerializer.Deserialize<AccountSettings>(reader.GetString(9), ConfigJson) ?? AccountSettings.Default,
                 Params = StoredParams(reader.GetString(12)),
+                Risk = reader.IsDBNull(13) ? null : JsonSerializer.Deserialize<RiskLimits>(reader.GetString(13), ConfigJson),
             };
+            var riskState = definition.Risk is null || reader.IsDBNull(14) ? null : JsonSerializer.Deserialize<RiskState>(reader.GetString(14), Json);
             var status = reader.GetString(5) switch { "paused" => RunnerStatus.Paused, "stopped" => RunnerStatus.Stopped, _ => RunnerStatus.Running };
             var state = Enum.TryParse<TradingState>(reader.GetString(6), out var s) ? s : TradingState.Idle;
             var position = reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<StoredPosition>(reader.GetString(7), Json)?.ToPosition();
@@ -107,7 +110,7 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
             if (position is not null && state != TradingState.InPosition) position = null;
             // The account's closed-trade totals come from the journal of trades (realized_pnl is net of fees).
             runners.Add(new StoredRunner(definition, new RunnerRestore(status, state, position, ReadContext(reader.GetString(8)),
-                reader.GetDouble(10), reader.GetDouble(11))));
+                reader.GetDouble(10), reader.GetDouble(11), riskState)));
         }
         return runners;
     }
@@ -126,8 +129,17 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
     /// they change (the steering request before its answer, the journal in event order): a snapshot taken a
     /// moment earlier must not overwrite a newer pause, stop or close.
     /// </summary>
+    /// <remarks>The risk guard's state goes with the context: what a restart resumes the day's block, the peak and the hour's entries from.</remarks>
     public void Checkpoint(RunnerSnapshot snapshot) =>
-        Update(snapshot.RunnerId, "context = $context", ("$context", WriteContext(snapshot.Context)));
+        Update(snapshot.RunnerId, "context = $context, risk_state = $risk_state", ("$context", WriteContext(snapshot.Context)),
+            ("$risk_state", snapshot.RiskState is { } state && snapshot.Risk is not null ? JsonSerializer.Serialize(state, Json) : DBNull.Value));
+
+    /// <summary>Records a runner's new risk limits (null: none) with the guard's state as it was when they changed.</summary>
+    public void SetRisk(string runnerId, RiskLimits? limits, RiskState? state) =>
+        Update(runnerId, "risk = $risk, risk_state = $risk_state", ("$risk", RiskJson(limits)),
+            ("$risk_state", limits is not null && state is not null ? JsonSerializer.Serialize(state, Json) : DBNull.Value));
+
+    private static object RiskJson(RiskLimits? limits) => limits is null ? DBNull.Value : JsonSerializer.Serialize(limits, ConfigJson);
 
     /// <summary>True when a runner with that id is stored (restored or not).</summary>
     public bool Exists(string runnerId)

@@ -165,6 +165,12 @@ public sealed class TickrunnerDatabase
             PRIMARY KEY (optimization_seq, trial)
         ) WITHOUT ROWID;
         """,
+        // Risk limits: a runner's limits as its definition (JSON in the wire form, NULL for none) and its guard's state (the
+        // UTC day, its start equity and block, the peak, the entries of the last hour, the refusals) as of the last checkpoint.
+        """
+        ALTER TABLE runners ADD COLUMN risk TEXT NULL;
+        ALTER TABLE runners ADD COLUMN risk_state TEXT NULL;
+        """,
         // The portfolio across runners, sampled at an interval for its curve: equity, the capital it started from, realized and
         // unrealized P&L, open positions and runners at that time.
         """
@@ -267,6 +273,16 @@ public sealed class TickrunnerDatabase
         command.CommandText = "INSERT INTO settings (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
         command.Parameters.AddWithValue("$key", key);
         command.Parameters.AddWithValue("$value", value);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Removes a setting (nothing when there is none).</summary>
+    public void DeleteSetting(string key)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM settings WHERE key = $key;";
+        command.Parameters.AddWithValue("$key", key);
         command.ExecuteNonQuery();
     }
 

@@ -164,12 +164,31 @@ public sealed class CliTests : IDisposable
     [InlineData("--fill", "sometimes", "--fill must be close or next_open")]
     [InlineData("--fee-bps", "-3", "--fee-bps: fee_bps must be")]
     [InlineData("--from", "yesterday", "--from must be Unix milliseconds or a date")]
+    [InlineData("--max-entries-per-hour", "0", "--max-entries-per-hour: max_entries_per_hour must be a whole number")]
+    [InlineData("--max-quantity", "-1", "--max-quantity: max_quantity must be a finite number > 0")]
     public async Task Bad_options_exit_2_with_a_message_naming_the_option(string option, string value, string expected)
     {
         var csv = BacktestTests.WriteKlines(_dir, "TEST", 100);
         var (code, _, stderr) = await Cli("backtest", "--strategy", "ema_crossover", "--data", csv, "--symbol", "TEST", option, value);
         Assert.Equal(2, code);
         Assert.Contains(expected, stderr);
+    }
+
+    [Fact]
+    public async Task Backtest_risk_options_are_the_limits_of_the_api_and_their_refusals_are_printed()
+    {
+        var csv = BacktestTests.WriteKlines(_dir, "TEST", 3_000);
+        var json = Path.Combine(_dir, "risk.json");
+        var (code, stdout, stderr) = await Cli("backtest", "--strategy", "ema_crossover", "--data", csv, "--symbol", "TEST",
+            "--max-quantity", "1e-9", "--daily-loss-limit", "100", "--flatten-on-daily-loss", "--json", json);
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("risk refusals: max_quantity ", stdout);
+        var run = JsonDocument.Parse(File.ReadAllText(json)).RootElement.EnumerateArray().Single();
+        var risk = run.GetProperty("settings").GetProperty("risk");
+        Assert.Equal((1e-9, 100.0, true), (risk.GetProperty("max_quantity").GetDouble(), risk.GetProperty("daily_loss_limit").GetDouble(),
+            risk.GetProperty("flatten_on_daily_loss").GetBoolean()));
+        Assert.True(run.GetProperty("report").GetProperty("risk_rejections").GetProperty("max_quantity").GetInt64() > 0);
+        Assert.Equal(0, run.GetProperty("report").GetProperty("trades").GetInt32());
     }
 
     [Fact]

@@ -26,10 +26,10 @@ internal static class EngineTestKit
 {
     /// <summary>An engine whose strategies come from Lua code keyed by strategy name.</summary>
     public static TradingEngine NewEngine(IEventSink? sink, IReadOnlyDictionary<string, string> strategies, EngineOptions? options = null,
-        LuaSandboxOptions? sandbox = null) =>
+        LuaSandboxOptions? sandbox = null, Trading.GlobalRisk? risk = null) =>
         new((definition, log) => LuaStrategy.FromCode(definition.StrategyName,
             strategies.TryGetValue(definition.StrategyName, out var code) ? code : throw new StrategyNotFoundException(definition.StrategyName),
-            sandbox, log), sink, options);
+            sandbox, log), sink, options, risk: risk);
 
     public static RunnerDefinition Definition(string id, string symbol = "BTCUSDT", string strategy = "scripted", bool stopOnError = false, int window = 100) =>
         new() { RunnerId = id, Symbol = symbol, StrategyName = strategy, WindowSize = window, Config = new RunnerConfig { StopOnError = stopOnError } };

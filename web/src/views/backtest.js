@@ -143,6 +143,16 @@ export async function renderBacktest(app, id) {
   return { dispose: () => { off(); for (const dispose of disposers) dispose(); } };
 }
 
+// The entries each risk limit refused (docs/backtesting.md §2.4); nothing when the backtest had no limits (null).
+function riskRejections(counts) {
+  if (counts == null) return null;
+  const entries = Object.entries(counts);
+  return h("table", { className: "kv metrics", "data-testid": "risk-rejections" },
+    h("caption", { className: "muted" }, "Entries refused by the risk limits"),
+    entries.length ? entries.map(([limit, count]) => kvRow(limit, String(count), { dataset: { limit } }))
+      : [h("tr", {}, h("td", { className: "muted" }, "No limit refuses entries (the maximum drawdown ends the run instead)."))]);
+}
+
 function renderReport(body, view, disposers) {
   const report = view.report;
   const metrics = h("table", { className: "kv metrics", "data-testid": "metrics" },
@@ -160,7 +170,7 @@ function renderReport(body, view, disposers) {
 
   body.append(
     h("div", { className: "report-grid" },
-      h("section", { className: "card" }, h("h2", {}, "Metrics"), metrics),
+      h("section", { className: "card" }, h("h2", {}, "Metrics"), metrics, riskRejections(report.risk_rejections)),
       h("section", { className: "card chart-card" }, h("h2", {}, "Equity and drawdown"), equityBox)),
     h("section", { className: "card chart-card" },
       h("h2", {}, "Trades on the candles", h("span", { className: "actions" }, previous, next), tradeCaption), legend, candlesBox),

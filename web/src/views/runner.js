@@ -1,11 +1,20 @@
 import { api } from "../api.js";
 import { priceChart } from "../chart.js";
 import { stateMachineView } from "../fsm.js";
-import { button, dateTime, describe, duration, h, kvRow as row, pnl, pnlClass, price, time, toast } from "../format.js";
+import { ask, button, dateTime, describe, duration, fixed, h, kvRow as row, pnl, pnlClass, price, time, toast } from "../format.js";
 import { describeParams } from "../params.js";
 import { stream } from "../stream.js";
 
-/** One runner: live chart, state machine, position, context, stats, events and trades. */
+// A runner's own risk limits as the create body and PATCH /api/runners/{id}/risk name them, with how the card shows them.
+const LIMITS = [
+  ["max_position_notional", "Max position notional", "any"],
+  ["max_quantity", "Max quantity", "any"],
+  ["max_entries_per_hour", "Max entries per hour", "1"],
+  ["daily_loss_limit", "Daily loss limit", "any"],
+  ["max_drawdown_pct", "Max drawdown %", "any"],
+];
+
+/** One runner: live chart, state machine, position (with manual entry and exit), risk, context, stats, events and trades. */
 export async function renderRunner(app, id) {
   let snapshot;
   try {
@@ -24,6 +33,9 @@ export async function renderRunner(app, id) {
   const fsm = stateMachineView();
   const transitions = h("ol", { className: "transitions", "data-testid": "transitions" });
   const positionCard = h("div", { className: "position", "data-testid": "position" });
+  const manual = h("div", { className: "actions manual", "data-testid": "manual" });
+  const riskTable = h("table", { className: "kv", "data-testid": "risk" });
+  const riskForm = h("form", { className: "risk-form", "data-testid": "risk-form", onsubmit: saveRisk });
   const contextTable = h("table", { className: "kv" });
   const statsTable = h("table", { className: "kv" });
   const log = h("ol", { className: "log", "data-testid": "event-log" });
@@ -36,8 +48,9 @@ export async function renderRunner(app, id) {
       h("section", { className: "card chart-card" }, chartBox),
       h("div", { className: "side" },
         h("section", { className: "card" }, h("h2", {}, "State machine"), fsm.element, transitions),
-        h("section", { className: "card" }, h("h2", {}, "Position"), positionCard))),
+        h("section", { className: "card" }, h("h2", {}, "Position"), positionCard, manual))),
     h("div", { className: "runner-grid lower" },
+      h("section", { className: "card wide", "data-testid": "risk-card" }, h("h2", {}, "Risk"), riskTable, riskForm),
       h("section", { className: "card" }, h("h2", {}, "Context"), contextTable),
       h("section", { className: "card" }, h("h2", {}, "Stats"), statsTable),
       h("section", { className: "card wide" },
@@ -73,7 +86,101 @@ export async function renderRunner(app, id) {
     if (snapshot.transitions.length === 0) transitions.append(h("li", { className: "muted" }, "No transitions yet."));
   }
 
+  function renderManual() {
+    // Rebuilt only when what is allowed changes, like the steering buttons.
+    const key = `${snapshot.status}/${snapshot.position ? "in" : "flat"}`;
+    if (manualFor === key) return;
+    manualFor = key;
+    if (snapshot.status !== "running") {
+      manual.replaceChildren(h("span", { className: "muted" }, "Manual entry and exit need a running runner."));
+      return;
+    }
+    manual.replaceChildren(...(snapshot.position
+      ? [button("Exit now", manualExit, "danger", { "data-testid": "manual-exit" })]
+      : [button("Enter long", () => manualEnter("long"), "", { "data-testid": "manual-long" }),
+        button("Enter short", () => manualEnter("short"), "", { "data-testid": "manual-short" })]));
+  }
+  let manualFor = null;
+
+  async function manualEnter(side) {
+    const field = (name, label, attributes = {}) =>
+      h("label", { className: "field" }, h("span", {}, label), h("input", { type: "number", name, step: "any", min: "0", ...attributes }));
+    const answer = await ask({
+      title: `Enter ${side} on ${id}?`,
+      message: "Carried out at the runner's next bar as if its strategy had returned it: the same fill, risk limits and events.",
+      fields: [field("quantity", "Quantity", { required: true, "data-testid": "manual-quantity" }), field("stop_loss", "Stop loss (optional)"),
+        field("take_profit", "Take profit (optional)")],
+      confirm: `Enter ${side}`,
+    });
+    if (!answer) return;
+    const number = (v) => (v === undefined || v === "" ? undefined : Number(v));
+    try {
+      await api.enter(id, { side, quantity: number(answer.quantity), stop_loss: number(answer.stop_loss), take_profit: number(answer.take_profit) });
+      toast(`Enter ${side} queued for the next bar.`);
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  }
+
+  async function manualExit() {
+    if (!(await ask({ title: `Exit ${id}'s position now?`, message: "Closed at the runner's next bar, with the reason \"manual\".", confirm: "Exit", kind: "danger" }))) return;
+    try {
+      await api.exit(id);
+      toast("Exit queued for the next bar.");
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  }
+
+  function renderRisk() {
+    const risk = snapshot.risk;
+    if (!risk) {
+      riskTable.replaceChildren(h("tr", {}, h("td", { className: "muted" }, "No limits of its own: only the engine's kill switch and limits across runners apply.")));
+    } else {
+      const rejections = Object.entries(risk.rejections);
+      riskTable.replaceChildren(
+        ...LIMITS.filter(([key]) => risk.limits[key] != null).map(([key, label]) => row(label, String(risk.limits[key]), { dataset: { limit: key } })),
+        risk.limits.daily_loss_limit != null ? row("Flatten on daily loss", risk.limits.flatten_on_daily_loss ? "yes" : "no") : null,
+        row("Entries blocked for the day", h("b", { className: risk.entries_blocked ? "loss" : "", "data-testid": "risk-blocked" }, risk.entries_blocked ? "yes, until 00:00 UTC" : "no")),
+        risk.limits.daily_loss_limit != null ? row("Equity at the day's start", fixed(risk.day_start_equity)) : null,
+        risk.limits.max_drawdown_pct != null ? row("Equity peak", fixed(risk.peak_equity)) : null,
+        row("Refused entries", h("span", { "data-testid": "risk-rejections" },
+          rejections.length ? rejections.map(([limit, count]) => `${limit} ${count}`).join(" · ") : "none")));
+    }
+    // The form is filled once (and after a save): a refresh must not overwrite what is being typed.
+    if (riskFormFilled) return;
+    riskFormFilled = true;
+    const limits = risk?.limits ?? {};
+    riskForm.replaceChildren(
+      ...LIMITS.map(([key, label, step]) => h("label", {}, label,
+        h("input", { type: "number", name: key, min: "0", step, value: limits[key] ?? "", placeholder: "none" }))),
+      h("label", { className: "check" }, h("input", { type: "checkbox", name: "flatten_on_daily_loss", checked: !!limits.flatten_on_daily_loss }), "Flatten on daily loss"),
+      h("p", { className: "form-error", "data-testid": "risk-error" }),
+      h("div", { className: "actions" }, h("button", { type: "submit", className: "small", "data-testid": "risk-save" }, "Save limits")));
+  }
+  let riskFormFilled = false;
+
+  async function saveRisk(event) {
+    event.preventDefault();
+    const form = new FormData(riskForm);
+    const body = {};
+    for (const [key] of LIMITS) if (form.get(key) !== "") body[key] = Number(form.get(key));
+    if (form.get("flatten_on_daily_loss") === "on") body.flatten_on_daily_loss = true;
+    const error = riskForm.querySelector("[data-testid=risk-error]");
+    if (!(await ask({ title: `Change ${id}'s risk limits?`, message: Object.keys(body).length ? "They apply from the runner's next bar on." : "The runner keeps no limits of its own.", confirm: "Save" }))) return;
+    try {
+      snapshot = await api.changeRisk(id, body);
+      error.textContent = "";
+      riskFormFilled = false;
+      renderRisk();
+      toast("Risk limits saved.");
+    } catch (e) {
+      error.textContent = Object.values(e.errors).flat().join(" ") || e.message;
+    }
+  }
+
   function renderPosition() {
+    renderManual();
     const p = snapshot.position;
     if (!p) {
       positionCard.replaceChildren(h("p", { className: "muted" }, "Flat: no open position."));
@@ -108,6 +215,7 @@ export async function renderRunner(app, id) {
     renderHead();
     renderState();
     renderPosition();
+    renderRisk();
     renderTables();
   }
 
@@ -168,6 +276,7 @@ export async function renderRunner(app, id) {
     try {
       snapshot.status = (await api.steer(id, verb)).status;
       renderHead();
+      renderManual();
     } catch (e) {
       toast(e.message, "error");
     }
@@ -236,6 +345,10 @@ export async function renderRunner(app, id) {
       case "RunnerStatusChanged":
         snapshot.status = e.status;
         renderHead();
+        renderManual();
+        break;
+      case "RiskLimitHit":
+        refresh();
         break;
       case "RunnerStarted": // started again: a new instance resumed the position and context
         refresh();
@@ -244,6 +357,7 @@ export async function renderRunner(app, id) {
         if (e.reason === "removed") { toast(`Runner ${id} was removed.`); location.hash = "#/"; return; }
         snapshot.status = "stopped";
         renderHead();
+        renderManual();
         break;
       case "Error":
         refresh();

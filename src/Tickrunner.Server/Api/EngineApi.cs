@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Tickrunner.Server.Runners;
+
+namespace Tickrunner.Server.Api;
+
+/// <summary>The body of <c>POST /api/engine/halt</c>; without one nothing is flattened.</summary>
+public sealed record HaltRequest(bool Flatten = false);
+
+/// <summary><c>/api/engine</c>: the kill switch (halt, resume) and where the limits across runners stand.</summary>
+public static class EngineApi
+{
+    /// <summary>Maps the engine endpoints; the group is returned so authorization can be attached to it.</summary>
+    public static RouteGroupBuilder MapEngineApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/engine").WithTags("Engine");
+        group.MapGet("/", (EngineControl control) => TypedResults.Ok(control.State()))
+            .WithSummary("Whether the engine is halted, and the open positions and notional across runners against their limits");
+        group.MapPost("/halt", Halt).Accepts<HaltRequest>("application/json")
+            .WithSummary("Kill switch: refuse every entry from each runner's next bar; flatten: true also closes every open position there");
+        group.MapPost("/resume", (EngineControl control) => TypedResults.Ok(control.Resume())).WithSummary("Turn the kill switch off");
+        return group;
+    }
+
+    private static async Task<Results<Ok<EngineRiskState>, ProblemHttpResult>> Halt(HttpRequest request, EngineControl control)
+    {
+        var (body, problem) = await RequestBody.ReadAsync<HaltRequest>(request, optional: true);
+        if (problem is not null) return problem;
+        return TypedResults.Ok(control.Halt(body?.Flatten ?? false));
+    }
+}

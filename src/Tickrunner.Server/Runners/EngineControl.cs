@@ -1,0 +1,72 @@
+using System.Text.Json;
+using Tickrunner.Engine.Runners;
+using Tickrunner.Server.Storage;
+
+namespace Tickrunner.Server.Runners;
+
+/// <summary>The engine's kill switch and its limits across runners as <c>GET /api/engine</c> answers them.</summary>
+public sealed record EngineRiskState(bool Halted, long? HaltedAt, bool Flatten, int OpenPositions, double TotalNotional,
+    double? MaxTotalNotional, int? MaxOpenPositions);
+
+/// <summary>
+/// The kill switch as the API sees it: halt and resume, stored in the settings table before the engine changes, so an
+/// acknowledged halt survives a restart (the flatten, a one-time request for the next bar, is not asked again after one).
+/// </summary>
+public sealed class EngineControl(TradingEngine engine, TickrunnerDatabase database)
+{
+    private const string HaltKey = "engine_halt";
+    private readonly Lock _gate = new();
+
+    private sealed record StoredHalt(long At, bool Flatten);
+
+    /// <summary>Turns the kill switch back on at start when it was on at the last stop (no event: nothing changed).</summary>
+    public void RestoreHalt()
+    {
+        if (Stored() is not null) engine.Risk.Halt(flatten: false);
+    }
+
+    /// <summary>Halts the engine (see <see cref="TradingEngine.Halt"/>); a halt while halted asks for a new flatten if told to.</summary>
+    public EngineRiskState Halt(bool flatten)
+    {
+        lock (_gate)
+        {
+            database.SetSetting(HaltKey, JsonSerializer.Serialize(new StoredHalt(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), flatten)));
+            engine.Halt(flatten);
+            return State();
+        }
+    }
+
+    /// <summary>Turns the kill switch off (nothing when it was off).</summary>
+    public EngineRiskState Resume()
+    {
+        lock (_gate)
+        {
+            database.DeleteSetting(HaltKey);
+            engine.Resume();
+            return State();
+        }
+    }
+
+    /// <summary>Whether the engine is halted, since when, and where the limits across runners stand.</summary>
+    public EngineRiskState State()
+    {
+        var risk = engine.Risk;
+        var stored = risk.Halted ? Stored() : null;
+        return new EngineRiskState(risk.Halted, stored?.At, stored?.Flatten ?? false, risk.OpenPositions, Math.Max(0, risk.TotalNotional),
+            risk.MaxTotalNotional, risk.MaxOpenPositions);
+    }
+
+    private StoredHalt? Stored()
+    {
+        var json = database.GetSetting(HaltKey);
+        if (json is null) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<StoredHalt>(json) ?? new StoredHalt(0, false);
+        }
+        catch (JsonException)
+        {
+            return new StoredHalt(0, false); // a damaged row still means halted: the safe side
+        }
+    }
+}
