@@ -36,6 +36,9 @@ public sealed class MetricsTests
         ["tickrunner_optimizations"] = "gauge",
         ["tickrunner_optimizations_finished_total"] = "counter",
         ["tickrunner_optimization_trials_total"] = "counter",
+        ["tickrunner_candle_bars_dropped_total"] = "counter",
+        ["tickrunner_candle_bars_ignored_total"] = "counter",
+        ["tickrunner_candles_unwritten_total"] = "counter",
     };
 
     private const string TicksProcessed = "tickrunner_ticks_processed_total";
