@@ -12,6 +12,23 @@ const MARKER_TRADES = 100_000; // the trades endpoint's largest page: every trad
 // A runner's trade (net realized_pnl) in the shape the shared trade list shows; the return is on the entry notional.
 const listed = (t) => ({ ...t, pnl: t.realized_pnl, return_pct: (t.realized_pnl / (t.entry_price * t.quantity)) * 100 });
 
+// At most one run of <task> at a time and not more often than every <minMs>; calls meanwhile make one more run after it.
+// A runner that closes a position on every bar must not turn each close into requests for its trades.
+function coalesced(task, minMs) {
+  let running = null;
+  let again = false;
+  let last = 0;
+  const run = () => {
+    if (running) { again = true; return running; }
+    const wait = Math.max(0, last + minMs - Date.now());
+    running = new Promise((resolve) => setTimeout(resolve, wait))
+      .then(() => { last = Date.now(); return task(); })
+      .finally(() => { running = null; if (again) { again = false; run(); } });
+    return running;
+  };
+  return run;
+}
+
 /** One runner: live chart, state machine, position, context, stats, events and trades. */
 export async function renderRunner(app, id) {
   let snapshot;
@@ -205,6 +222,8 @@ export async function renderRunner(app, id) {
     }
   }
 
+  const refreshTrades = coalesced(() => Promise.all([loadTrades(), loadMarkers()]), 2000);
+
   // A fresh snapshot when something the events do not carry may have changed (context, stats).
   let refreshing = null;
   function refresh() {
@@ -278,8 +297,7 @@ export async function renderRunner(app, id) {
         chart.mark("exit", lastBarTime ?? e.timestamp, snapshot.position?.side, `exit @ ${price(e.exit_price)} ${pnl(e.realized_pnl)} (${e.reason})`, e.realized_pnl > 0);
         snapshot.position = null;
         renderPosition();
-        loadTrades();
-        loadMarkers();
+        refreshTrades(); // the live marks show the close at once; the list and the markers catch up
         break;
       case "RunnerStatusChanged":
         snapshot.status = e.status;
