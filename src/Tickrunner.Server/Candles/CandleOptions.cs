@@ -5,7 +5,7 @@ public sealed class CandleOptions
 {
     /// <summary>
     /// One-second candles kept per symbol, in memory and in SQLite (the oldest go first). The default, two days, takes about
-    /// 9.3 MB of memory per symbol when full (48 bytes a candle, and room for an eighth more) and about as much on disk.
+    /// 9.3 MB of memory per symbol when full (48 bytes a candle, and room for an eighth more) and about 5.5 MB of SQLite.
     /// </summary>
     public int MaxPerSymbol { get; set; } = 172_800;
 
