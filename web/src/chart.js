@@ -127,10 +127,11 @@ export function priceChart(container, legend, { loadCandles, onRange = () => {} 
     loading = load(candles[0].time * 1000).then((older) => {
       if (!older || mine !== generation || older.length === 0) return;
       const range = chart.timeScale().getVisibleLogicalRange();
-      candles = [...older.filter((c) => c.time < candles[0].time), ...candles];
+      const before = older.filter((c) => c.time < candles[0].time);
+      candles = [...before, ...candles];
       paint();
       // The view stays on the candles it showed: the logical indices moved by what was put in front.
-      if (range && !disposed) chart.timeScale().setVisibleLogicalRange({ from: range.from + older.length, to: range.to + older.length });
+      if (range && !disposed) chart.timeScale().setVisibleLogicalRange({ from: range.from + before.length, to: range.to + before.length });
       onRange(candles[0].time * 1000);
     }).catch(() => {}).finally(() => { if (mine === generation) loading = null; });
     return loading;
