@@ -72,6 +72,9 @@ public sealed class TickrunnerOptions
 
     /// <summary>Prometheus metrics at <c>/metrics</c>.</summary>
     public MetricsOptions Metrics { get; set; } = new();
+
+    /// <summary>Each symbol's candle history for the charts.</summary>
+    public Candles.CandleOptions Candles { get; set; } = new();
 }
 
 /// <summary>Datasets over HTTP (<c>Tickrunner:Datasets</c>); they live in <c>&lt;DataDirectory&gt;/datasets</c>, where the CLI keeps them too.</summary>

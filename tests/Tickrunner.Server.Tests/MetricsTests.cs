@@ -39,6 +39,9 @@ public sealed class MetricsTests
         ["tickrunner_engine_halted"] = "gauge",
         ["tickrunner_open_positions"] = "gauge",
         ["tickrunner_open_notional"] = "gauge",
+        ["tickrunner_candle_bars_dropped_total"] = "counter",
+        ["tickrunner_candle_bars_ignored_total"] = "counter",
+        ["tickrunner_candles_unwritten_total"] = "counter",
     };
 
     private const string TicksProcessed = "tickrunner_ticks_processed_total";

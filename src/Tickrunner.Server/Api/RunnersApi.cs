@@ -20,7 +20,9 @@ public static class RunnersApi
         group.MapGet("/{id}", Get).WithSummary("One runner (its full snapshot)");
         group.MapGet("/{id}/snapshot", Get).WithSummary("Full state snapshot: state, position, context, stats, transitions");
         group.MapGet("/{id}/history", History).WithSummary("The newest bars of the runner's window, oldest first");
-        group.MapGet("/{id}/trades", Trades).WithSummary("Closed positions, oldest first");
+        group.MapGet("/{id}/trades", Trades)
+            .WithSummary("Closed positions, oldest first: the newest ?limit, or ?offset= pages in closing order; ?from=&to= keeps those open in that range");
+        group.MapGet("/{id}/trades/totals", TradeTotals).WithSummary("Count, wins, win rate, net P&L and fees of all the closed positions");
         group.MapGet("/{id}/events", Events).Produces<object[]>(contentType: "application/json")
             .WithSummary("The runner's events the hub still holds: after ?since=seq (oldest first), or else the newest ?limit");
         group.MapDelete("/{id}", Delete).WithSummary("Stop and remove a runner and its trades");
@@ -84,14 +86,31 @@ public static class RunnersApi
         }
     }
 
-    private static Results<Ok<IReadOnlyList<TradeRecord>>, ProblemHttpResult> Trades(string id, string? limit, RunnerService runners)
+    private static Results<Ok<IReadOnlyList<TradeRecord>>, ProblemHttpResult> Trades(string id, string? limit, string? offset, string? from, string? to,
+        RunnerService runners)
     {
         var errors = new Dictionary<string, string>();
         var n = (int)QueryNumber.Read(limit, "limit", 1, 100_000, 1000, errors);
+        long? skip = offset is null ? null : QueryNumber.Read(offset, "offset", 0, long.MaxValue, 0, errors);
+        long? start = from is null ? null : QueryNumber.Read(from, "from", 0, long.MaxValue, 0, errors);
+        long? end = to is null ? null : QueryNumber.Read(to, "to", 0, long.MaxValue, 0, errors);
+        if (start > end) errors["from"] = $"from ({start}) must not be after to ({end}).";
         if (errors.Count > 0) return Problems.Invalid(errors);
         try
         {
-            return TypedResults.Ok(runners.Trades(id, n));
+            return TypedResults.Ok(runners.Trades(id, n, skip, start, end));
+        }
+        catch (ServiceException e)
+        {
+            return Problems.From(e);
+        }
+    }
+
+    private static Results<Ok<TradeTotals>, ProblemHttpResult> TradeTotals(string id, RunnerService runners)
+    {
+        try
+        {
+            return TypedResults.Ok(runners.TradeTotals(id));
         }
         catch (ServiceException e)
         {

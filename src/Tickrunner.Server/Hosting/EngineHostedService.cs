@@ -4,6 +4,7 @@ using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Feeds;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Engine.Strategies;
+using Tickrunner.Server.Candles;
 using Tickrunner.Server.Runners;
 using Tickrunner.Server.Storage;
 
@@ -15,7 +16,7 @@ namespace Tickrunner.Server.Hosting;
 /// </summary>
 public sealed partial class EngineHostedService(TradingEngine engine, EventHub hub, IMarketDataFeed feed, StrategyCatalog catalog,
     TickrunnerDatabase database, RunnerRepository rows, RunnerService runners, RunnerJournal journal, DatasetStore datasets, EngineControl control,
-    SimulatedMarketState market, IOptions<JournalOptions> journalOptions, IOptions<TickrunnerOptions> options, ILogger<EngineHostedService> logger) : BackgroundService
+    SimulatedMarketState market, CandleStore candles, IOptions<JournalOptions> journalOptions, IOptions<TickrunnerOptions> options, ILogger<EngineHostedService> logger) : BackgroundService
 {
     private const string DemoSeededKey = "demo_runners_created";
 
@@ -47,7 +48,9 @@ public sealed partial class EngineHostedService(TradingEngine engine, EventHub h
         var prices = Task.Run(() => SaveMarketAsync(stoppingToken), CancellationToken.None);
         try
         {
-            await engine.RunFeedAsync(feed, feed.Symbols, stoppingToken);
+            // Each valid bar goes to the runners, then to the candle history (a queue write that never waits).
+            await foreach (var bar in feed.SubscribeAsync(feed.Symbols, stoppingToken))
+                if (engine.Publish(bar)) candles.Offer(bar);
             LogFeedEnded(feed.Kind);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -7,6 +7,7 @@ using Tickrunner.Engine.Runners;
 using Tickrunner.Engine.Strategies;
 using Tickrunner.Engine.Datasets;
 using Tickrunner.Server.Backtests;
+using Tickrunner.Server.Candles;
 using Tickrunner.Server.Datasets;
 using Tickrunner.Server.Health;
 using Tickrunner.Server.Metrics;
@@ -97,6 +98,10 @@ public static class TickrunnerServices
         services.AddSingleton<PortfolioSampler>();
         services.AddTickrunnerMetrics();
         services.AddSingleton<RunnerJournal>();
+        services.AddSingleton<CandleRepository>();
+        services.AddSingleton<CandleStore>();
+        // Before the engine's: it restores before the feed starts, and stops (writing its last batch) after the feed has.
+        services.AddHostedService(sp => sp.GetRequiredService<CandleStore>());
         services.AddHostedService<EngineHostedService>();
         // After the engine's: hosted services stop in reverse order, so jobs stop before the engine and the hub.
         services.AddHostedService(sp => sp.GetRequiredService<BacktestService>());

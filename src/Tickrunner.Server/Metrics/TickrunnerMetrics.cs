@@ -4,6 +4,7 @@ using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Feeds;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Server.Backtests;
+using Tickrunner.Server.Candles;
 using Tickrunner.Server.Optimizations;
 using Tickrunner.Server.Streaming;
 
@@ -14,7 +15,8 @@ namespace Tickrunner.Server.Metrics;
 /// default, so servers sharing a process (the tests start many) share no counters.
 /// </summary>
 /// <remarks>
-/// Counts live where they are counted (the engine's runners, the hub, the stream, the backtest and optimization services); a scrape
+/// Counts live where they are counted (the engine's runners, the hub, the stream, the backtest and optimization services, the
+/// candle recorder); a scrape
 /// first copies them into the series (<see cref="Update"/>, prometheus-net's before-collect callback), then the
 /// registry writes the text. Only HTTP requests are counted into a series directly, once per request.
 /// </remarks>
@@ -24,10 +26,11 @@ public sealed class TickrunnerMetrics
     private readonly EngineMetrics _engine;
     private readonly StreamMetrics _stream;
     private readonly JobMetrics _jobs;
+    private readonly CandleMetrics _candles;
 
     /// <summary>Creates the registry and every series.</summary>
     public TickrunnerMetrics(TradingEngine engine, EventHub hub, IMarketDataFeed feed, EventStreamService stream, BacktestService backtests,
-        OptimizationService optimizations, IOptions<TickrunnerOptions> options)
+        OptimizationService optimizations, CandleStore candles, IOptions<TickrunnerOptions> options)
     {
         var settings = options.Value.Metrics;
         Registry = Prometheus.Metrics.NewCustomRegistry();
@@ -38,6 +41,7 @@ public sealed class TickrunnerMetrics
         _engine = new EngineMetrics(factory, engine, hub, feed, settings.EffectiveTickLatencyBuckets);
         _stream = new StreamMetrics(factory, stream);
         _jobs = new JobMetrics(factory, backtests, optimizations);
+        _candles = new CandleMetrics(factory, candles);
         Http = new HttpRequestMetrics(factory);
         if (settings.ProcessMetrics) DotNetStats.Register(Registry);
         Registry.AddBeforeCollectCallback(Update);
@@ -60,6 +64,7 @@ public sealed class TickrunnerMetrics
             _engine.Update();
             _stream.Update();
             _jobs.Update();
+            _candles.Update();
         }
     }
 

@@ -145,11 +145,18 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
     public Task<MarketData[]> HistoryAsync(string id, int count, CancellationToken cancellationToken) =>
         Find(id).GetPriceHistoryAsync(count, cancellationToken);
 
-    /// <summary>The runner's newest <paramref name="limit"/> closed trades, oldest first.</summary>
-    public IReadOnlyList<TradeRecord> Trades(string id, int limit)
+    /// <summary>The runner's closed trades, oldest first (see <see cref="RunnerRepository.Trades"/>).</summary>
+    public IReadOnlyList<TradeRecord> Trades(string id, int limit, long? offset = null, long? from = null, long? to = null)
     {
         Find(id);
-        return rows.Trades(id, limit);
+        return rows.Trades(id, limit, offset, from, to);
+    }
+
+    /// <summary>The totals of the runner's closed trades.</summary>
+    public TradeTotals TradeTotals(string id)
+    {
+        Find(id);
+        return rows.TradeTotals(id);
     }
 
     /// <summary>

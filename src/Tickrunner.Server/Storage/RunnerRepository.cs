@@ -189,17 +189,25 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
         transaction.Commit();
     }
 
-    /// <summary>A runner's closed trades, oldest first (at most <paramref name="limit"/>, the newest ones).</summary>
-    public IReadOnlyList<TradeRecord> Trades(string runnerId, int limit)
+    /// <summary>
+    /// A runner's closed trades, oldest first: the newest <paramref name="limit"/>, or with <paramref name="offset"/> the
+    /// <paramref name="limit"/> from that position in closing order (paging). <paramref name="from"/> and <paramref name="to"/>
+    /// (Unix ms, inclusive) keep only trades open at some time in that range.
+    /// </summary>
+    public IReadOnlyList<TradeRecord> Trades(string runnerId, int limit, long? offset = null, long? from = null, long? to = null)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT id, runner_id, symbol, side, quantity, entry_price, entry_timestamp, exit_price, exit_timestamp, realized_pnl, reason, fees
-            FROM (SELECT * FROM trades WHERE runner_id = $id ORDER BY id DESC LIMIT $limit) ORDER BY id;
-            """;
+        const string Columns = "id, runner_id, symbol, side, quantity, entry_price, entry_timestamp, exit_price, exit_timestamp, realized_pnl, reason, fees";
+        const string Where = "runner_id = $id AND exit_timestamp >= $from AND entry_timestamp <= $to";
+        command.CommandText = offset is null
+            ? $"SELECT {Columns} FROM (SELECT * FROM trades WHERE {Where} ORDER BY id DESC LIMIT $limit) ORDER BY id;"
+            : $"SELECT {Columns} FROM trades WHERE {Where} ORDER BY id LIMIT $limit OFFSET $offset;";
         command.Parameters.AddWithValue("$id", runnerId);
         command.Parameters.AddWithValue("$limit", limit);
+        command.Parameters.AddWithValue("$offset", offset ?? 0);
+        command.Parameters.AddWithValue("$from", from ?? long.MinValue);
+        command.Parameters.AddWithValue("$to", to ?? long.MaxValue);
         using var reader = command.ExecuteReader();
         var trades = new List<TradeRecord>();
         while (reader.Read())
@@ -207,6 +215,25 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
                 reader.GetDouble(5), reader.GetInt64(6), reader.GetDouble(7), reader.GetInt64(8), reader.GetDouble(9), reader.GetString(10),
                 reader.GetDouble(11)));
         return trades;
+    }
+
+    /// <summary>The totals of all of a runner's closed trades.</summary>
+    public TradeTotals TradeTotals(string runnerId)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT COUNT(*), COALESCE(SUM(realized_pnl > 0), 0), COALESCE(SUM(realized_pnl), 0), COALESCE(SUM(fees), 0),
+                   MIN(entry_timestamp), MAX(exit_timestamp)
+            FROM trades WHERE runner_id = $id;
+            """;
+        command.Parameters.AddWithValue("$id", runnerId);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        var count = reader.GetInt64(0);
+        var wins = reader.GetInt64(1);
+        return new TradeTotals(count, wins, count == 0 ? null : 100.0 * wins / count, reader.GetDouble(2), reader.GetDouble(3),
+            reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? null : reader.GetInt64(5));
     }
 
     /// <summary>Runner ids that use a strategy.</summary>
@@ -298,6 +325,12 @@ public sealed class RunnerRepository(TickrunnerDatabase database)
 /// <summary>A closed trade from the journal; its realized P&amp;L is net of <see cref="Fees"/> (entry and exit).</summary>
 public sealed record TradeRecord(long Id, string RunnerId, string Symbol, string Side, double Quantity, double EntryPrice,
     long EntryTimestamp, double ExitPrice, long ExitTimestamp, double RealizedPnl, string Reason, double Fees);
+
+/// <summary>
+/// A runner's closed trades in sum: how many, how many won (net P&amp;L above 0) and their share in percent (null without
+/// trades), the net P&amp;L and the fees, and the first entry and last exit (Unix ms).
+/// </summary>
+public sealed record TradeTotals(long Trades, long Wins, double? WinRatePct, double NetPnl, double Fees, long? FirstEntryTimestamp, long? LastExitTimestamp);
 
 /// <summary>An open position as stored in the runners table.</summary>
 internal sealed record StoredPosition(string Side, double EntryPrice, double Quantity, long EntryTimestamp, double CurrentPrice,

@@ -184,6 +184,20 @@ public sealed class TickrunnerDatabase
             runners INTEGER NOT NULL
         );
         """,
+        // Each symbol's one-second candles as the feed delivered them (the chart's history beyond a runner's window), keyed by
+        // symbol and bucket start (Unix ms); pruned to Tickrunner:Candles:MaxPerSymbol per symbol.
+        """
+        CREATE TABLE candles (
+            symbol TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            open REAL NOT NULL,
+            high REAL NOT NULL,
+            low REAL NOT NULL,
+            close REAL NOT NULL,
+            volume REAL NOT NULL,
+            PRIMARY KEY (symbol, time)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     private readonly string _connectionString;

@@ -1,8 +1,9 @@
 import { api } from "../api.js";
 import { equityChart, tradesChart } from "../backtestCharts.js";
-import { button, csvField, download, duration, fixed, h, kvRow, minute, percent, pnl, pnlClass, price, toast, zoneLabel } from "../format.js";
+import { button, duration, fixed, h, kvRow, minute, percent, pnl, pnlClass, toast, zoneLabel } from "../format.js";
 import { describeParams } from "../params.js";
 import { stream } from "../stream.js";
+import { tradeList } from "../tradeList.js";
 
 const PAGE = 50;
 const EQUITY_POINTS = 2000; // thinned on the server: a 1,000,000-bar run draws as fast as a 2,000-bar one
@@ -166,7 +167,7 @@ function renderReport(body, view, disposers) {
   const next = button("Next trade ▶", () => select(selectedIndex + 1));
   const heatmap = h("div", { className: "table-wrap", "data-testid": "monthly" });
   const live = runLiveForm(view);
-  const trades = tradeList(view, (index) => select(index));
+  const trades = reportTrades(view, (index) => select(index));
 
   body.append(
     h("div", { className: "report-grid" },
@@ -262,75 +263,16 @@ function monthlyTable(months) {
     })));
 }
 
-/** The trade list, a page at a time from the server, with totals and a CSV export of every trade. */
-function tradeList(view, onSelect) {
+/** The report's trade list (tradeList.js): pages from the server, the report's totals, a CSV export; a row shows its trade on the chart. */
+function reportTrades(view, onSelect) {
   const report = view.report;
-  const tbody = h("tbody");
-  const pageLabel = h("span", { className: "muted", "data-testid": "trade-page" });
-  const previous = button("« Previous", () => show(page - 1));
-  const next = button("Next »", () => show(page + 1));
-  const exportButton = button("Export CSV", exportCsv, "", { "data-testid": "export-csv" });
-  const pages = Math.max(1, Math.ceil(report.trades / PAGE));
-  const total = report.expectancy == null ? 0 : report.expectancy * report.trades;
-  const totals = h("p", { className: "totals", "data-testid": "trade-totals" },
-    `${report.trades.toLocaleString("en-US")} trades · net P&L `, h("b", { className: pnlClass(total) }, pnl(total)),
-    ` · fees ${fixed(report.fees_paid)} · win rate ${report.win_rate_pct == null ? "–" : `${fixed(report.win_rate_pct)} %`}`);
-  const element = h("section", { className: "card", "data-testid": "trade-list" },
-    h("h2", {}, "Trades", h("span", { className: "actions" }, previous, pageLabel, next, exportButton)), totals,
-    h("div", { className: "table-wrap" }, h("table", { className: "trades" },
-      h("thead", {}, h("tr", {}, ["#", "Side", "Qty", `Entry (${zoneLabel()})`, "Entry", `Exit (${zoneLabel()})`, "Exit", "Fees", "P&L", "Return", "Reason"].map((c) => h("th", { scope: "col" }, c)))),
-      tbody)));
-  let page = 0;
-  let highlighted = -1;
-
-  async function show(p) {
-    page = Math.min(Math.max(p, 0), pages - 1);
-    previous.disabled = page === 0;
-    next.disabled = page >= pages - 1;
-    pageLabel.textContent = `page ${page + 1} of ${pages}`;
-    const list = await api.backtestTrades(view.id, { offset: page * PAGE, limit: PAGE }).catch((e) => { toast(e.message, "error"); return []; });
-    tbody.replaceChildren(...list.map((t, i) => {
-      const index = page * PAGE + i;
-      return h("tr", { className: `clickable${index === highlighted ? " selected" : ""}`, dataset: { index: String(index) }, onclick: () => onSelect(index), title: "Show on the chart" },
-        h("td", { className: "num muted" }, index + 1), h("td", { className: t.side === "Long" ? "gain" : "loss" }, t.side), h("td", { className: "num" }, t.quantity),
-        h("td", {}, minute(t.entry_timestamp)), h("td", { className: "num" }, price(t.entry_price)),
-        h("td", {}, minute(t.exit_timestamp)), h("td", { className: "num" }, price(t.exit_price)),
-        h("td", { className: "num" }, fixed(t.fees)), h("td", { className: `num ${pnlClass(t.pnl)}` }, pnl(t.pnl)),
-        h("td", { className: `num ${pnlClass(t.return_pct)}` }, percent(t.return_pct)), h("td", {}, t.reason));
-    }));
-    if (list.length === 0) tbody.append(h("tr", { className: "empty" }, h("td", { colspan: 11 }, "No trades.")));
-  }
-
-  async function exportCsv() {
-    exportButton.disabled = true;
-    try {
-      const all = [];
-      for (let offset = 0; ; offset += 100_000) {
-        const chunk = await api.backtestTrades(view.id, { offset, limit: 100_000 });
-        all.push(...chunk);
-        if (chunk.length < 100_000) break;
-      }
-      const header = ["side", "entry_time", "entry_timestamp", "entry_price", "exit_time", "exit_timestamp", "exit_price", "quantity", "fees", "pnl", "return_pct", "reason"];
-      const lines = all.map((t) => [t.side, new Date(t.entry_timestamp).toISOString(), t.entry_timestamp, t.entry_price, new Date(t.exit_timestamp).toISOString(),
-        t.exit_timestamp, t.exit_price, t.quantity, t.fees, t.pnl, t.return_pct, t.reason].map(csvField).join(","));
-      download(`${view.id}-trades.csv`, `${header.join(",")}\n${lines.join("\n")}\n`);
-    } catch (e) {
-      toast(e.message, "error");
-    } finally {
-      exportButton.disabled = false;
-    }
-  }
-
-  return {
-    element,
-    shown: show(0),
-    highlight(index) {
-      highlighted = index;
-      if (Math.floor(index / PAGE) !== page) { show(Math.floor(index / PAGE)); return; }
-      tbody.querySelectorAll("tr.selected").forEach((r) => r.classList.remove("selected"));
-      tbody.querySelector(`tr[data-index="${index}"]`)?.classList.add("selected");
-    },
-  };
+  return tradeList({
+    fetchPage: (offset, limit) => api.backtestTrades(view.id, { offset, limit }),
+    totals: { count: report.trades, net: report.expectancy == null ? 0 : report.expectancy * report.trades, fees: report.fees_paid, winRate: report.win_rate_pct },
+    fileName: `${view.id}-trades.csv`,
+    pageSize: PAGE,
+    onSelect,
+  });
 }
 
 /**

@@ -1,9 +1,33 @@
 import { api } from "../api.js";
-import { priceChart } from "../chart.js";
+import { priceChart, TIMEFRAMES } from "../chart.js";
 import { stateMachineView } from "../fsm.js";
-import { ask, button, dateTime, describe, duration, fixed, h, kvRow as row, pnl, pnlClass, price, time, toast } from "../format.js";
+import { ask, button, describe, duration, fixed, h, kvRow as row, pnl, pnlClass, price, time, toast } from "../format.js";
 import { describeParams } from "../params.js";
 import { stream } from "../stream.js";
+import { tradeList } from "../tradeList.js";
+
+const TIMEFRAME_KEY = "tickrunner.timeframe";
+const MARKER_TRADES = 100_000; // the trades endpoint's largest page: every trade of the loaded range, for markers
+
+// A runner's trade (net realized_pnl) in the shape the shared trade list shows; the return is on the entry notional.
+const listed = (t) => ({ ...t, pnl: t.realized_pnl, return_pct: (t.realized_pnl / (t.entry_price * t.quantity)) * 100 });
+
+// At most one run of <task> at a time and not more often than every <minMs>; calls meanwhile make one more run after it.
+// A runner that closes a position on every bar must not turn each close into requests for its trades.
+function coalesced(task, minMs) {
+  let running = null;
+  let again = false;
+  let last = 0;
+  const run = () => {
+    if (running) { again = true; return running; }
+    const wait = Math.max(0, last + minMs - Date.now());
+    running = new Promise((resolve) => setTimeout(resolve, wait))
+      .then(() => { last = Date.now(); return task(); })
+      .finally(() => { running = null; if (again) { again = false; run(); } });
+    return running;
+  };
+  return run;
+}
 
 // A runner's own risk limits as the create body and PATCH /api/runners/{id}/risk name them, with how the card shows them.
 const LIMITS = [
@@ -39,13 +63,24 @@ export async function renderRunner(app, id) {
   const contextTable = h("table", { className: "kv" });
   const statsTable = h("table", { className: "kv" });
   const log = h("ol", { className: "log", "data-testid": "event-log" });
-  const trades = h("tbody");
+  const legend = h("div", { className: "legend muted", "data-testid": "chart-legend", dataset: { idle: "Hover a candle: its prices and the trades on it." } });
+  let timeframe = (() => {
+    try {
+      return TIMEFRAMES.find(([name]) => name === localStorage.getItem(TIMEFRAME_KEY)) ?? TIMEFRAMES[0];
+    } catch {
+      return TIMEFRAMES[0];
+    }
+  })();
+  const timeframes = h("div", { className: "timeframes", role: "group", "aria-label": "Timeframe", "data-testid": "timeframes" },
+    TIMEFRAMES.map(([name, seconds]) => h("button", { type: "button", className: "small", dataset: { timeframe: name },
+      "aria-pressed": String(name === timeframe[0]), onclick: () => pickTimeframe(name, seconds) }, name)));
+  const tradesCard = h("section", { className: "card wide", "data-testid": "trade-list-slot" }, h("h2", {}, "Trades"), h("p", { className: "muted" }, "Loading…"));
   const showTicks = h("input", { type: "checkbox" });
 
   app.append(
     h("section", { className: "runner-head" }, h("a", { href: "#/", className: "muted" }, "← Runners"), title, statusBadge, meta, controls),
     h("div", { className: "runner-grid" },
-      h("section", { className: "card chart-card" }, chartBox),
+      h("section", { className: "card chart-card" }, timeframes, legend, chartBox),
       h("div", { className: "side" },
         h("section", { className: "card" }, h("h2", {}, "State machine"), fsm.element, transitions),
         h("section", { className: "card" }, h("h2", {}, "Position"), positionCard, manual))),
@@ -55,12 +90,36 @@ export async function renderRunner(app, id) {
       h("section", { className: "card" }, h("h2", {}, "Stats"), statsTable),
       h("section", { className: "card wide" },
         h("h2", {}, "Events ", h("label", { className: "check inline" }, showTicks, "show ticks")), log),
-      h("section", { className: "card wide" }, h("h2", {}, "Closed trades"),
-        h("div", { className: "table-wrap" }, h("table", { className: "trades", "data-testid": "trades" },
-          h("thead", {}, h("tr", {}, ["Side", "Qty", "Entry", "Exit", "P&L", "Opened", "Closed", "Reason"].map((c) => h("th", {}, c)))), trades)))),
+      tradesCard),
   );
 
-  const chart = priceChart(chartBox);
+  const chart = priceChart(chartBox, legend, {
+    loadCandles: (interval, to, limit) => api.candles(snapshot.symbol, { interval, to, limit }),
+    onRange: (from) => loadMarkers(from),
+  });
+
+  function pickTimeframe(name, seconds) {
+    timeframe = [name, seconds];
+    try {
+      localStorage.setItem(TIMEFRAME_KEY, name);
+    } catch {
+      // private mode: for this page only
+    }
+    for (const b of timeframes.children) b.setAttribute("aria-pressed", String(b.dataset.timeframe === name));
+    chart.setInterval(seconds);
+  }
+
+  // Every trade open at some time from the chart's first candle on (the journal keeps them all), as markers.
+  let markersFrom = Infinity;
+  async function loadMarkers(from = markersFrom) {
+    markersFrom = from;
+    if (!Number.isFinite(from)) return; // no candles yet: nothing to mark
+    try {
+      chart.setTrades(await api.trades(id, { from, limit: MARKER_TRADES }), snapshot.position);
+    } catch {
+      // the next close or reload tries again
+    }
+  }
 
   function renderHead() {
     meta.textContent = `${snapshot.symbol} · ${snapshot.strategy_name} · window ${snapshot.window_len}/${snapshot.window_size} · up ${duration(snapshot.uptime_ms)}`;
@@ -252,19 +311,26 @@ export async function renderRunner(app, id) {
       text.slice(match.index + match[0].length - 1));
   }
 
+  // The trade card: pages from the journal, the totals of every trade, a CSV export; opens on the newest page.
+  let list = null;
   async function loadTrades() {
     try {
-      const list = await api.trades(id);
-      trades.replaceChildren(...[...list].reverse().map((t) => h("tr", {},
-        h("td", {}, t.side), h("td", {}, t.quantity), h("td", {}, price(t.entry_price)), h("td", {}, price(t.exit_price)),
-        h("td", { className: pnlClass(t.realized_pnl) }, pnl(t.realized_pnl)), h("td", {}, dateTime(t.entry_timestamp)),
-        h("td", {}, dateTime(t.exit_timestamp)), h("td", {}, t.reason))));
-      if (list.length === 0) trades.append(h("tr", {}, h("td", { colspan: 8, className: "muted" }, "No closed trades yet.")));
-      return list;
+      const t = await api.tradeTotals(id);
+      const totals = { count: t.trades, net: t.net_pnl, fees: t.fees, winRate: t.win_rate_pct };
+      if (list) { await list.update(totals); return; }
+      list = tradeList({
+        fetchPage: (offset, limit) => api.trades(id, { offset, limit }).then((page) => page.map(listed)),
+        totals, fileName: `${id}-trades.csv`, title: "Trades", startAtEnd: true,
+      });
+      list.element.classList.add("wide");
+      tradesCard.replaceWith(list.element);
+      await list.shown;
     } catch {
-      return [];
+      // the runner went away, or the server: the next close tries again
     }
   }
+
+  const refreshTrades = coalesced(() => Promise.all([loadTrades(), loadMarkers()]), 2000);
 
   // A fresh snapshot when something the events do not carry may have changed (context, stats).
   let refreshing = null;
@@ -300,7 +366,7 @@ export async function renderRunner(app, id) {
   const off = stream.on((tag, e) => {
     if (tag === "Resync") {
       refresh();
-      api.history(id, 1000).then((bars) => chart.setHistory(bars)).catch(() => {});
+      chart.reload();
       return;
     }
     if (e.runner_id !== id) return;
@@ -322,7 +388,7 @@ export async function renderRunner(app, id) {
         break;
       case "PositionOpened":
         snapshot.position = e.position;
-        chart.mark("entry", e.position.entry_timestamp, e.position.side, `${e.position.side} @ ${price(e.position.entry_price)}`);
+        chart.mark("entry", e.position.entry_timestamp, e.position.side, `entry ${e.position.side} ${e.position.quantity} @ ${price(e.position.entry_price)}`);
         renderPosition();
         break;
       case "PositionUpdated":
@@ -337,10 +403,10 @@ export async function renderRunner(app, id) {
         renderPosition();
         break;
       case "PositionClosed":
-        chart.mark("exit", lastBarTime ?? e.timestamp, snapshot.position?.side, pnl(e.realized_pnl));
+        chart.mark("exit", lastBarTime ?? e.timestamp, snapshot.position?.side, `exit @ ${price(e.exit_price)} ${pnl(e.realized_pnl)} (${e.reason})`, e.realized_pnl > 0);
         snapshot.position = null;
         renderPosition();
-        loadTrades();
+        refreshTrades(); // the live marks show the close at once; the list and the markers catch up
         break;
       case "RunnerStatusChanged":
         snapshot.status = e.status;
@@ -364,17 +430,8 @@ export async function renderRunner(app, id) {
         break;
     }
   });
-  const [history, pastTrades, pastEvents] = await Promise.all([
-    api.history(id, 1000).catch(() => []), loadTrades(), api.recentEvents(id, 200).catch(() => []),
-  ]);
-  chart.setHistory(history);
-  // Only what falls inside the loaded bars: older markers would pile up on the first candle.
-  const shownFrom = history.length ? history[0].timestamp : Infinity;
-  for (const t of pastTrades) {
-    if (t.entry_timestamp >= shownFrom) chart.mark("entry", t.entry_timestamp, t.side, `${t.side} @ ${price(t.entry_price)}`);
-    if (t.exit_timestamp >= shownFrom) chart.mark("exit", t.exit_timestamp, t.side, pnl(t.realized_pnl));
-  }
-  if (snapshot.position?.entry_timestamp >= shownFrom) chart.mark("entry", snapshot.position.entry_timestamp, snapshot.position.side, `${snapshot.position.side} @ ${price(snapshot.position.entry_price)}`);
+  // The chart's first page of candles brings the markers of its range (onRange); the trade card loads alongside.
+  const [, , pastEvents] = await Promise.all([chart.setInterval(timeframe[1]), loadTrades(), api.recentEvents(id, 200).catch(() => [])]);
   // Older events go below the live ones, newest first; those already seen live are skipped.
   for (const message of [...pastEvents].reverse()) {
     const tag = Object.keys(message)[0];
