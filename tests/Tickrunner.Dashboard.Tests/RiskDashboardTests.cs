@@ -120,7 +120,8 @@ public sealed class RiskDashboardTests(BrowserFixture fixture) : IAsyncLifetime
         await _page.ClickAsync("[data-testid=manual-exit]");
         await Assertions.Expect(Dialog).ToContainTextAsync("Exit m's position now?");
         await Dialog.Locator("[data-testid=ask-confirm]").ClickAsync();
-        await Assertions.Expect(_page.Locator("[data-testid=trades]")).ToContainTextAsync("manual");
+        // The trade list reads the journal again after a close (at most every 2 s).
+        await Assertions.Expect(_page.Locator("[data-testid=trade-list]")).ToContainTextAsync("manual", new LocatorAssertionsToContainTextOptions { Timeout = 15_000 });
         await Assertions.Expect(_page.Locator("[data-testid=manual-long]")).ToBeVisibleAsync();
 
         // Paused, the buttons give way to a note.

@@ -76,12 +76,15 @@ public sealed class PortfolioTests : IDisposable
         var database = new TickrunnerDatabase(_data);
         database.Migrate();
         var samples = new PortfolioRepository(database);
-        Assert.Null(samples.Nearest(100));
+        Assert.Null(samples.LastBefore(100));
         for (var i = 1; i <= 10; i++) samples.Append(new PortfolioSample(i * 100, 10_000 + i, 10_000, i, 0, i % 2, 1));
 
         Assert.Equal([300L, 400L, 500L], samples.Samples(300, 500).Select(s => s.At));
-        Assert.Equal(400, samples.Nearest(450)!.At);   // the newest before
-        Assert.Equal(100, samples.Nearest(50)!.At);    // none before: the oldest after
+        Assert.Equal(400, samples.LastBefore(450)!.At);
+        Assert.Equal(500, samples.FirstFrom(450)!.At);
+        Assert.Equal(400, samples.FirstFrom(400)!.At);
+        Assert.Null(samples.LastBefore(100));
+        Assert.Null(samples.FirstFrom(1001));
         Assert.Equal(5, samples.Samples(0, long.MaxValue)[4].Pnl, 9);
 
         samples.Prune(keep: 4);
@@ -161,12 +164,20 @@ public sealed class PortfolioTests : IDisposable
         Assert.Equal(realized, portfolio.GetProperty("realized_pnl").GetDouble(), 9);
         Assert.Equal(unrealized, portfolio.GetProperty("unrealized_pnl").GetDouble(), 9);
         Assert.Equal(equity - capital, portfolio.GetProperty("pnl").GetDouble(), 9);
-        // Every trade of this run closed today and no sample was taken before 00:00 UTC: today is all of it.
+        // Every trade of this run closed today and no sample was taken before 00:00 UTC: the day counts from the server's first
+        // sample, taken as it started, before any position was open.
+        Assert.Equal(0, new PortfolioRepository(new TickrunnerDatabase(server.DataDirectory)).FirstFrom(dayStart)!.UnrealizedPnl);
         Assert.Equal(today + unrealized, portfolio.GetProperty("pnl_today").GetDouble(), 9);
 
-        // A position open at 00:00 UTC had made 7.5 by then (the last sample before midnight says so): that part is yesterday's.
-        new PortfolioRepository(new TickrunnerDatabase(server.DataDirectory))
-            .Append(new PortfolioSample(dayStart - 60_000, 10_007.5, 10_000, 0, 7.5, 1, 2));
+        // A sample of two days ago says nothing of midnight: the day counts from the server's first sample of it.
+        var stored = new PortfolioRepository(new TickrunnerDatabase(server.DataDirectory));
+        var firstToday = stored.FirstFrom(dayStart)!;
+        stored.Append(new PortfolioSample(dayStart - 2 * 86_400_000, 10_003, 10_000, 0, 3, 1, 2));
+        var stale = await server.GetJsonAsync("/api/portfolio");
+        Assert.Equal(today + unrealized - firstToday.UnrealizedPnl, stale.GetProperty("pnl_today").GetDouble(), 9);
+
+        // A position open at 00:00 UTC had made 7.5 by then (a sample just before midnight says so): that part is yesterday's.
+        stored.Append(new PortfolioSample(dayStart - 100, 10_007.5, 10_000, 0, 7.5, 1, 2));
         var later = await server.GetJsonAsync("/api/portfolio");
         Assert.Equal(today + unrealized - 7.5, later.GetProperty("pnl_today").GetDouble(), 9);
     }

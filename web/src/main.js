@@ -204,13 +204,16 @@ function applyTheme() {
   themeButton.textContent = choice === "auto" ? `Theme: auto (${theme})` : `Theme: ${theme}`;
   themeButton.setAttribute("aria-label", `Colours: ${themeButton.textContent}; switch`);
 }
+// Charts take their colours when they are made, so the page is drawn again; not over unsaved work (the editor), which
+// keeps its charts-free page and gets the new colours on its next visit.
+const redraw = () => { if (!current?.canLeave || current.canLeave(true)) route(); };
 themeButton.addEventListener("click", () => {
   const next = { auto: "light", light: "dark", dark: "auto" }[storedTheme()] ?? "auto";
   try { localStorage.setItem(THEME_KEY, next); } catch { /* private mode: for this page only */ }
   applyTheme();
-  route(); // charts take their colours when they are made
+  redraw();
 });
-systemLight.addEventListener("change", () => { if (storedTheme() === "auto") { applyTheme(); route(); } });
+systemLight.addEventListener("change", () => { if (storedTheme() === "auto") { applyTheme(); redraw(); } });
 applyTheme();
 
 window.addEventListener("beforeunload", (event) => {

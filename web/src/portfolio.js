@@ -65,7 +65,8 @@ export function portfolioCard(onLines) {
     if (busy) { again = true; return; }
     busy = true;
     try {
-      show(await api.portfolio());
+      const summary = await api.portfolio();
+      if (!disposed) show(summary);
     } catch {
       // offline or refused: the figures shown stay until the next try (the connection badge says why)
     } finally {
@@ -76,7 +77,9 @@ export function portfolioCard(onLines) {
     again = false;
   }
 
+  // The page may be left while a read is on its way: nothing touches the chart once it is disposed.
   async function start() {
+    if (disposed) return;
     chart = createChart(chartBox, chartOptions({ timeScale: { secondsVisible: false } }));
     series = chart.addSeries(AreaSeries, {
       lineColor: "#60a5fa", topColor: "rgba(96,165,250,0.35)", bottomColor: "rgba(96,165,250,0.02)", lineWidth: 2,
@@ -84,6 +87,7 @@ export function portfolioCard(onLines) {
     });
     try {
       const curve = await api.portfolioEquity(CURVE_POINTS);
+      if (disposed) return;
       const points = [];
       for (let i = 0; i < curve.times.length; i++) {
         const time = Math.floor(curve.times[i] / 1000);
@@ -98,6 +102,7 @@ export function portfolioCard(onLines) {
         : "The curve fills as the server samples the portfolio.";
       chart.timeScale().fitContent();
     } catch {
+      if (disposed) return;
       caption.textContent = "The curve could not be read.";
     }
     if (!disposed) await refresh();

@@ -193,7 +193,8 @@ public readonly struct RunnerEvent
         new(RunnerEventKind.RiskLimitHit, runnerId, symbol, receivedAt, timestamp, payload: RiskHitInfo.Of(hit.Limit, hit.Action),
             price: hit.Value, pnl: hit.Threshold);
 
-    // Engine events carry neither a runner id nor a symbol (""): a runner_id or symbol filter leaves them out.
+    // Engine events carry neither a runner id nor a symbol (""): they pass every runner_id and symbol filter (EventFilter),
+    // so every page hears a halt; only a type filter can leave them out.
 
     /// <summary>EngineHalted; <paramref name="flatten"/> when every open position is closed at its runner's next bar (in <see cref="Price"/>, 1 or 0).</summary>
     public static RunnerEvent EngineHalted(bool flatten, long timestamp) =>

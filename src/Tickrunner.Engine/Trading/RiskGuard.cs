@@ -154,7 +154,7 @@ public sealed class RiskGuard
     /// <summary>Equity when the current UTC day's first bar arrived.</summary>
     public double DayStartEquity { get; private set; }
 
-    /// <summary>The highest equity at a close since the runner started (with <see cref="RiskLimits.MaxDrawdownPct"/> set).</summary>
+    /// <summary>The highest equity at a close since the runner started (followed with or without <see cref="RiskLimits.MaxDrawdownPct"/>).</summary>
     public double PeakEquity { get; private set; }
 
     /// <summary>True once the maximum drawdown was reached.</summary>
@@ -262,9 +262,10 @@ public sealed class RiskGuard
                 action = RiskCloseAction.Halt;
             }
         }
+        // The peak is followed whether or not the limit is set, so a limit added later (PATCH) measures from the true peak.
+        if (equity > PeakEquity) PeakEquity = equity;
         if (limits.MaxDrawdownPct is { } maxDrawdown)
         {
-            if (equity > PeakEquity) PeakEquity = equity;
             var drawdown = PeakEquity > 0 ? (1 - equity / PeakEquity) * 100 : 0;
             if (drawdown >= maxDrawdown)
             {

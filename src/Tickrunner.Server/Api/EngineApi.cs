@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Tickrunner.Server.Common;
 using Tickrunner.Server.Runners;
 
 namespace Tickrunner.Server.Api;
@@ -25,6 +26,13 @@ public static class EngineApi
     {
         var (body, problem) = await RequestBody.ReadAsync<HaltRequest>(request, optional: true);
         if (problem is not null) return problem;
-        return TypedResults.Ok(control.Halt(body?.Flatten ?? false));
+        try
+        {
+            return TypedResults.Ok(control.Halt(body?.Flatten ?? false));
+        }
+        catch (ServiceException e)
+        {
+            return Problems.From(e);
+        }
     }
 }

@@ -56,7 +56,7 @@ public sealed record PortfolioCurve(long[] Times, double[] Equity, double[] Capi
 /// The portfolio across all runners (docs/guides/web-app-api.md, Portfolio): the sum of their accounts now, each runner's trade
 /// figures from the stored trades, and the sampled curve. Read-only; <see cref="PortfolioSampler"/> writes the samples.
 /// </summary>
-public sealed class PortfolioService(TradingEngine engine, PortfolioRepository samples, IEngineClock clock)
+public sealed class PortfolioService(TradingEngine engine, PortfolioRepository samples, IEngineClock clock, IOptions<TickrunnerOptions> options)
 {
     private const long DayMs = 86_400_000;
     private readonly Lock _gate = new();
@@ -70,10 +70,12 @@ public sealed class PortfolioService(TradingEngine engine, PortfolioRepository s
         var now = clock.NowUnixMs();
         var dayStart = now - Mod(now, DayMs);
         var stats = TradeStats(dayStart);
-        // Unrealized P&L of the positions open at 00:00 UTC, as the last sample before then saw it: it is in the realized P&L
-        // of today's trades that closed them (or in today's unrealized P&L), but was made yesterday.
-        var atMidnight = samples.Nearest(dayStart);
-        var unrealizedAtMidnight = atMidnight is { } m && m.At <= dayStart ? m.UnrealizedPnl : 0;
+        // Unrealized P&L of the positions open at 00:00 UTC: it is in the realized P&L of today's trades that closed them (or in
+        // today's unrealized P&L), but was made yesterday. The last sample before midnight says what it was, if it is recent
+        // (the server ran through midnight); otherwise the day counts from the server's first sample of it.
+        var before = samples.LastBefore(dayStart);
+        var baseline = before is { } b && dayStart - b.At <= 2L * Math.Max(100, options.Value.Portfolio.SampleIntervalMs) ? before : samples.FirstFrom(dayStart);
+        var unrealizedAtMidnight = baseline?.UnrealizedPnl ?? 0;
 
         var lines = new List<PortfolioRunner>(snapshots.Count);
         double equity = 0, capital = 0, realized = 0, unrealized = 0, fees = 0, realizedToday = 0;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tickrunner.Engine.Runners;
+using Tickrunner.Server.Common;
 using Tickrunner.Server.Storage;
 
 namespace Tickrunner.Server.Runners;
@@ -9,8 +10,9 @@ public sealed record EngineRiskState(bool Halted, long? HaltedAt, bool Flatten, 
     double? MaxTotalNotional, int? MaxOpenPositions);
 
 /// <summary>
-/// The kill switch as the API sees it: halt and resume, stored in the settings table before the engine changes, so an
-/// acknowledged halt survives a restart (the flatten, a one-time request for the next bar, is not asked again after one).
+/// The kill switch as the API sees it: halt and resume, stored in the settings table, so an acknowledged halt survives a
+/// restart (the flatten, a one-time request for the next bar, is not asked again after one). A halt takes effect before it is
+/// stored, a resume only after: a failing store errs on the side of no trading.
 /// </summary>
 public sealed class EngineControl(TradingEngine engine, TickrunnerDatabase database)
 {
@@ -25,13 +27,26 @@ public sealed class EngineControl(TradingEngine engine, TickrunnerDatabase datab
         if (Stored() is not null) engine.Risk.Halt(flatten: false);
     }
 
-    /// <summary>Halts the engine (see <see cref="TradingEngine.Halt"/>); a halt while halted asks for a new flatten if told to.</summary>
+    /// <summary>
+    /// Halts the engine (see <see cref="TradingEngine.Halt"/>); a halt while halted asks for a new flatten if told to and keeps
+    /// the time of the first. The engine stops entries before the halt is stored: a store that fails must not leave it trading
+    /// (<see cref="UnavailableException"/> then says the halt holds but would not survive a restart).
+    /// </summary>
     public EngineRiskState Halt(bool flatten)
     {
         lock (_gate)
         {
-            database.SetSetting(HaltKey, JsonSerializer.Serialize(new StoredHalt(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), flatten)));
+            var since = engine.Risk.Halted ? Stored()?.At : null;
             engine.Halt(flatten);
+            try
+            {
+                database.SetSetting(HaltKey, JsonSerializer.Serialize(new StoredHalt(since ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), flatten)));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new UnavailableException(
+                    $"The engine is halted, but the halt could not be stored ({e.Message}): it holds until the server stops and is not restored after a restart.");
+            }
             return State();
         }
     }

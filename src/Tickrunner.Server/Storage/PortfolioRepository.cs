@@ -66,20 +66,18 @@ public sealed class PortfolioRepository(TickrunnerDatabase database)
         return samples;
     }
 
-    /// <summary>The newest sample before <paramref name="before"/>, or else the oldest one at or after it; null when there is none.</summary>
-    public PortfolioSample? Nearest(long before)
+    /// <summary>The newest sample before <paramref name="time"/> (Unix ms), or null.</summary>
+    public PortfolioSample? LastBefore(long time) => One("WHERE at < $time ORDER BY at DESC", time);
+
+    /// <summary>The oldest sample at or after <paramref name="time"/> (Unix ms), or null.</summary>
+    public PortfolioSample? FirstFrom(long time) => One("WHERE at >= $time ORDER BY at", time);
+
+    private PortfolioSample? One(string where, long time)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT * FROM (SELECT at, equity, capital, realized_pnl, unrealized_pnl, open_positions, runners FROM portfolio_samples
-                           WHERE at < $before ORDER BY at DESC LIMIT 1)
-            UNION ALL
-            SELECT * FROM (SELECT at, equity, capital, realized_pnl, unrealized_pnl, open_positions, runners FROM portfolio_samples
-                           WHERE at >= $before ORDER BY at LIMIT 1)
-            LIMIT 1;
-            """;
-        command.Parameters.AddWithValue("$before", before);
+        command.CommandText = $"SELECT at, equity, capital, realized_pnl, unrealized_pnl, open_positions, runners FROM portfolio_samples {where} LIMIT 1;";
+        command.Parameters.AddWithValue("$time", time);
         using var reader = command.ExecuteReader();
         return reader.Read()
             ? new PortfolioSample(reader.GetInt64(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4),

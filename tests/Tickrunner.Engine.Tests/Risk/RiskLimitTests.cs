@@ -106,6 +106,24 @@ public sealed class RiskLimitTests : IDisposable
     }
 
     [Fact]
+    public void A_maximum_drawdown_added_live_measures_from_the_peak_reached_before_it_was_set()
+    {
+        // No drawdown limit at first (a daily one only): the guard still follows the peak, 12,000.
+        var guard = new RiskGuard(new RiskLimits { DailyLossLimit = 1_000_000 }, 10_000);
+        Assert.Equal(RiskCloseAction.None, guard.AtClose(12_000, 0, hasPosition: true));
+        Assert.Equal(RiskCloseAction.None, guard.AtClose(10_680, 0, hasPosition: true));
+        Assert.Equal(12_000, guard.PeakEquity);
+        // Set at 10,680, 11 % below the peak (but above the initial 10,000): a 10 % limit stops it at once.
+        var changed = guard.WithLimits(new RiskLimits { MaxDrawdownPct = 10 }, 10_680);
+        Assert.Equal(RiskCloseAction.Stop, changed.AtClose(10_680, 0, hasPosition: true));
+        var hit = changed.Hits[^1];
+        Assert.Equal((RiskLimit.MaxDrawdownPct, RiskAction.Stop), (hit.Limit, hit.Action));
+        Assert.Equal(11, hit.Value, 9);
+        // The same change with a 15 % limit does not stop it.
+        Assert.Equal(RiskCloseAction.None, guard.WithLimits(new RiskLimits { MaxDrawdownPct = 15 }, 10_680).AtClose(10_680, 0, hasPosition: true));
+    }
+
+    [Fact]
     public void The_daily_loss_blocks_entries_at_its_threshold_until_00_00_UTC_by_bar_time()
     {
         var guard = new RiskGuard(new RiskLimits { DailyLossLimit = 100 }, 10_000);

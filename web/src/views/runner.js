@@ -7,7 +7,7 @@ import { stream } from "../stream.js";
 import { tradeList } from "../tradeList.js";
 
 const TIMEFRAME_KEY = "tickrunner.timeframe";
-const MARKER_TRADES = 100_000; // the trades endpoint's largest page: every trade of the loaded range, for markers
+const MARKER_TRADES = 5_000; // the newest trades of the loaded range: as many as the chart shows markers for (chart.js)
 
 // A runner's trade (net realized_pnl) in the shape the shared trade list shows; the return is on the entry notional.
 const listed = (t) => ({ ...t, pnl: t.realized_pnl, return_pct: (t.realized_pnl / (t.entry_price * t.quantity)) * 100 });
