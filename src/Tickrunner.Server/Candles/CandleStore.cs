@@ -57,7 +57,7 @@ public sealed partial class CandleStore : BackgroundService
     /// <summary>Closed candles not written because <see cref="CandleOptions.MaxPending"/> were already waiting.</summary>
     public long Unwritten => Interlocked.Read(ref _unwritten);
 
-    /// <summary>Hands a (valid) bar to the recorder; never waits and takes no lock of the store's.</summary>
+    /// <summary>Hands a (valid) bar to the recorder; never waits, and takes none of the store's locks (only the queue's brief internal one).</summary>
     public void Offer(in MarketData bar) => _bars.Writer.TryWrite(bar);
 
     /// <summary>
