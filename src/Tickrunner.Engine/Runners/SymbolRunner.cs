@@ -79,9 +79,10 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         });
         if (restore is not null)
         {
-            // Before the loop starts, so nothing else touches the state yet.
-            Processor.Restore(restore);
+            // Before the loop starts, so nothing else touches the state yet. The context first: it can refuse what it is
+            // given, and the restore counts the open position across runners, which a runner never built would not give back.
             strategy.SetContext(restore.Context);
+            Processor.Restore(restore);
             _status = restore.Status;
         }
     }

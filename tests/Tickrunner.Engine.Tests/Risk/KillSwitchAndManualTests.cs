@@ -194,6 +194,18 @@ public sealed class KillSwitchAndManualTests
     }
 
     [Fact]
+    public async Task A_runner_whose_stored_context_is_refused_counts_no_position_across_runners()
+    {
+        await using var engine = NewEngine(new CollectingSink(), new GlobalRisk(maxOpenPositions: 1));
+        var open = new Position(PositionSide.Long, 100, 5, Day0, null, null);
+        var damaged = new Dictionary<string, object> { ["bad"] = new object() };
+        Assert.Throws<ArgumentException>(() =>
+            engine.AddRunner(Definition("r", "X", "passive"), new RunnerRestore(RunnerStatus.Running, TradingState.InPosition, open, damaged)));
+        Assert.Equal(0, engine.Risk.OpenPositions);
+        Assert.Equal(0, engine.Risk.TotalNotional, 9);
+    }
+
+    [Fact]
     public async Task A_restored_open_position_counts_across_runners()
     {
         var sink = new CollectingSink();
