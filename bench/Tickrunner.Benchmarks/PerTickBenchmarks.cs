@@ -67,33 +67,23 @@ public class PerTickBenchmarks
 
     /// <summary><see cref="WholeTick"/> with every risk limit set: the day's check at the start, one entry check, the close's checks.</summary>
     [Benchmark]
-    public ActionResult WholeTickWithRisk()
-    {
-        ref readonly var bar = ref NextBar();
-        _risk.BeginBar(bar.Timestamp, 10_000);
-        _window.Push(bar);
-        var closes = _window.Closes();
-        var signal = Ema.Last(closes, 20)!.Value + Rsi.Last(closes, 14)!.Value;
-        _risk.CheckEntry(TradingAction.EnterLong(bar.Close, 0.1), bar.Close, bar.Timestamp, 10_000, detailed: false);
-        _machine.Apply(TradingAction.UpdateStopLoss(signal > 0 ? 1 : 2), bar.Timestamp);
-        var result = _machine.MarkToMarket(bar.Close, bar.Timestamp);
-        _risk.AtClose(10_000 + signal * 1e-9, bar.Timestamp, hasPosition: true);
-        return result;
-    }
+    public ActionResult WholeTickWithRisk() => WholeTickGuardedBy(_risk);
 
     /// <summary><see cref="WholeTickWithRisk"/> in a live engine: also the kill switch's checks at the entry and the close.</summary>
     [Benchmark]
-    public ActionResult WholeTickWithLiveRisk()
+    public ActionResult WholeTickWithLiveRisk() => WholeTickGuardedBy(_live);
+
+    private ActionResult WholeTickGuardedBy(RiskGuard guard)
     {
         ref readonly var bar = ref NextBar();
-        _live.BeginBar(bar.Timestamp, 10_000);
+        guard.BeginBar(bar.Timestamp, 10_000);
         _window.Push(bar);
         var closes = _window.Closes();
         var signal = Ema.Last(closes, 20)!.Value + Rsi.Last(closes, 14)!.Value;
-        _live.CheckEntry(TradingAction.EnterLong(bar.Close, 0.1), bar.Close, bar.Timestamp, 10_000, detailed: false);
+        guard.CheckEntry(TradingAction.EnterLong(bar.Close, 0.1), bar.Close, bar.Timestamp, 10_000, detailed: false);
         _machine.Apply(TradingAction.UpdateStopLoss(signal > 0 ? 1 : 2), bar.Timestamp);
         var result = _machine.MarkToMarket(bar.Close, bar.Timestamp);
-        _live.AtClose(10_000 + signal * 1e-9, bar.Timestamp, hasPosition: true);
+        guard.AtClose(10_000 + signal * 1e-9, bar.Timestamp, hasPosition: true);
         return result;
     }
 }

@@ -3,7 +3,7 @@ import { CANDLE_COLORS, chartOptions } from "./chart.js";
 import { fixed, minute, pnl, price } from "./format.js";
 
 // lightweight-charts counts time in whole seconds and needs it strictly increasing: points that share a second keep the last.
-function bySecond(points) {
+export function bySecond(points) {
   const out = [];
   for (const point of points) {
     const previous = out[out.length - 1];

@@ -1,5 +1,6 @@
 import { AreaSeries, createChart } from "lightweight-charts";
 import { api } from "./api.js";
+import { bySecond } from "./backtestCharts.js";
 import { chartOptions } from "./chart.js";
 import { fixed, h, pnl, pnlClass, price } from "./format.js";
 
@@ -88,12 +89,7 @@ export function portfolioCard(onLines) {
     try {
       const curve = await api.portfolioEquity(CURVE_POINTS);
       if (disposed) return;
-      const points = [];
-      for (let i = 0; i < curve.times.length; i++) {
-        const time = Math.floor(curve.times[i] / 1000);
-        if (points.length && points[points.length - 1].time >= time) points[points.length - 1] = { time, value: curve.pnl[i] };
-        else points.push({ time, value: curve.pnl[i] });
-      }
+      const points = bySecond(curve.times.map((t, i) => ({ time: Math.floor(t / 1000), value: curve.pnl[i] })));
       series.setData(points);
       lastTime = points.length ? points[points.length - 1].time : 0;
       chartBox.dataset.points = String(points.length);

@@ -46,17 +46,7 @@ public sealed partial class PortfolioSampler(TradingEngine engine, PortfolioRepo
     public async Task SampleAsync(CancellationToken cancellationToken)
     {
         var snapshots = await engine.GetAllSnapshotsAsync(cancellationToken);
-        double equity = 0, capital = 0, realized = 0, unrealized = 0;
-        var open = 0;
-        foreach (var s in snapshots)
-        {
-            equity += s.Account.Equity;
-            capital += s.Account.InitialCapital;
-            realized += s.Account.RealizedPnl;
-            if (s.Position is not null) unrealized += s.Account.Equity - s.Account.InitialCapital - s.Account.RealizedPnl; // less its entry fee, as the summary
-            if (s.Position is not null) open++;
-        }
-        samples.Append(new PortfolioSample(clock.NowUnixMs(), equity, capital, realized, unrealized, open, snapshots.Count));
+        samples.Append(PortfolioService.Sum(snapshots, clock.NowUnixMs()));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A portfolio sample could not be stored")]

@@ -77,30 +77,43 @@ public sealed class PortfolioService(TradingEngine engine, PortfolioRepository s
         var baseline = before is { } b && dayStart - b.At <= 2L * Math.Max(100, options.Value.Portfolio.SampleIntervalMs) ? before : samples.FirstFrom(dayStart);
         var unrealizedAtMidnight = baseline?.UnrealizedPnl ?? 0;
 
+        var sum = Sum(snapshots, now);
         var lines = new List<PortfolioRunner>(snapshots.Count);
-        double equity = 0, capital = 0, realized = 0, unrealized = 0, fees = 0, realizedToday = 0;
-        var open = 0;
+        double fees = 0, realizedToday = 0;
         foreach (var s in snapshots.OrderBy(s => s.RunnerId, StringComparer.Ordinal))
         {
             var account = s.Account;
-            // The open position's P&L less the entry fee it already paid: realized plus this is exactly equity less capital.
-            var positionPnl = s.Position is null ? 0 : account.Equity - account.InitialCapital - account.RealizedPnl;
             stats.TryGetValue(s.RunnerId, out var trades);
-            equity += account.Equity;
-            capital += account.InitialCapital;
-            realized += account.RealizedPnl;
-            unrealized += positionPnl;
             fees += account.FeesPaid;
             realizedToday += trades?.RealizedSince ?? 0;
-            if (s.Position is not null) open++;
-            lines.Add(new PortfolioRunner(s.RunnerId, s.Symbol, s.StrategyName, s.Status, account.Equity, account.RealizedPnl, positionPnl,
+            lines.Add(new PortfolioRunner(s.RunnerId, s.Symbol, s.StrategyName, s.Status, account.Equity, account.RealizedPnl, OpenPnl(s),
                 trades?.Trades ?? 0,
                 trades is { Trades: > 0 } t ? (double)t.Wins / t.Trades : null, trades?.MaxDrawdownPct ?? 0));
         }
-        var pnlToday = realizedToday + unrealized - unrealizedAtMidnight;
-        return new PortfolioSummary(now, dayStart, snapshots.Count, open, capital, equity, realized, unrealized, equity - capital,
-            pnlToday, fees, lines);
+        var pnlToday = realizedToday + sum.UnrealizedPnl - unrealizedAtMidnight;
+        return new PortfolioSummary(now, dayStart, snapshots.Count, sum.OpenPositions, sum.Capital, sum.Equity, sum.RealizedPnl,
+            sum.UnrealizedPnl, sum.Pnl, pnlToday, fees, lines);
     }
+
+    /// <summary>The runners' accounts summed at <paramref name="at"/>: what a portfolio sample stores.</summary>
+    public static PortfolioSample Sum(IReadOnlyList<RunnerSnapshot> snapshots, long at)
+    {
+        double equity = 0, capital = 0, realized = 0, unrealized = 0;
+        var open = 0;
+        foreach (var s in snapshots)
+        {
+            equity += s.Account.Equity;
+            capital += s.Account.InitialCapital;
+            realized += s.Account.RealizedPnl;
+            unrealized += OpenPnl(s);
+            if (s.Position is not null) open++;
+        }
+        return new PortfolioSample(at, equity, capital, realized, unrealized, open, snapshots.Count);
+    }
+
+    // The open position's P&L less the entry fee it already paid: realized plus this is exactly equity less capital.
+    private static double OpenPnl(RunnerSnapshot s) =>
+        s.Position is null ? 0 : s.Account.Equity - s.Account.InitialCapital - s.Account.RealizedPnl;
 
     /// <summary>
     /// The samples from <paramref name="from"/> to <paramref name="to"/> (Unix ms, both included), all of them or thinned to

@@ -11,17 +11,8 @@ namespace Tickrunner.Engine.Tests;
 /// </summary>
 public sealed class KillSwitchAndManualTests
 {
-    // Enters QTY long whenever it may and holds for HOLD bars.
-    private const string Enterer = """
-        QTY = 10
-        HOLD = 1000000
-        function detect_opportunity(md) return {} end
-        function filter_commitment(md, ctx) ctx.held = 0 return { action = 'enter_long', price = md.close, quantity = QTY } end
-        function manage_position(md, ctx)
-          ctx.held = ctx.held + 1
-          if ctx.held >= HOLD then return { action = 'exit', price = md.close } end
-        end
-        """;
+    // RiskLimitTests' entering strategy, holding for (nearly) ever.
+    private const string Enterer = RiskLimitTests.Enterer + "\nHOLD = 1000000";
 
     // Never trades by itself; with ANALYZE it goes to Analyzing and stays there.
     private const string Passive = """
@@ -127,6 +118,18 @@ public sealed class KillSwitchAndManualTests
         Assert.NotNull((await a.GetSnapshotAsync()).Position);
     }
 
+    // Runners a (on X) and b (on Y), both entering at their first chance, over three bars of each symbol.
+    private static async Task<RunnerSnapshot[]> TwoEnterersOverThreeBarsAsync(TradingEngine engine)
+    {
+        var runners = new[] { engine.AddRunner(Definition("a", "X", "enterer")), engine.AddRunner(Definition("b", "Y", "enterer")) };
+        for (var i = 0; i < 3; i++)
+        {
+            engine.Publish(Bar("X", i));
+            engine.Publish(Bar("Y", i));
+        }
+        return await Task.WhenAll(runners.Select(r => r.GetSnapshotAsync()));
+    }
+
     [Theory]
     [InlineData(2, 2)] // at: both enter
     [InlineData(3, 2)] // below
@@ -135,13 +138,7 @@ public sealed class KillSwitchAndManualTests
     {
         var sink = new CollectingSink();
         await using var engine = NewEngine(sink, new GlobalRisk(maxOpenPositions: limit));
-        var runners = new[] { engine.AddRunner(Definition("a", "X", "enterer")), engine.AddRunner(Definition("b", "Y", "enterer")) };
-        for (var i = 0; i < 3; i++)
-        {
-            engine.Publish(Bar("X", i));
-            engine.Publish(Bar("Y", i));
-        }
-        var snapshots = await Task.WhenAll(runners.Select(r => r.GetSnapshotAsync()));
+        var snapshots = await TwoEnterersOverThreeBarsAsync(engine);
         Assert.Equal(open, snapshots.Count(s => s.Position is not null));
         Assert.Equal(open, engine.Risk.OpenPositions);
         var refusals = sink.Snapshot().Where(e => e.Kind == RunnerEventKind.RiskLimitHit).Select(e => e.Risk!.Value).ToList();
@@ -158,13 +155,7 @@ public sealed class KillSwitchAndManualTests
     {
         var sink = new CollectingSink();
         await using var engine = NewEngine(sink, new GlobalRisk(maxTotalNotional: limit));
-        var runners = new[] { engine.AddRunner(Definition("a", "X", "enterer")), engine.AddRunner(Definition("b", "Y", "enterer")) };
-        for (var i = 0; i < 3; i++)
-        {
-            engine.Publish(Bar("X", i));
-            engine.Publish(Bar("Y", i));
-        }
-        var snapshots = await Task.WhenAll(runners.Select(r => r.GetSnapshotAsync()));
+        var snapshots = await TwoEnterersOverThreeBarsAsync(engine);
         Assert.Equal(open, snapshots.Count(s => s.Position is not null));
         Assert.Equal(open * 1_000, engine.Risk.TotalNotional, 9);
         var refusals = sink.Snapshot().Where(e => e.Kind == RunnerEventKind.RiskLimitHit).Select(e => e.Risk!.Value).ToList();

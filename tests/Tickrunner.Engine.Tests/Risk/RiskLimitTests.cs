@@ -16,7 +16,7 @@ public sealed class RiskLimitTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     // Enters QTY long on every bar it may (Analyzing), exits after HOLD bars in the position.
-    private const string Enterer = """
+    internal const string Enterer = """
         QTY = 10
         HOLD = 1
         function detect_opportunity(md) return {} end
