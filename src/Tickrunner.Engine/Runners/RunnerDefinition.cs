@@ -74,4 +74,20 @@ public sealed record RunnerRestore(
     IReadOnlyDictionary<string, object> Context,
     double RealizedPnl = 0,
     double ClosedFees = 0,
-    Trading.RiskState? Risk = null);
+    Trading.RiskState? Risk = null)
+{
+    /// <summary>
+    /// Set only when one instance of a runner hands over to the next in the same process (start again, hot reload); null
+    /// after a process restart, and never stored: what it counts lives only as long as the engine's <see cref="Trading.GlobalRisk"/>.
+    /// </summary>
+    internal RunnerHandOver? HandOver { get; init; }
+}
+
+/// <summary>
+/// What passes from an old instance of a runner to its new one besides the stored state: the engine-wide room its open position
+/// holds (moved, not counted twice nor released in between) and the kill switch's flatten requests it has answered (so a halt
+/// with flatten asked during the hand-over is still carried out).
+/// </summary>
+/// <param name="Reserved">The open position's notional held in the engine's limits, or negative when none is held.</param>
+/// <param name="FlattenSeen">The flatten requests the old instance had answered.</param>
+internal sealed record RunnerHandOver(double Reserved, long FlattenSeen);

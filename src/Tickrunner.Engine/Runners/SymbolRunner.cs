@@ -363,8 +363,11 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         };
     }
 
-    /// <summary>What a new instance of this runner resumes with, taken on its loop: state, position, context and account totals.</summary>
-    internal Task<RunnerRestore> CaptureAsync(RunnerStatus status) => Send(r => r.TakeRestore(status), CancellationToken.None);
+    /// <summary>
+    /// What a new instance of this (stopped) runner resumes with, taken on its loop: state, position, context, account totals,
+    /// and the hand-over of its room across runners (see <see cref="RunnerRestore.HandOver"/>).
+    /// </summary>
+    internal Task<RunnerRestore> CaptureAsync(RunnerStatus status) => Send(r => r.HandOver(status), CancellationToken.None);
 
     /// <summary>
     /// Takes what a new instance resumes with and, in the same command on the loop, stops this instance silently (no
@@ -373,25 +376,51 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     /// </summary>
     internal Task<RunnerRestore> HaltAndCaptureAsync() => Send(r =>
     {
-        var restore = r.TakeRestore(r._status);
+        var restore = r.HandOver(r._status);
         r._status = RunnerStatus.Stopped;
         return restore;
     }, CancellationToken.None);
 
-    // On the loop: the state, open position, context and closed-trade totals, as a restart restores them.
-    private RunnerRestore TakeRestore(RunnerStatus status)
+    // On the loop: the state, open position, context and closed-trade totals, as a restart restores them, and what only a
+    // successor in this process takes over. From here on this instance holds no room across runners.
+    private RunnerRestore HandOver(RunnerStatus status)
     {
         var machine = Processor.Machine;
         var account = Processor.Account;
+        var flattenSeen = Processor.Risk?.FlattenSeen ?? 0;
         return new RunnerRestore(status, machine.State, machine.Position?.Clone(), Processor.Strategy.ContextScalars(),
-            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee, Processor.Risk?.Capture());
+            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee, Processor.Risk?.Capture())
+        {
+            HandOver = new RunnerHandOver(Processor.HandOverGlobal(), flattenSeen),
+        };
     }
 
     /// <summary>Gives back what a restored open position holds across runners, for an instance that never starts.</summary>
     internal void ReleaseRisk() => Processor.ReleaseGlobal();
 
-    /// <summary>Undoes <see cref="HaltAndCaptureAsync"/> when the new instance could not be made.</summary>
-    internal Task UnhaltAsync(RunnerStatus status) => Send(r => r._status = status, CancellationToken.None);
+    /// <summary>Gives up, for an instance that never starts, the room across runners it took over; negative when it holds none.</summary>
+    internal double HandBackRisk() => Processor.HandOverGlobal();
+
+    /// <summary>
+    /// Undoes <see cref="CaptureAsync"/> or <see cref="HaltAndCaptureAsync"/> when the new instance did not start: the status
+    /// again (null keeps it) and the room across runners handed over. A runner removed meanwhile no longer holds it: released.
+    /// </summary>
+    internal async Task TakeBackAsync(RunnerStatus? status, double reserved, GlobalRisk? global)
+    {
+        try
+        {
+            await Send(r =>
+            {
+                if (status is { } s) r._status = s;
+                r.Processor.TakeBackGlobal(reserved);
+                return true;
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RunnerNotFoundException)
+        {
+            if (reserved >= 0) global?.Release(reserved);
+        }
+    }
 
     /// <summary>Stops the runner (RunnerStopped "removed", also when it had stopped before), ends its loop and closes its Lua state.</summary>
     public ValueTask DisposeAsync() => CloseAsync(announce: true);

@@ -63,13 +63,39 @@ public sealed class TickProcessor
         Machine.Restore(restore.State, restore.Position);
         Account.Restore(restore.RealizedPnl, restore.ClosedFees + (restore.Position?.EntryFee ?? 0), restore.Position?.EntryFee ?? 0);
         Risk?.Restore(restore.Risk, Equity);
+        // Last, as nothing after it can fail: a restore that throws has taken no room across runners.
         ReleaseGlobal();
-        if (_global is not null && Machine.Position is { } open)
+        if (restore.HandOver is { } handOver)
+        {
+            // The old instance gave its room up into the hand-over: taken over as it is, so the position never counts twice
+            // nor not at all while both instances exist.
+            if (Risk is not null) Risk.FlattenSeen = handOver.FlattenSeen;
+            _reserved = _global is null ? -1 : handOver.Reserved;
+        }
+        else if (_global is not null && Machine.Position is { } open)
         {
             // An open position counts across runners whatever the limits say now: it is open.
             _reserved = open.EntryPrice * open.Quantity;
             _global.Add(_reserved);
         }
+    }
+
+    /// <summary>
+    /// Gives up the engine-wide room the open position holds without releasing it, for a new instance to take over; negative
+    /// when none is held. Call it on the runner's loop (or before it starts).
+    /// </summary>
+    internal double HandOverGlobal()
+    {
+        var reserved = _reserved;
+        _reserved = -1;
+        return reserved;
+    }
+
+    /// <summary>Takes back room handed over by <see cref="HandOverGlobal"/> when the new instance never started.</summary>
+    internal void TakeBackGlobal(double reserved)
+    {
+        ReleaseGlobal();
+        if (_global is not null) _reserved = reserved;
     }
 
     /// <summary>The risk limits' guard; null when no limit is set (and no engine-wide one).</summary>

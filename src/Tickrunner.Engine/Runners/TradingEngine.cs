@@ -278,7 +278,8 @@ public sealed class TradingEngine : IAsyncDisposable
             }
             catch
             {
-                if (reload) await old.UnhaltAsync(restore.Status).ConfigureAwait(false);
+                // A restore that throws has taken over nothing: the old instance takes its room back as it was.
+                await old.TakeBackAsync(reload ? restore.Status : null, restore.HandOver!.Reserved, Risk).ConfigureAwait(false);
                 throw;
             }
         }
@@ -304,9 +305,9 @@ public sealed class TradingEngine : IAsyncDisposable
         if (!swapped)
         {
             // Shutting down, or removed meanwhile: the new instance never starts and the old one is left as it was.
-            runner.ReleaseRisk();
+            var reserved = runner.HandBackRisk();
             strategy.Dispose();
-            if (reload) await old.UnhaltAsync(runner.Status).ConfigureAwait(false);
+            await old.TakeBackAsync(reload ? runner.Status : null, reserved, Risk).ConfigureAwait(false);
             throw _shuttingDown ? new ObjectDisposedException(nameof(TradingEngine), "The engine is shutting down.") : new RunnerNotFoundException(runnerId);
         }
         try

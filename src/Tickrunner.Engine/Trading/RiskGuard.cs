@@ -109,7 +109,6 @@ public sealed class RiskGuard
     private static readonly int LimitCount = Enum.GetValues<RiskLimit>().Length;
     private readonly long[] _rejections = new long[LimitCount];
     private readonly GlobalRisk? _global;
-    private long _flattenSeen; // the global flatten requests this guard has answered
     private readonly RiskHit[] _hits = new RiskHit[MaxHitsPerBar];
     private int _hitCount;
     private long _nextDay = long.MinValue;
@@ -123,7 +122,7 @@ public sealed class RiskGuard
         ArgumentNullException.ThrowIfNull(limits);
         _limits = limits;
         _global = global;
-        _flattenSeen = global?.FlattenRequests ?? 0; // a flatten asked before this runner existed is not its own
+        FlattenSeen = global?.FlattenRequests ?? 0; // a flatten asked before this runner existed is not its own
         if (limits.MaxEntriesPerHour is { } perHour) _entries = new long[Math.Clamp(perHour, 1, RiskLimits.MaxEntriesPerHourLimit)];
         PeakEquity = equity;
         DayStartEquity = equity;
@@ -131,6 +130,12 @@ public sealed class RiskGuard
 
     /// <summary>The limits enforced.</summary>
     public RiskLimits Limits => _limits;
+
+    /// <summary>
+    /// The engine's flatten requests (<see cref="GlobalRisk.FlattenRequests"/>) this guard has answered; a new instance of the same
+    /// runner in the same process goes on from its predecessor's. Not stored: the count starts again with the process.
+    /// </summary>
+    internal long FlattenSeen { get; set; }
 
     /// <summary>The engine's shared kill switch and limits, or null (a backtest).</summary>
     public GlobalRisk? Global => _global;
@@ -141,7 +146,7 @@ public sealed class RiskGuard
     /// </summary>
     public RiskGuard WithLimits(RiskLimits limits, double equity)
     {
-        var next = new RiskGuard(limits, equity, _global) { _flattenSeen = _flattenSeen };
+        var next = new RiskGuard(limits, equity, _global) { FlattenSeen = FlattenSeen };
         next.Restore(Capture() with { Stopped = false }, equity);
         next.PeakEquity = PeakEquity;
         next.Stopped = Stopped;
@@ -252,9 +257,9 @@ public sealed class RiskGuard
             Hit(new RiskHit(RiskLimit.DailyLossLimit, loss, dailyLimit, flatten ? RiskAction.Flatten : RiskAction.BlockEntries));
             if (flatten) action = RiskCloseAction.Flatten;
         }
-        if (_global is { } global && global.FlattenRequests != _flattenSeen)
+        if (_global is { } global && global.FlattenRequests != FlattenSeen)
         {
-            _flattenSeen = global.FlattenRequests;
+            FlattenSeen = global.FlattenRequests;
             // Only while the halt is still on: a resume before this runner's next bar takes the flatten back.
             if (global.Halted && hasPosition && action == RiskCloseAction.None)
             {

@@ -31,7 +31,7 @@ public sealed class KillSwitchAndManualTests
     private static RunnerDefinition Definition(string id, string symbol, string strategy, RiskLimits? risk = null, AccountSettings? account = null) =>
         EngineTestKit.Definition(id, symbol, strategy) with { Account = account ?? NoCosts, Risk = risk };
 
-    private static TradingEngine NewEngine(CollectingSink sink, GlobalRisk? risk = null, string enterer = Enterer) =>
+    private static TradingEngine NewEngine(IEventSink sink, GlobalRisk? risk = null, string enterer = Enterer) =>
         EngineTestKit.NewEngine(sink, new Dictionary<string, string>
         {
             ["enterer"] = enterer, ["passive"] = Passive, ["analyzer"] = Passive + "\nANALYZE = true", ["flipper"] = Enterer + "\nHOLD = 1",
@@ -219,6 +219,89 @@ public sealed class KillSwitchAndManualTests
         Assert.Throws<DuplicateRunnerException>(() => engine.AddRunner(Definition("r", "X", "passive"),
             new RunnerRestore(RunnerStatus.Running, TradingState.InPosition, open, new Dictionary<string, object>())));
         Assert.Equal(1, engine.Risk.OpenPositions);
+    }
+
+    // Records, as each RunnerStarted is emitted, how many positions the engine counts open across runners. A new instance of a
+    // runner is announced after it was made and before its predecessor is closed: the moment both exist.
+    private sealed class OpenCountAtStart(GlobalRisk global) : IEventSink
+    {
+        public List<int> Counts { get; } = [];
+
+        public void Emit(in RunnerEvent runnerEvent)
+        {
+            if (runnerEvent.Kind == RunnerEventKind.RunnerStarted) lock (Counts) Counts.Add(global.OpenPositions);
+        }
+    }
+
+    [Fact]
+    public async Task A_new_instance_takes_the_open_position_over_so_it_never_counts_twice_while_both_exist()
+    {
+        var global = new GlobalRisk(maxOpenPositions: 5);
+        var sink = new OpenCountAtStart(global);
+        await using var engine = NewEngine(sink, global);
+        var runner = engine.AddRunner(Definition("r", "X", "enterer"));
+        for (var i = 0; i < 3; i++) engine.Publish(Bar("X", i));
+        var open = (await runner.GetSnapshotAsync()).Position!;
+
+        await engine.ReloadRunnerAsync("r");
+        await engine.StopAsync("r");
+        var started = await engine.RestartRunnerAsync("r");
+        Assert.Equal([0, 1, 1], sink.Counts); // the first start, then the reload's and the start's new instances
+        Assert.Equal(1, global.OpenPositions);
+        Assert.Equal(open.EntryPrice * open.Quantity, global.TotalNotional, 9);
+        Assert.NotNull((await started.GetSnapshotAsync()).Position);
+        await engine.RemoveRunnerAsync("r");
+        Assert.Equal(0, global.OpenPositions);
+        Assert.Equal(0, global.TotalNotional, 9);
+    }
+
+    [Fact]
+    public async Task Room_handed_over_to_an_instance_that_never_starts_goes_back_to_the_old_one_or_is_released_when_it_is_gone()
+    {
+        var global = new GlobalRisk();
+        await using var engine = NewEngine(new CollectingSink(), global);
+        var both = await TwoEnterersOverThreeBarsAsync(engine);
+        Assert.All(both, s => Assert.NotNull(s.Position));
+        var (a, b) = (engine.Runners.Single(r => r.Id == "a"), engine.Runners.Single(r => r.Id == "b"));
+
+        // Taken back by the old instance, halted and running again: its removal releases the room.
+        var fromA = await a.HaltAndCaptureAsync();
+        Assert.Equal(RunnerStatus.Stopped, a.Status);
+        Assert.Equal(2, global.OpenPositions); // held by the hand-over, by neither instance
+        Assert.Equal(both[0].Position!.EntryPrice * both[0].Position!.Quantity, fromA.HandOver!.Reserved, 9);
+        await a.TakeBackAsync(fromA.Status, fromA.HandOver.Reserved, global);
+        Assert.Equal(RunnerStatus.Running, a.Status);
+        await engine.RemoveRunnerAsync("a");
+        Assert.Equal(1, global.OpenPositions);
+
+        // Removed while its room was handed over: nobody holds it, and taking it back releases it.
+        var fromB = await b.CaptureAsync(RunnerStatus.Running);
+        await engine.RemoveRunnerAsync("b");
+        Assert.Equal(1, global.OpenPositions);
+        await b.TakeBackAsync(null, fromB.HandOver!.Reserved, global);
+        Assert.Equal(0, global.OpenPositions);
+        Assert.Equal(0, global.TotalNotional, 9);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_flatten_asked_just_before_a_reload_or_a_start_is_carried_out_by_the_new_instance(bool reload)
+    {
+        var sink = new CollectingSink();
+        await using var engine = NewEngine(sink);
+        var runner = engine.AddRunner(Definition("r", "X", "enterer"));
+        for (var i = 0; i < 3; i++) engine.Publish(Bar("X", i));
+        Assert.NotNull((await runner.GetSnapshotAsync()).Position);
+        if (!reload) await engine.StopAsync("r");
+
+        engine.Halt(flatten: true); // no bar of X reaches the old instance after this
+        var next = reload ? await engine.ReloadRunnerAsync("r") : await engine.RestartRunnerAsync("r");
+        engine.Publish(Bar("X", 3, 101));
+        Assert.Null((await next.GetSnapshotAsync()).Position);
+        Assert.Equal(["PositionClosed 101 10 halt"],
+            sink.For("r").Where(e => e.Kind == RunnerEventKind.PositionClosed).Select(EngineTestKit.Describe).ToList());
+        Assert.Equal(0, engine.Risk.OpenPositions);
     }
 
     [Fact]
