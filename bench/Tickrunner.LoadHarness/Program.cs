@@ -21,6 +21,10 @@ using Tickrunner.Server;
 // A backtest through the API against the engine's own Backtest.Run over the same bars (not part of "all"):
 //   dotnet run -c Release --project bench/Tickrunner.LoadHarness -- --scenario backtest-api [--bars 1000000] [--runs 3] [--data-dir DIR]
 // (--data-dir keeps the server's data directory, so the CLI's backtest can be timed over the same dataset)
+// Each client watching its own runner, the clients in a child process (not part of "all"; see FilteredStreamScenario):
+//   dotnet run -c Release --project bench/Tickrunner.LoadHarness -- --scenario filtered [--clients 100] [--runners 100] [--symbols 4]
+//       [--tick-ms 10] [--full 0] [--poll-per-second 0]
+if (args.Length > 0 && args[0] == "clients") return await FilteredStreamScenario.RunClientsAsync(args[1..]); // the child process of --scenario filtered
 var seconds = IntArg("--seconds", 10);
 var scenario = StringArg("--scenario", "all");
 var auth = args.Contains("--auth");
@@ -28,6 +32,8 @@ Console.WriteLine($"Tickrunner load harness: {Environment.ProcessorCount} cores,
 
 if (scenario == "backtest-api")
     return await BacktestApiHarness.RunAsync(IntArg("--bars", 1_000_000), IntArg("--runs", 3), args.Contains("--data-dir") ? StringArg("--data-dir", "") : null);
+if (scenario == "filtered")
+    return await FilteredStreamScenario.RunAsync(args, seconds, auth);
 if (scenario is "all" or "snapshot")
 {
     await using var idle = await Harness.StartAsync(symbols: 10, tickIntervalMs: 1000, auth);
@@ -84,7 +90,20 @@ internal sealed class Harness : IAsyncDisposable
         if (key is not null) _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
     }
 
-    public static async Task<Harness> StartAsync(int symbols, int tickIntervalMs, bool auth = false)
+    /// <summary>The server's base address.</summary>
+    public Uri Base => _base;
+
+    /// <summary>The API key every request carries, or null (auth off).</summary>
+    public string? Key => _key;
+
+    /// <summary>The server's services.</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>
+    /// The server with <paramref name="runnersPerSymbol"/> ema_crossover runners on each of <paramref name="symbols"/> symbols:
+    /// one per symbol is named r00, r01, …; several per symbol r0, r1, … (runner i on symbol i % symbols).
+    /// </summary>
+    public static async Task<Harness> StartAsync(int symbols, int tickIntervalMs, bool auth = false, int runnersPerSymbol = 1)
     {
         var data = Directory.CreateTempSubdirectory("tickrunner-load-").FullName;
         var settings = new Dictionary<string, string?>
@@ -107,10 +126,11 @@ internal sealed class Harness : IAsyncDisposable
         // With a key in the store the server asks for one on every request, as on a machine reached over the network.
         var key = auth ? app.Services.GetRequiredService<Tickrunner.Server.Security.AccessControl>().CreateKey("load", Tickrunner.Server.Security.ApiScope.Admin).Secret : null;
         var harness = new Harness(app, data, symbols, key);
-        for (var i = 0; i < symbols; i++)
+        for (var i = 0; i < symbols * runnersPerSymbol; i++)
         {
+            var id = runnersPerSymbol == 1 ? $"r{i:D2}" : $"r{i}";
             var response = await harness._http.PostAsync("/api/runners", new StringContent(
-                $$"""{"runner_id":"r{{i:D2}}","symbol":"SYM{{i:D2}}","strategy_name":"ema_crossover"}""", Encoding.UTF8, "application/json"));
+                $$"""{"runner_id":"{{id}}","symbol":"SYM{{i % symbols:D2}}","strategy_name":"ema_crossover"}""", Encoding.UTF8, "application/json"));
             response.EnsureSuccessStatusCode();
         }
         await Task.Delay(1000); // windows fill, JIT settles
@@ -221,7 +241,7 @@ internal sealed class Harness : IAsyncDisposable
 
     private static double Milliseconds(long stopwatchTicks) => stopwatchTicks * 1000.0 / Stopwatch.Frequency;
 
-    private static long ReadNumber(ReadOnlySpan<byte> json, ReadOnlySpan<byte> key)
+    internal static long ReadNumber(ReadOnlySpan<byte> json, ReadOnlySpan<byte> key)
     {
         var at = json.IndexOf(key);
         if (at < 0) return -1;
@@ -230,7 +250,7 @@ internal sealed class Harness : IAsyncDisposable
         return value;
     }
 
-    private static double At(List<double> sorted, double p) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
+    internal static double At(List<double> sorted, double p) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
 
     public async ValueTask DisposeAsync()
     {
