@@ -25,9 +25,12 @@ public sealed class EventSubscription : IDisposable
     private readonly IEngineClock _clock;
     private readonly EventDropCounter? _drops;
 
-    internal EventSubscription(int capacity, EventFilter filter, Action<EventSubscription> unsubscribe, IEngineClock clock,
-        EventDropCounter? drops = null)
+    private readonly Action<EventSubscription> _refiltered;
+
+    internal EventSubscription(int capacity, EventFilter filter, Action<EventSubscription> unsubscribe, Action<EventSubscription> refiltered,
+        IEngineClock clock, EventDropCounter? drops = null)
     {
+        _refiltered = refiltered;
         _clock = clock;
         _drops = drops;
         _filter = filter;
@@ -45,11 +48,15 @@ public sealed class EventSubscription : IDisposable
         });
     }
 
-    /// <summary>What this subscriber receives.</summary>
+    /// <summary>What this subscriber receives; a new filter applies to every event published after the assignment returns.</summary>
     public EventFilter Filter
     {
         get => _filter;
-        set => _filter = value ?? throw new ArgumentNullException(nameof(value));
+        set
+        {
+            _filter = value ?? throw new ArgumentNullException(nameof(value));
+            _refiltered(this); // the hub looks for this subscriber where the new filter puts it
+        }
     }
 
     /// <summary>Events dropped because this subscriber fell behind, in total.</summary>

@@ -79,6 +79,69 @@ public class EventHubTests
     }
 
     [Fact]
+    public async Task Each_subscriber_gets_exactly_the_events_its_filter_matches_once_each_in_order_whatever_its_filter_and_after_changes()
+    {
+        // The hub looks only at the subscribers an event can concern (by runner id, by symbol, the rest); the result must be
+        // what checking every filter against every event gives.
+        await using var hub = new EventHub(new EventHubOptions { SubscriberQueueSize = 10_000 });
+        EventFilter[] filters =
+        [
+            EventFilter.All,
+            new(["r1"], [], []),
+            new(["r1", "r2"], [], []),
+            new(["r2"], ["B"], []),
+            new([], ["A"], []),
+            new([], ["A", "B"], [RunnerEventKind.TickReceived]),
+            new([], [], [RunnerEventKind.RunnerStopped, RunnerEventKind.EngineHalted]),
+            new(["r3"], [], [RunnerEventKind.TickReceived]),
+            new(["bt-1"], [], []),
+        ];
+        var subscribers = filters.Select(f => hub.Subscribe(f)).ToArray();
+        RunnerEvent[] Events(int round) =>
+        [
+            RunnerEvent.TickReceived("r1", Bar("A", round, 100), 0, round),
+            RunnerEvent.TickReceived("r2", Bar("B", round, 100), 0, round),
+            RunnerEvent.TickReceived("r3", Bar("A", round, 100), 0, round),
+            RunnerEvent.RunnerStopped("r2", "B", "x", round),
+            RunnerEvent.PositionUpdated("r4", "C", 1, 0, 0, round),
+            RunnerEvent.EngineHalted(false, round),
+            RunnerEvent.BacktestProgress("bt-1", 0.5, 10, 100, round),
+            RunnerEvent.EngineResumed(round),
+        ];
+        var expected = subscribers.Select(_ => new List<long>()).ToArray();
+        void EmitRound(int round)
+        {
+            foreach (var e in Events(round))
+            {
+                hub.Emit(e);
+                for (var i = 0; i < subscribers.Length; i++)
+                    if (subscribers[i].Filter.Matches(e)) expected[i].Add(hub.LastSeq);
+            }
+        }
+        void AssertReceived()
+        {
+            for (var i = 0; i < subscribers.Length; i++)
+            {
+                var received = new List<long>();
+                while (subscribers[i].TryRead(out var m)) received.Add(m.Frame!.Seq);
+                Assert.Equal(expected[i], received);
+                Assert.NotEmpty(received);
+                expected[i].Clear();
+            }
+        }
+        EmitRound(1);
+        AssertReceived(); // read before the changes: a new filter applies to what is still queued too
+        // Every kind of change: runner → symbol, symbol → everything, everything → runner, kinds only → runner and symbol.
+        subscribers[1].Filter = new EventFilter([], ["B"], []);
+        subscribers[4].Filter = EventFilter.All;
+        subscribers[0].Filter = new EventFilter(["r4"], [], []);
+        subscribers[6].Filter = new EventFilter(["r3"], ["A"], []);
+        EmitRound(2);
+        AssertReceived();
+        foreach (var subscriber in subscribers) subscriber.Dispose();
+    }
+
+    [Fact]
     public async Task A_changed_filter_applies_to_events_already_queued()
     {
         await using var hub = new EventHub();
