@@ -185,4 +185,40 @@ public class LuaPlotTests
             if (runnerEvent.Kind == RunnerEventKind.Plot) Plots++;
         }
     }
+
+    [Theory]
+    [InlineData("ema_crossover", "ema_fast:overlay:|ema_slow:overlay:")]
+    [InlineData("rsi_mean_reversion", "rsi:rsi:30,40,50")]
+    [InlineData("range_breakout", "range_high:overlay:|range_low:overlay:")]
+    public void The_shipped_strategies_plot_what_they_decide_on(string name, string expected)
+    {
+        using var strategy = LuaStrategy.FromFile(ExampleStrategyTests.StrategyPath(name));
+        var sink = new CollectingSink();
+        var step = new RunnerStep(EngineTestKit.Definition("s", strategy: name), strategy, sink, new BarTimeClock(), NullLogger.Instance);
+        var closes = Enumerable.Range(0, 200).Select(i => 100 + Math.Sin(i / 7.0) * 8 + i * 0.01).ToArray();
+        for (var i = 0; i < closes.Length; i++) step.Process(EngineTestKit.Bar("BTCUSDT", 60_000L * (i + 1), closes[i]), 0);
+        Assert.Equal(0, step.Errors);
+        var plots = sink.Snapshot().Where(e => e.Kind == RunnerEventKind.Plot).ToList();
+        Assert.Equal(closes.Length - (name == "ema_crossover" ? 9 : name == "range_breakout" ? 1 : 14), plots.Count); // from the first bar each is defined
+        var layout = plots[^1].PlotLayout!;
+        Assert.Equal(expected, string.Join("|", layout.Series.Select(x => $"{x.Name}:{x.Pane}:{string.Join(",", x.Lines)}")));
+        // The values are the indicators the strategy reads on that bar.
+        var window = closes.AsSpan(closes.Length - 100);
+        var last = plots[^1];
+        switch (name)
+        {
+            case "ema_crossover":
+                Assert.Equal(Indicators.Ema.Last(window, 10)!.Value, last.PlotValue(0), 9);
+                Assert.Equal(Indicators.Ema.Last(window, 20)!.Value, last.PlotValue(1), 9);
+                break;
+            case "rsi_mean_reversion":
+                Assert.Equal(Indicators.Rsi.Last(window, 14)!.Value, last.PlotValue(0), 9);
+                break;
+            default:
+                var previous = closes.AsSpan(closes.Length - 101, 100); // the window before this bar (Bar: high = close + 1, low = close - 1)
+                Assert.Equal(previous.ToArray().Max() + 1, last.PlotValue(0), 9);
+                Assert.Equal(previous.ToArray().Min() - 1, last.PlotValue(1), 9);
+                break;
+        }
+    }
 }
