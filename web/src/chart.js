@@ -105,7 +105,7 @@ export function priceChart(container, legend, { loadCandles, loadPlots = null, o
     }
     const line = chart.addSeries(LineSeries, { color: desc.color, lineWidth: 2, priceLineVisible: false, lastValueVisible: true, title: desc.name,
       crosshairMarkerVisible: false, ...(pane === 0 ? { autoscaleInfoProvider: () => null } : {}) }, pane); // overlays never stretch the price scale
-    if (pane !== 0) chart.panes()[pane]?.setStretchFactor(0.3);
+    if (pane !== 0) chart.panes()[pane]?.setStretchFactor(0.5); // half the candles' height: RSI-like values read at a glance
     for (const level of desc.lines ?? [])
       line.createPriceLine({ price: level, color: desc.color, lineWidth: 1, lineStyle: LineStyle.Dashed, axisLabelVisible: true, title: "" });
     plot = { desc, line, points: [] };
