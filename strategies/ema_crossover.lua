@@ -13,9 +13,14 @@ params = {
   max_wait = { default = 5, min = 1, max = 20, step = 1 },            -- bars to wait for volume confirmation
 }
 
--- fast − slow, remembered in context so the next bar can see the cross.
+-- How the two EMAs are drawn on the chart (on the candles); made once, so plotting creates no table per bar.
+local FAST_LINE, SLOW_LINE = { color = "#f59e0b" }, { color = "#38bdf8" }
+
+-- fast − slow, remembered in context so the next bar can see the cross. Both EMAs are plotted (nil while they warm up).
 local function spread(context, indicators)
   local fast, slow = indicators.ema(params.fast), indicators.ema(params.slow)
+  plot("ema_fast", fast, FAST_LINE)
+  plot("ema_slow", slow, SLOW_LINE)
   if not fast or not slow then return nil end
   local previous = context.ema_spread
   context.ema_spread = fast - slow

@@ -9,10 +9,15 @@ params = {
   size = { default = 0.1, min = 0.01, max = 10, step = 0.01 },            -- quantity per entry
 }
 
--- indicators.high/low include the current bar, so keep last bar's values: the range to break.
+-- The range to break, drawn on the candles; made once, so plotting creates no table per bar.
+local HIGH_LINE, LOW_LINE = { color = "#a78bfa" }, { color = "#f472b6" }
+
+-- indicators.high/low include the current bar, so keep last bar's values: the range to break (plotted; nil on the first bar).
 local function previous_range(context, indicators)
   local high, low = context.range_high, context.range_low
   context.range_high, context.range_low = indicators.high, indicators.low
+  plot("range_high", high, HIGH_LINE)
+  plot("range_low", low, LOW_LINE)
   return high, low
 end
 

@@ -12,8 +12,18 @@ params = {
   tight_stop = { default = 0.01, min = 0.0025, max = 0.05, step = 0.0025 }, -- raised stop under the close, as a fraction
 }
 
-function detect_opportunity(market_data, context, indicators)
+-- RSI of this bar, plotted in a pane of its own with the levels the strategy acts on (oversold, tighten, exit). The
+-- options are made on the first bar, when params holds the runner's values, and read by the host only then.
+local rsi_pane
+local function rsi_of(indicators)
   local rsi = indicators.rsi(params.period)
+  rsi_pane = rsi_pane or { pane = "own", color = "#a78bfa", lines = { params.oversold, params.tighten, params.exit } }
+  plot("rsi", rsi, rsi_pane)
+  return rsi
+end
+
+function detect_opportunity(market_data, context, indicators)
+  local rsi = rsi_of(indicators)
   if rsi and rsi < params.oversold then
     return { lowest_rsi = rsi, stop_tightened = false }
   end
@@ -21,7 +31,7 @@ function detect_opportunity(market_data, context, indicators)
 end
 
 function filter_commitment(market_data, context, indicators)
-  local rsi = indicators.rsi(params.period)
+  local rsi = rsi_of(indicators)
   if rsi >= params.tighten then
     return { action = "cancel_analysis", reason = "RSI recovered before an entry" }
   end
@@ -34,7 +44,7 @@ function filter_commitment(market_data, context, indicators)
 end
 
 function manage_position(market_data, context, indicators)
-  local rsi = indicators.rsi(params.period)
+  local rsi = rsi_of(indicators)
   if rsi >= params.exit then
     return { action = "exit", price = market_data.close, reason = "RSI back at " .. params.exit }
   end

@@ -75,6 +75,9 @@ public sealed class TickrunnerOptions
 
     /// <summary>Each symbol's candle history for the charts.</summary>
     public Candles.CandleOptions Candles { get; set; } = new();
+
+    /// <summary>Each runner's plotted series (its strategy's <c>plot()</c>) for the charts.</summary>
+    public Plots.PlotOptions Plots { get; set; } = new();
 }
 
 /// <summary>Datasets over HTTP (<c>Tickrunner:Datasets</c>); they live in <c>&lt;DataDirectory&gt;/datasets</c>, where the CLI keeps them too.</summary>

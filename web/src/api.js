@@ -69,6 +69,7 @@ export const api = {
   symbols: () => request("GET", "/api/symbols"),
   portfolio: () => request("GET", "/api/portfolio"),
   portfolioEquity: (points) => request("GET", `/api/portfolio/equity?${query({ points })}`),
+  plots: (id, { interval, from, to, limit } = {}) => request("GET", `/api/runners/${encodeURIComponent(id)}/plots?${query({ interval, from, to, limit })}`),
   candles: (symbol, { interval, from, to, limit } = {}) => request("GET", `/api/symbols/${encodeURIComponent(symbol)}/candles?${query({ interval, from, to, limit })}`),
   strategies: () => request("GET", "/api/strategies"),
   strategy: (name) => request("GET", `/api/strategies/${encodeURIComponent(name)}`),

@@ -1,4 +1,4 @@
-import { CandlestickSeries, ColorType, createChart, createSeriesMarkers, HistogramSeries, LineStyle } from "lightweight-charts";
+import { CandlestickSeries, ColorType, createChart, createSeriesMarkers, HistogramSeries, LineSeries, LineStyle } from "lightweight-charts";
 import { axisLabel, crosshairLabel, minute, pnl, price } from "./format.js";
 
 // A theme colour from styles.css (charts draw on a canvas, which CSS does not reach); read when a chart is made, and the
@@ -38,9 +38,11 @@ const volumeColor = (c) => (c.close >= c.open ? "rgba(34,197,94,0.45)" : "rgba(2
  * entry/exit markers for trades, and stop-loss/take-profit lines that stay in view (they take part in the autoscale).
  * Markers carry no text (dense trades would stack it): hovering a candle puts its prices and its trades in <legend>.
  * loadCandles(interval, to, limit) answers the candles endpoint's shape (times in ms); onRange(fromMs) is told when the
- * loaded range starts earlier, so the caller can supply the trades of it (setTrades).
+ * loaded range starts earlier, so the caller can supply the trades of it (setTrades). loadPlots(interval, to, limit), when
+ * given, answers the plots endpoint's shape ({series, points}) for the same range: what the strategy plotted is drawn as lines,
+ * on the candles (pane "overlay") or in panes below the volume, with each series' horizontal lines; plot(event) adds a live one.
  */
-export function priceChart(container, legend, { loadCandles, onRange = () => {} }) {
+export function priceChart(container, legend, { loadCandles, loadPlots = null, onRange = () => {} }) {
   const chart = createChart(container, chartOptions());
   const levels = { stop: null, target: null };
   const series = chart.addSeries(CandlestickSeries, {
@@ -66,6 +68,9 @@ export function priceChart(container, legend, { loadCandles, onRange = () => {} 
   let generation = 0; // a timeframe switch makes answers to earlier requests stale
   let trades = new Map(); // key → { kind, timestamp (ms), side, text }
   let disposed = false; // answers and events still arrive after the page has left: they must not touch the removed chart
+  // The strategy's plotted series by name: { desc {name, pane, color, lines}, line (the chart's series), points [{time (s), value}] }.
+  const plots = new Map();
+  const panes = new Map(); // a pane name (other than "overlay") → its index below the volume pane
 
   const bucket = (ms) => Math.floor(ms / 1000 / interval) * interval;
   const intervalName = () => TIMEFRAMES.find(([, s]) => s === interval)?.[0] ?? "1s";
@@ -81,8 +86,61 @@ export function priceChart(container, legend, { loadCandles, onRange = () => {} 
     if (disposed) return;
     series.setData(candles.map(({ volume: _, ...c }) => c));
     volume.setData(candles.map((c) => ({ time: c.time, value: c.volume, color: volumeColor(c) })));
+    paintPlots();
     paintMarkers();
     publish();
+  }
+
+  // A series the strategy plots, made the first time its name is seen: a line on the candles or in its pane, with its levels.
+  function plotSeries(desc) {
+    let plot = plots.get(desc.name);
+    if (plot || disposed) return plot;
+    let pane = 0;
+    if (desc.pane !== "overlay") {
+      if (!panes.has(desc.pane)) {
+        panes.set(desc.pane, chart.panes().length);
+        container.classList.add("with-panes");
+      }
+      pane = panes.get(desc.pane);
+    }
+    const line = chart.addSeries(LineSeries, { color: desc.color, lineWidth: 2, priceLineVisible: false, lastValueVisible: true, title: desc.name,
+      crosshairMarkerVisible: false, ...(pane === 0 ? { autoscaleInfoProvider: () => null } : {}) }, pane); // overlays never stretch the price scale
+    if (pane !== 0) chart.panes()[pane]?.setStretchFactor(0.5); // half the candles' height: RSI-like values read at a glance
+    for (const level of desc.lines ?? [])
+      line.createPriceLine({ price: level, color: desc.color, lineWidth: 1, lineStyle: LineStyle.Dashed, axisLabelVisible: true, title: "" });
+    plot = { desc, line, points: [] };
+    plots.set(desc.name, plot);
+    return plot;
+  }
+
+  // Only the points inside the loaded candles: an older one would stretch the time scale past the first candle.
+  function paintPlots() {
+    if (disposed) return;
+    const first = candles.length ? candles[0].time : Infinity;
+    for (const plot of plots.values()) plot.line.setData(plot.points.filter((p) => p.time >= first));
+    publishPlots();
+  }
+
+  function publishPlots() {
+    container.dataset.plots = [...plots.values()].map((p) => `${p.desc.name}:${p.desc.pane === "overlay" ? 0 : panes.get(p.desc.pane)}`).join(",");
+    container.dataset.plotPoints = [...plots.values()].map((p) => p.points.length).join(",");
+  }
+
+  // The plots endpoint's answer as each series' points (times in seconds), oldest first.
+  function fromPlots(answer) {
+    const bySeries = new Map();
+    for (const desc of answer?.series ?? []) { plotSeries(desc); bySeries.set(desc.name, []); }
+    for (const p of answer?.points ?? [])
+      for (const [name, value] of Object.entries(p.values)) bySeries.get(name)?.push({ time: Math.floor(p.time / 1000), value });
+    return bySeries;
+  }
+
+  function setPlots(bySeries, before) {
+    for (const plot of plots.values()) {
+      const points = bySeries.get(plot.desc.name) ?? [];
+      // Scrolling back puts the older points in front of those held; otherwise they replace them.
+      plot.points = before === undefined ? points : [...points.filter((p) => p.time < before), ...plot.points];
+    }
   }
 
   // Only the trades whose time falls inside the loaded candles: older ones would pile up on the first candle.
@@ -105,11 +163,15 @@ export function priceChart(container, legend, { loadCandles, onRange = () => {} 
     container.dataset.firstMarker = shown.length ? String(shown[0].time * 1000) : "";
   }
 
+  // The candles and, beside them, the plots of the same interval and range (a plots request that fails leaves the lines empty).
   async function load(to) {
     const mine = generation;
-    const list = (await loadCandles(intervalName(), to, PAGE)).map(fromServer);
+    const [answer, plotted] = await Promise.all([loadCandles(intervalName(), to, PAGE),
+      loadPlots ? loadPlots(intervalName(), to, PAGE).catch(() => null) : null]);
+    const list = answer.map(fromServer);
     if (mine !== generation || disposed) return null;
     if (list.length < PAGE) exhausted = true;
+    list.plots = fromPlots(plotted);
     return list;
   }
 
@@ -121,6 +183,7 @@ export function priceChart(container, legend, { loadCandles, onRange = () => {} 
     const list = await load(undefined).catch(() => null);
     if (!list) return;
     candles = list;
+    setPlots(list.plots);
     paint();
     if (disposed) return;
     chart.timeScale().scrollToRealTime();
@@ -134,6 +197,7 @@ export function priceChart(container, legend, { loadCandles, onRange = () => {} 
       if (!older || mine !== generation || older.length === 0) return;
       const range = chart.timeScale().getVisibleLogicalRange();
       const before = older.filter((c) => c.time < candles[0].time);
+      setPlots(older.plots, candles[0].time);
       candles = [...before, ...candles];
       paint();
       // The view stays on the candles it showed: the logical indices moved by what was put in front.
@@ -151,6 +215,8 @@ export function priceChart(container, legend, { loadCandles, onRange = () => {} 
     const c = candles.find((x) => x.time === time);
     if (!c) return "";
     const parts = [`${minute(time * 1000)}  O ${price(c.open)} H ${price(c.high)} L ${price(c.low)} C ${price(c.close)} V ${Number(c.volume.toPrecision(6))}`];
+    const values = [...plots.values()].map((p) => [p.desc.name, p.points.find((x) => x.time === time)?.value]).filter(([, v]) => v !== undefined);
+    if (values.length) parts.push(values.map(([name, v]) => `${name} ${Number(v.toPrecision(6))}`).join(" "));
     for (const t of trades.values()) if (bucket(t.timestamp) === time) parts.push(t.text);
     return parts.join(" · ");
   }
@@ -185,6 +251,9 @@ export function priceChart(container, legend, { loadCandles, onRange = () => {} 
     priceRange: () => series.priceScale().getVisibleRange(),
     scrollToStart: () => chart.timeScale().setVisibleLogicalRange({ from: -5, to: 40 }),
     loadOlder,
+    plots: () => [...plots.values()].map((p) => ({ name: p.desc.name, pane: p.desc.pane === "overlay" ? 0 : panes.get(p.desc.pane),
+      color: p.desc.color, points: p.line.data().length, lines: p.line.priceLines().map((l) => l.options().price) })),
+    panes: () => chart.panes().length,
   };
 
   return {
@@ -197,6 +266,23 @@ export function priceChart(container, legend, { loadCandles, onRange = () => {} 
     },
     reload,
     add,
+    /** A live Plot event: its series (new ones are made) and the values of its bar. */
+    plot(e) {
+      if (disposed) return;
+      for (const desc of e.series) plotSeries(desc);
+      const time = bucket(e.bar_timestamp);
+      const first = candles.length ? candles[0].time : Infinity;
+      for (const [name, value] of Object.entries(e.values)) {
+        const plot = plots.get(name);
+        if (!plot) continue;
+        const last = plot.points[plot.points.length - 1];
+        if (last && time < last.time) continue; // older than what is shown (a replayed event)
+        if (last && time === last.time) last.value = value; // the last value in a bucket wins, as the server aggregates
+        else plot.points.push({ time, value });
+        if (time >= first) plot.line.update({ time, value });
+      }
+      publishPlots();
+    },
     /** Markers from closed trades (the runner's trade shape) and the open position, replacing earlier ones of the same trades. */
     setTrades(list, open) {
       trades = new Map([...trades].filter(([key]) => key.startsWith("live:")));

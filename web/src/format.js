@@ -213,6 +213,7 @@ export function describe(tag, e) {
     case "RunnerStarted": return `started on ${e.symbol}`;
     case "RunnerStopped": return `stopped: ${e.reason}`;
     case "RunnerStatusChanged": return `now ${e.status}`;
+    case "Plot": return Object.entries(e.values).map(([name, v]) => `${name} ${price(v)}`).join(" · ");
     case "RiskLimitHit": return `${e.limit} (${price(e.value)}, limit ${price(e.threshold)}): ${e.action}`;
     default: return JSON.stringify(e);
   }

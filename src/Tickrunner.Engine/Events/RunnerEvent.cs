@@ -1,3 +1,4 @@
+using Tickrunner.Engine.Strategies;
 using Tickrunner.Engine.Trading;
 
 namespace Tickrunner.Engine.Events;
@@ -39,6 +40,8 @@ public enum RunnerEventKind : byte
     EngineHalted,
     /// <summary>The engine's kill switch was turned off (no runner id or symbol).</summary>
     EngineResumed,
+    /// <summary>The values a strategy plotted on a bar (<c>plot()</c>), at most one event per bar.</summary>
+    Plot,
 }
 
 /// <summary>How serious an <see cref="RunnerEventKind.Error"/> event is.</summary>
@@ -73,7 +76,7 @@ public readonly struct RunnerEvent
         RunnerId = runnerId;
         ReceivedAt = receivedAt;
         Timestamp = timestamp;
-        Data = kind == RunnerEventKind.TickReceived ? data : new MarketData { Symbol = symbol };
+        Data = kind is RunnerEventKind.TickReceived or RunnerEventKind.Plot ? data : new MarketData { Symbol = symbol };
         From = from;
         To = to;
         _payload = payload;
@@ -202,6 +205,39 @@ public readonly struct RunnerEvent
 
     /// <summary>EngineResumed.</summary>
     public static RunnerEvent EngineResumed(long timestamp) => new(RunnerEventKind.EngineResumed, "", "", 0, timestamp);
+
+    /// <summary>
+    /// Plot: the values <paramref name="values"/> (slot i for <paramref name="layout"/>'s series i, those whose bit is in
+    /// <paramref name="mask"/>) of the bar at <paramref name="barTime"/>. The values are copied into the event's own number fields
+    /// (the bar's seven: open to ask), the mask into <see cref="Price"/>; the layout is immutable: nothing the runner reuses is kept.
+    /// </summary>
+    public static RunnerEvent Plot(string runnerId, string symbol, long barTime, PlotLayout layout, int mask, ReadOnlySpan<double> values,
+        long receivedAt, long timestamp)
+    {
+        if (values.Length < PlotLimits.MaxSeries) throw new ArgumentException($"Plot takes {PlotLimits.MaxSeries} value slots.", nameof(values));
+        var data = new MarketData(symbol, barTime, values[0], values[1], values[2], values[3], values[4], values[5], values[6]);
+        return new(RunnerEventKind.Plot, runnerId, symbol, receivedAt, timestamp, data, payload: layout, price: mask);
+    }
+
+    /// <summary>Plot: the series (value <c>i</c> belongs to series <c>i</c>); null for other kinds.</summary>
+    public PlotLayout? PlotLayout => _payload as PlotLayout;
+
+    /// <summary>Plot: which values the bar plotted, bit <c>i</c> for series <c>i</c>; 0 for other kinds.</summary>
+    public int PlotMask => Kind == RunnerEventKind.Plot ? (int)Price : 0;
+
+    /// <summary>Plot: the time of the bar the values are for (Unix ms; <see cref="Timestamp"/> is when it happened).</summary>
+    public long PlotBarTime => Kind == RunnerEventKind.Plot ? Data.Timestamp : 0;
+
+    /// <summary>Plot: the value of series <paramref name="index"/> (0 to 6); meaningful when its bit is in <see cref="PlotMask"/>.</summary>
+    public double PlotValue(int index)
+    {
+        var d = Data;
+        return index switch
+        {
+            0 => d.Open, 1 => d.High, 2 => d.Low, 3 => d.Close, 4 => d.Volume, 5 => d.Bid, 6 => d.Ask,
+            _ => throw new ArgumentOutOfRangeException(nameof(index), index, $"A plot has {PlotLimits.MaxSeries} values."),
+        };
+    }
 
     /// <summary>RiskLimitHit: the hit; null for other kinds.</summary>
     public RiskHit? Risk => _payload is RiskHitInfo info ? new RiskHit(info.Limit, Price, Pnl, info.Action) : null;

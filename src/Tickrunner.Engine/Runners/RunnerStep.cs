@@ -170,6 +170,11 @@ public sealed partial class RunnerStep
         if (sink is not null && Processor.Machine.Position is { } open)
             sink.Emit(RunnerEvent.PositionUpdated(_id, _symbol, open.CurrentPrice, open.UnrealizedPnl, receivedAt, at));
 
+        // What the strategy plotted on this bar, as one event, last. A backtest has no sink: plots cost it nothing beyond the calls.
+        var strategy = Processor.Strategy;
+        if (sink is not null && strategy.PlotMask != 0)
+            sink.Emit(RunnerEvent.Plot(_id, _symbol, bar.Timestamp, strategy.PlotLayout!, strategy.PlotMask, strategy.PlotValues, receivedAt, at));
+
         if (started != 0)
         {
             var elapsed = _clock.GetTimestamp() - started;

@@ -8,7 +8,7 @@ internal static class LuaPrelude
 
     /// <summary>
     /// Arguments: instruction budget, random seed, memory limit in bytes, then the host's raw functions (sma, ema, rsi, macd,
-    /// bollinger, print, window property). Returns the read-only <c>indicators</c> proxy and the table behind it, whose
+    /// bollinger, print, window property, plot). Returns the read-only <c>indicators</c> proxy and the table behind it, whose
     /// number properties the host writes each tick.
     /// </summary>
     public static readonly string Code = Template
@@ -23,7 +23,7 @@ internal static class LuaPrelude
     public const long PlainSearchLimit = 1L << 28;
 
     private const string Template = """
-        local budget, seed, memory_limit, raw_sma, raw_ema, raw_rsi, raw_macd, raw_bollinger, host_print, raw_window = ...
+        local budget, seed, memory_limit, raw_sma, raw_ema, raw_rsi, raw_macd, raw_bollinger, host_print, raw_window, raw_plot = ...
         local error, type, tostring, select, rawget, rawset, next = error, type, tostring, select, rawget, rawset, next
         local raw_setmetatable, raw_load, concat = setmetatable, load, table.concat
         local sethook, raw_getmetatable = debug.sethook, debug.getmetatable
@@ -200,6 +200,12 @@ internal static class LuaPrelude
           local parts = {}
           for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
           host_print(concat(parts, "\t"))
+        end
+        -- plot(name, value[, opts]): a series to draw with the ticks (see the Lua guide). The host checks everything and answers
+        -- (false, message) on a mistake, raised here at the strategy's line; nothing is returned.
+        plot = function(name, value, opts)
+          local ok, err = raw_plot(name, value, opts)
+          if ok == false then error(err, 2) end
         end
         math.randomseed(seed)
         return indicators, values

@@ -17,10 +17,11 @@ public sealed partial class LuaStrategy
     private static readonly LuaFunction BollingerFunction = BollingerCallback;
     private static readonly LuaFunction PrintFunction = PrintCallback;
     private static readonly LuaFunction WindowFunction = WindowCallback;
+    private static readonly LuaFunction PlotFunction = PlotCallback; // LuaStrategy.Plot.cs; here, so it is set before HostFunctions reads it
 
     /// <summary>In the order the prelude takes them.</summary>
     private static readonly LuaFunction[] HostFunctions =
-        [SmaFunction, EmaFunction, RsiFunction, MacdFunction, BollingerFunction, PrintFunction, WindowFunction];
+        [SmaFunction, EmaFunction, RsiFunction, MacdFunction, BollingerFunction, PrintFunction, WindowFunction, PlotFunction];
 
     // indicators.high / low / range / avg_volume over the whole window, computed on first read in a call; the host clears
     // the cached values before the next call (see OnTick). Any other key is nil.

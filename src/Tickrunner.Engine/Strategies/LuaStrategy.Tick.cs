@@ -17,6 +17,7 @@ public sealed partial class LuaStrategy
         var lua = _lua;
         _window = window;
         _calls++;
+        _plotMask = 0; // what this call plots; the values stay in their slots
         WriteMarketData(bar);
         if (_windowPropertiesCached) ClearWindowProperties();
 

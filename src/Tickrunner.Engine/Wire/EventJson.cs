@@ -136,6 +136,9 @@ public static class EventJson
                 b.Raw(",\"status\":"u8);
                 b.String(e.Text);
                 break;
+            case RunnerEventKind.Plot:
+                WritePlot(b, e);
+                break;
             case RunnerEventKind.RiskLimitHit:
                 var hit = e.Risk!.Value;
                 b.Raw(",\"limit\":"u8);
@@ -171,8 +174,75 @@ public static class EventJson
         RunnerEventKind.OptimizationProgress => "{\"OptimizationProgress\":{\"optimization_id\":"u8,
         RunnerEventKind.OptimizationFinished => "{\"OptimizationFinished\":{\"optimization_id\":"u8,
         RunnerEventKind.RiskLimitHit => "{\"RiskLimitHit\":{\"runner_id\":"u8,
+        RunnerEventKind.Plot => "{\"Plot\":{\"runner_id\":"u8,
         _ => "{\"RunnerStopped\":{\"runner_id\":"u8,
     };
+
+    // ,"symbol":…,"bar_timestamp":…,"values":{"ema_fast":101.2,…},"series":[{"name":"ema_fast","pane":"overlay","color":"#f59e0b","lines":[]},…]
+    // Only the values the bar plotted are in "values"; "series" lists every series so far, in the order they appeared.
+    private static void WritePlot(JsonBuffer b, in RunnerEvent e)
+    {
+        var layout = e.PlotLayout!;
+        var wire = layout.WireCache as PlotWire ?? (PlotWire)(layout.WireCache = PlotWire.Of(layout));
+        b.Raw(",\"symbol\":"u8);
+        b.RecurringString(e.Symbol);
+        b.Raw(",\"bar_timestamp\":"u8);
+        b.Number(e.PlotBarTime);
+        b.Raw(",\"values\":{"u8);
+        var mask = e.PlotMask;
+        var first = true;
+        for (var i = 0; i < wire.Keys.Length; i++)
+        {
+            if ((mask & (1 << i)) == 0) continue;
+            if (!first) b.Raw(","u8);
+            first = false;
+            b.Raw(wire.Keys[i]);
+            b.Number(e.PlotValue(i));
+        }
+        b.Raw("},\"series\":"u8);
+        b.Raw(wire.Series);
+    }
+
+    // A layout's parts, encoded once: each series' "name": key and the whole series array.
+    private sealed class PlotWire(byte[][] keys, byte[] series)
+    {
+        public byte[][] Keys { get; } = keys;
+        public byte[] Series { get; } = series;
+
+        public static PlotWire Of(Strategies.PlotLayout layout)
+        {
+            var b = new JsonBuffer();
+            var keys = new byte[layout.Series.Length][];
+            for (var i = 0; i < keys.Length; i++)
+            {
+                b.Clear();
+                b.String(layout.Series[i].Name);
+                b.Raw(":"u8);
+                keys[i] = b.ToArray();
+            }
+            b.Clear();
+            b.Raw("["u8);
+            for (var i = 0; i < layout.Series.Length; i++)
+            {
+                var s = layout.Series[i];
+                b.Raw(i == 0 ? "{\"name\":"u8 : ",{\"name\":"u8);
+                b.String(s.Name);
+                b.Raw(",\"pane\":"u8);
+                b.String(s.Pane);
+                b.Raw(",\"color\":"u8);
+                b.String(s.Color);
+                b.Raw(",\"lines\":["u8);
+                for (var j = 0; j < s.Lines.Length; j++)
+                {
+                    if (j > 0) b.Raw(","u8);
+                    b.Number(s.Lines[j]);
+                }
+                b.Raw("]}"u8);
+            }
+            b.Raw("]"u8);
+            return new PlotWire(keys, b.ToArray());
+        }
+    }
 
     private static ReadOnlySpan<byte> StateLiteral(TradingState state) => state switch
     {

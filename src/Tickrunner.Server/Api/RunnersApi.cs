@@ -25,6 +25,8 @@ public static class RunnersApi
         group.MapGet("/{id}/trades/totals", TradeTotals).WithSummary("Count, wins, win rate, net P&L and fees of all the closed positions");
         group.MapGet("/{id}/events", Events).Produces<object[]>(contentType: "application/json")
             .WithSummary("The runner's events the hub still holds: after ?since=seq (oldest first), or else the newest ?limit");
+        group.MapGet("/{id}/plots", Plots)
+            .WithSummary("What the runner's strategy plotted (plot()), at ?interval= like the candles (the last value per bucket), the newest ?limit= buckets before ?to=, from ?from= on, oldest first");
         group.MapDelete("/{id}", Delete).WithSummary("Stop and remove a runner and its trades");
         group.MapPost("/{id}/pause", Pause).WithSummary("Skip ticks until resumed");
         group.MapPost("/{id}/resume", Resume).WithSummary("Process ticks again");
@@ -99,6 +101,30 @@ public static class RunnersApi
         try
         {
             return TypedResults.Ok(runners.Trades(id, n, skip, start, end));
+        }
+        catch (ServiceException e)
+        {
+            return Problems.From(e);
+        }
+    }
+
+    private static Results<Ok<PlotsResponse>, ProblemHttpResult> Plots(string id, string? interval, string? from, string? to, string? limit,
+        RunnerService runners, Plots.PlotStore plots)
+    {
+        var options = plots.Options;
+        var errors = new Dictionary<string, string>();
+        var intervalMs = Candles.CandleIntervals.Parse(interval ?? "1m");
+        if (intervalMs is null)
+            errors["interval"] = $"interval must be one of {string.Join(", ", Candles.CandleIntervals.All.Select(i => i.Name))}, got '{interval}'.";
+        var start = QueryNumber.Read(from, "from", 0, long.MaxValue, 0, errors);
+        var end = QueryNumber.Read(to, "to", 0, long.MaxValue, long.MaxValue, errors);
+        var n = (int)QueryNumber.Read(limit, "limit", 1, options.MaxLimit, options.DefaultLimit, errors);
+        if (!errors.ContainsKey("from") && !errors.ContainsKey("to") && start >= end)
+            errors["from"] = $"from ({start}) must be before to ({end}).";
+        if (errors.Count > 0) return Problems.Invalid(errors);
+        try
+        {
+            return TypedResults.Ok(PlotsResponse.Of(runners.Plots(id, intervalMs!.Value, start, end, n)));
         }
         catch (ServiceException e)
         {
@@ -235,3 +261,27 @@ public static class RunnersApi
         }
     }
 }
+
+/// <summary>The answer of <c>GET /api/runners/{id}/plots</c>: the series, and the buckets with the value of each series that has one.</summary>
+public sealed record PlotsResponse(IReadOnlyList<PlotSeriesResponse> Series, IReadOnlyList<PlotPointResponse> Points)
+{
+    internal static PlotsResponse Of(Plots.PlotQueryResult result)
+    {
+        var series = result.Series;
+        var points = new List<PlotPointResponse>(result.Points.Count);
+        foreach (var p in result.Points)
+        {
+            var values = new Dictionary<string, double>(StringComparer.Ordinal);
+            for (var i = 0; i < series.Length; i++)
+                if ((p.Mask & (1 << i)) != 0) values[series[i].Name] = p.Values[i];
+            points.Add(new PlotPointResponse(p.Time, values));
+        }
+        return new PlotsResponse([.. series.Select(s => new PlotSeriesResponse(s.Name, s.Pane, s.Color, [.. s.Lines]))], points);
+    }
+}
+
+/// <summary>One plotted series: its name, its pane (<c>overlay</c> or a pane's name), its colour and its horizontal lines.</summary>
+public sealed record PlotSeriesResponse(string Name, string Pane, string Color, double[] Lines);
+
+/// <summary>One bucket: its start (Unix ms) and the value of each series that has one in it, by name.</summary>
+public sealed record PlotPointResponse(long Time, IReadOnlyDictionary<string, double> Values);

@@ -102,6 +102,10 @@ public static class TickrunnerServices
         services.AddSingleton<CandleStore>();
         // Before the engine's: it restores before the feed starts, and stops (writing its last batch) after the feed has.
         services.AddHostedService(sp => sp.GetRequiredService<CandleStore>());
+        services.AddSingleton<PlotRepository>();
+        services.AddSingleton<Plots.PlotStore>();
+        // Before the engine's too: it subscribes to the hub before any runner starts, and reads the last plots after the engine stopped.
+        services.AddHostedService(sp => sp.GetRequiredService<Plots.PlotStore>());
         services.AddHostedService<EngineHostedService>();
         // After the engine's: hosted services stop in reverse order, so jobs stop before the engine and the hub.
         services.AddHostedService(sp => sp.GetRequiredService<BacktestService>());

@@ -32,7 +32,7 @@ public sealed record RunnerStatusResponse(string RunnerId, RunnerStatus Status);
 /// events say), under the id's lock, so the engine's runners and the stored rows never drift apart.
 /// </summary>
 public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, StrategyCatalog catalog, IMarketDataFeed feed,
-    EventHub hub, RunnerLocks runnerLocks, StrategyLocks strategyLocks)
+    EventHub hub, RunnerLocks runnerLocks, StrategyLocks strategyLocks, Plots.PlotStore plots)
 {
     /// <summary>Symbols the feed streams: the ones a runner can trade.</summary>
     public IReadOnlyList<string> Symbols => feed.Symbols;
@@ -191,6 +191,14 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
             if (!rows.Exists(id)) throw NotFound(id);
         }
         rows.Delete(id);
+        plots.Remove(id);
+    }
+
+    /// <summary>What the runner's strategy plotted, at an interval (see <see cref="Plots.PlotStore.Query"/>).</summary>
+    public Plots.PlotQueryResult Plots(string id, long intervalMs, long from, long to, int limit)
+    {
+        if (!engine.Contains(id) && !rows.Exists(id)) throw NotFound(id);
+        return plots.Query(id, intervalMs, from, to, limit);
     }
 
     // Not cancellable: a command the runner may already have carried out must have its status stored.

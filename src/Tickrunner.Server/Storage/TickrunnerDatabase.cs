@@ -198,6 +198,26 @@ public sealed class TickrunnerDatabase
             PRIMARY KEY (symbol, time)
         ) WITHOUT ROWID;
         """,
+        // What each runner's strategy plots (plot()): its series in the order they appeared (value vN of a point belongs to the
+        // series at position N; lines a JSON array of numbers), and the one-second points, the last value of each series in that
+        // second (NULL: none); pruned to Tickrunner:Plots:MaxPerRunner per runner, dropped with the runner.
+        """
+        CREATE TABLE plot_series (
+            runner_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            pane TEXT NOT NULL,
+            color TEXT NOT NULL,
+            lines TEXT NOT NULL,
+            PRIMARY KEY (runner_id, position)
+        ) WITHOUT ROWID;
+        CREATE TABLE plots (
+            runner_id TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            v0 REAL NULL, v1 REAL NULL, v2 REAL NULL, v3 REAL NULL, v4 REAL NULL, v5 REAL NULL, v6 REAL NULL,
+            PRIMARY KEY (runner_id, time)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     private readonly string _connectionString;

@@ -95,6 +95,7 @@ export async function renderRunner(app, id) {
 
   const chart = priceChart(chartBox, legend, {
     loadCandles: (interval, to, limit) => api.candles(snapshot.symbol, { interval, to, limit }),
+    loadPlots: (interval, to, limit) => api.plots(id, { interval, to, limit }),
     onRange: (from) => loadMarkers(from),
   });
 
@@ -283,6 +284,7 @@ export async function renderRunner(app, id) {
   function logEvent(tag, e, older = false) {
     if (tag === "TickReceived" && !showTicks.checked) return;
     if (tag === "PositionUpdated" && !showTicks.checked) return;
+    if (tag === "Plot" && !showTicks.checked) return; // one per bar, like the ticks
     // The engine reports an identical error again after 10 s as "… (repeated N more times since it was last reported)".
     const repeated = tag === "Error" ? /^(.*) \(repeated ([\d,]+) more times since it was last reported\)$/s.exec(e.error ?? "") : null;
     const errorKey = repeated ? repeated[1] : e.error;
@@ -379,6 +381,9 @@ export async function renderRunner(app, id) {
         snapshot.stats.ticks_processed += 1;
         snapshot.window_len = Math.min(snapshot.window_size, snapshot.window_len + 1);
         if (++sinceRefresh >= 20) { sinceRefresh = 0; refresh(); } // context/stats drift: re-read now and then, driven by ticks
+        break;
+      case "Plot":
+        chart.plot(e);
         break;
       case "StateTransition":
         snapshot.transitions = [...snapshot.transitions, { from: e.from, to: e.to, reason: e.reason, timestamp: e.timestamp }];
