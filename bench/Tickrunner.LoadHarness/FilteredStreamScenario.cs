@@ -31,6 +31,8 @@ internal static class FilteredStreamScenario
         var hub = harness.Services.GetRequiredService<EventHub>();
         // seq → when the bar behind the event reached its runner; events no bar caused (0) are not timed.
         var arrivals = new long[50_000_000];
+        // seq → how long after that arrival the hub published the event (Stopwatch ticks): splits the latency into engine and delivery.
+        var toHub = new int[arrivals.Length];
         using var recorder = hub.Subscribe(queueSize: 1 << 20);
         using var stop = new CancellationTokenSource();
         var recording = Task.Factory.StartNew(() =>
@@ -39,7 +41,11 @@ internal static class FilteredStreamScenario
             {
                 while (recorder.WaitToReadAsync(stop.Token).AsTask().GetAwaiter().GetResult())
                     while (recorder.TryRead(out var m))
-                        if (m.Frame is { } f && f.Seq < arrivals.Length) Volatile.Write(ref arrivals[f.Seq], f.Event.ReceivedAt);
+                        if (m.Frame is { } f && f.Seq < arrivals.Length)
+                        {
+                            toHub[f.Seq] = (int)Math.Min(int.MaxValue, f.PublishedAt - f.Event.ReceivedAt);
+                            Volatile.Write(ref arrivals[f.Seq], f.Event.ReceivedAt);
+                        }
             }
             catch (OperationCanceledException)
             {
@@ -93,6 +99,8 @@ internal static class FilteredStreamScenario
         Console.WriteLine($"{clients} clients each on one of {runners} runners ({symbols} symbols, a bar every {tickMs} ms), {full} on the full stream: " +
                           $"{eventsPerSecond:N0} events/s, {result.Filtered.Count / (double)seconds:N0} frames/s to the filtered clients, dropped {result.Dropped:N0}");
         Console.WriteLine($"    filtered clients: tick → client {Describe(filtered)}");
+        Console.WriteLine($"        of which tick → hub {Describe(Split(result.Filtered, arrivals, toHub, engine: true))}");
+        Console.WriteLine($"        and hub → client {Describe(Split(result.Filtered, arrivals, toHub, engine: false))}");
         if (full > 0) Console.WriteLine($"    full-stream clients: tick → client {Describe(fullStream)}");
         if (pollRate > 0)
         {
@@ -111,6 +119,17 @@ internal static class FilteredStreamScenario
         foreach (var (seq, receivedAt) in frames)
             if (seq > 0 && seq < arrivals.Length && arrivals[seq] is var arrived and not 0)
                 latencies.Add((receivedAt - arrived) * 1000.0 / Stopwatch.Frequency);
+        latencies.Sort();
+        return latencies;
+    }
+
+    // The engine's part of each frame's latency (arrival → published) or the delivery's (published → received).
+    private static List<double> Split(List<(long Seq, long ReceivedAt)> frames, long[] arrivals, int[] toHub, bool engine)
+    {
+        var latencies = new List<double>(frames.Count);
+        foreach (var (seq, receivedAt) in frames)
+            if (seq > 0 && seq < arrivals.Length && arrivals[seq] is var arrived and not 0)
+                latencies.Add((engine ? toHub[seq] : receivedAt - arrived - toHub[seq]) * 1000.0 / Stopwatch.Frequency);
         latencies.Sort();
         return latencies;
     }
