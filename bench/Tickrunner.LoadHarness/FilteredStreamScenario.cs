@@ -99,8 +99,8 @@ internal static class FilteredStreamScenario
         Console.WriteLine($"{clients} clients each on one of {runners} runners ({symbols} symbols, a bar every {tickMs} ms), {full} on the full stream: " +
                           $"{eventsPerSecond:N0} events/s, {result.Filtered.Count / (double)seconds:N0} frames/s to the filtered clients, dropped {result.Dropped:N0}");
         Console.WriteLine($"    filtered clients: tick → client {Describe(filtered)}");
-        Console.WriteLine($"        of which tick → hub {Describe(Split(result.Filtered, arrivals, toHub, engine: true))}");
-        Console.WriteLine($"        and hub → client {Describe(Split(result.Filtered, arrivals, toHub, engine: false))}");
+        Console.WriteLine($"        of which tick → hub {Describe(Latencies(result.Filtered, arrivals, (seq, _, _) => toHub[seq]))}");
+        Console.WriteLine($"        and hub → client {Describe(Latencies(result.Filtered, arrivals, (seq, arrived, received) => received - arrived - toHub[seq]))}");
         if (full > 0) Console.WriteLine($"    full-stream clients: tick → client {Describe(fullStream)}");
         if (pollRate > 0)
         {
@@ -113,23 +113,13 @@ internal static class FilteredStreamScenario
         return 0;
     }
 
-    private static List<double> Latencies(List<(long Seq, long ReceivedAt)> frames, long[] arrivals)
+    // Each frame's latency (arrival → received), or the part of it that part(seq, arrived, received) picks, in Stopwatch ticks.
+    private static List<double> Latencies(List<(long Seq, long ReceivedAt)> frames, long[] arrivals, Func<long, long, long, long>? part = null)
     {
         var latencies = new List<double>(frames.Count);
         foreach (var (seq, receivedAt) in frames)
             if (seq > 0 && seq < arrivals.Length && arrivals[seq] is var arrived and not 0)
-                latencies.Add((receivedAt - arrived) * 1000.0 / Stopwatch.Frequency);
-        latencies.Sort();
-        return latencies;
-    }
-
-    // The engine's part of each frame's latency (arrival → published) or the delivery's (published → received).
-    private static List<double> Split(List<(long Seq, long ReceivedAt)> frames, long[] arrivals, int[] toHub, bool engine)
-    {
-        var latencies = new List<double>(frames.Count);
-        foreach (var (seq, receivedAt) in frames)
-            if (seq > 0 && seq < arrivals.Length && arrivals[seq] is var arrived and not 0)
-                latencies.Add((engine ? toHub[seq] : receivedAt - arrived - toHub[seq]) * 1000.0 / Stopwatch.Frequency);
+                latencies.Add((part?.Invoke(seq, arrived, receivedAt) ?? receivedAt - arrived) * 1000.0 / Stopwatch.Frequency);
         latencies.Sort();
         return latencies;
     }
