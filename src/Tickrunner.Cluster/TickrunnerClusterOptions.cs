@@ -21,6 +21,9 @@ public sealed class TickrunnerClusterOptions
     /// <summary>Where uploaded strategies are kept as <c>name.lua</c> files (created when missing).</summary>
     public string UploadedStrategiesDirectory { get; set; } = "data/strategies";
 
+    /// <summary>The dataset directory every silo shares (the server's <c>DataDirectory</c>/datasets): optimization trials read their bars there.</summary>
+    public string DataDirectory { get; set; } = "data/datasets";
+
     /// <summary>How often each silo pings the defined runners so that those of a dead silo come back elsewhere, in milliseconds.</summary>
     public int KeepAliveIntervalMs { get; set; } = 1000;
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Runtime.Hosting;
 using Tickrunner.Cluster.Feeds;
 using Tickrunner.Cluster.KeepAlive;
+using Tickrunner.Cluster.Optimization;
 using Tickrunner.Cluster.Runners;
 using Tickrunner.Cluster.Storage;
 using Tickrunner.Engine.Feeds;
@@ -42,6 +43,8 @@ public static class TickrunnerClusterServices
             feed?.Invoke(sp) ?? new SimulatedFeed(sp.GetRequiredService<IOptions<TickrunnerClusterOptions>>().Value.SimulatedFeed));
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SiloFeed>(sp, sp.GetRequiredKeyedService<IMarketDataFeed>(FeedKey)));
         services.AddHostedService(sp => sp.GetRequiredService<SiloFeed>());
+        services.AddSingleton<TrialBars>();
+        silo.AddPlacementDirector<SpreadPlacement, SpreadPlacementDirector>();
         services.AddSingleton<RunnerKeepAlive>();
         services.AddHostedService(sp => sp.GetRequiredService<RunnerKeepAlive>());
         return silo;
