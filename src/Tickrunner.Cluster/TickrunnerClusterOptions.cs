@@ -30,6 +30,12 @@ public sealed class TickrunnerClusterOptions
     /// <summary>Closed trades a runner keeps in its stored state (the newest ones); the count of all of them is kept apart.</summary>
     public int TradeHistorySize { get; set; } = 1000;
 
+    /// <summary>Bars a runner's queue on its silo holds while its previous call runs; beyond it the oldest are dropped and counted.</summary>
+    public int InboxCapacity { get; set; } = 1024;
+
+    /// <summary>Most bars one call to a runner carries (a long queue goes in several calls, so commands get a turn between them).</summary>
+    public int MaxBarsPerCall { get; set; } = 256;
+
     /// <summary>How long a silo's feed waits before subscribing again after its source failed, in milliseconds.</summary>
     public int FeedRetryDelayMs { get; set; } = 1000;
 
@@ -43,6 +49,8 @@ public sealed class TickrunnerClusterOptions
         if (string.IsNullOrWhiteSpace(StoragePath)) problems.Add("Cluster:StoragePath is required.");
         if (KeepAliveIntervalMs is < 50 or > 60_000) problems.Add($"Cluster:KeepAliveIntervalMs must be between 50 and 60000, got {KeepAliveIntervalMs}.");
         if (TradeHistorySize is < 1 or > 100_000) problems.Add($"Cluster:TradeHistorySize must be between 1 and 100000, got {TradeHistorySize}.");
+        if (InboxCapacity is < 1 or > 1_000_000) problems.Add($"Cluster:InboxCapacity must be between 1 and 1000000, got {InboxCapacity}.");
+        if (MaxBarsPerCall is < 1 or > 100_000) problems.Add($"Cluster:MaxBarsPerCall must be between 1 and 100000, got {MaxBarsPerCall}.");
         if (FeedRetryDelayMs is < 0 or > 60_000) problems.Add($"Cluster:FeedRetryDelayMs must be between 0 and 60000, got {FeedRetryDelayMs}.");
         return problems;
     }

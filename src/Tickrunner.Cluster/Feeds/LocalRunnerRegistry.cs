@@ -48,19 +48,81 @@ public sealed class LocalRunnerRegistry
             .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
 }
 
-/// <summary>One runner grain active on this silo, with the bar call in flight to it.</summary>
+/// <summary>One runner grain active on this silo, with the bars waiting for it while its previous call runs.</summary>
+/// <remarks>
+/// The single-process runner's inbox, for a grain: bars queue (up to the capacity, the oldest dropped and counted beyond it)
+/// while a call is in flight, and the next call carries all of them, so a burst of bars costs one grain call, not one each,
+/// and no bar is missed because the one before it was still running.
+/// </remarks>
 public sealed class LocalRunner(string runnerId, string symbol, IRunnerGrain grain)
 {
+    private readonly Lock _gate = new();
+    private readonly Queue<BarMessage> _pending = new();
+    private bool _sending;
+    private long _dropped;
+
     /// <summary>The runner's id.</summary>
     public string RunnerId { get; } = runnerId;
     /// <summary>The symbol it trades.</summary>
     public string Symbol { get; } = symbol;
     /// <summary>Its grain.</summary>
     public IRunnerGrain Grain { get; } = grain;
-    /// <summary>The last bar call sent to it; a bar that comes while it runs is dropped (see <see cref="SiloFeed"/>).</summary>
-    internal Task InFlight { get; set; } = Task.CompletedTask;
-    /// <summary>Bars dropped because the runner was still busy with the previous one.</summary>
+    /// <summary>Bars dropped because the runner's queue was full (the oldest go first).</summary>
     public long BarsDropped => Interlocked.Read(ref _dropped);
-    internal void Dropped() => Interlocked.Increment(ref _dropped);
-    private long _dropped;
+    /// <summary>Bars waiting for the next call.</summary>
+    public int Pending
+    {
+        get
+        {
+            lock (_gate) return _pending.Count;
+        }
+    }
+    /// <summary>The calls carrying this runner's bars, until the queue is empty; completed when none is running.</summary>
+    internal Task Draining { get; private set; } = Task.CompletedTask;
+
+    // Queues a bar; true when no call is running, so the caller starts one (Drain).
+    internal bool Offer(in BarMessage bar, int capacity)
+    {
+        lock (_gate)
+        {
+            if (_pending.Count >= capacity)
+            {
+                _pending.Dequeue();
+                _dropped++;
+            }
+            _pending.Enqueue(bar);
+            if (_sending) return false;
+            _sending = true;
+            return true;
+        }
+    }
+
+    // Sends what is queued, in calls of at most maxPerCall bars, until nothing is left.
+    internal void Drain(int maxPerCall, Action<LocalRunner, Exception> onFailure) => Draining = DrainAsync(maxPerCall, onFailure);
+
+    private async Task DrainAsync(int maxPerCall, Action<LocalRunner, Exception> onFailure)
+    {
+        while (true)
+        {
+            BarMessage[] batch;
+            lock (_gate)
+            {
+                if (_pending.Count == 0)
+                {
+                    _sending = false;
+                    return;
+                }
+                batch = new BarMessage[Math.Min(maxPerCall, _pending.Count)];
+                for (var i = 0; i < batch.Length; i++) batch[i] = _pending.Dequeue();
+            }
+            try
+            {
+                await Grain.OnBarsAsync(batch).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                onFailure(this, e); // the activation went away meanwhile: its bars are lost with it, the next ones still go
+            }
+        }
+    }
 }

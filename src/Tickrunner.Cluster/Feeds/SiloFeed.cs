@@ -37,7 +37,7 @@ public sealed partial class SiloFeed(
     /// <summary>Bars read from the feed.</summary>
     public long BarsReceived => Interlocked.Read(ref _barsReceived);
 
-    /// <summary>Bar calls sent to local runners.</summary>
+    /// <summary>Bars handed to local runners (one per runner per bar; calls carry several when they queue).</summary>
     public long Deliveries => Interlocked.Read(ref _deliveries);
 
     /// <summary>Subscriptions opened to the feed (one, plus one per retry after the source failed).</summary>
@@ -49,6 +49,7 @@ public sealed partial class SiloFeed(
         // Every symbol the feed has, not those of the runners active now: runners come and go with failovers, and a
         // subscription per change would reconnect the exchange every time one moves.
         var symbols = feed.Symbols;
+        Action<LocalRunner, Exception> failed = (runner, e) => LogDeliveryFailed(e, runner.RunnerId);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -57,7 +58,7 @@ public sealed partial class SiloFeed(
                 await foreach (var bar in feed.SubscribeAsync(symbols, stoppingToken).ConfigureAwait(false))
                 {
                     Interlocked.Increment(ref _barsReceived);
-                    Deliver(bar);
+                    Deliver(bar, failed);
                 }
                 LogFeedEnded(feed.Kind);
                 return; // a finite source (a replay) ended: nothing more will come
@@ -74,33 +75,16 @@ public sealed partial class SiloFeed(
         }
     }
 
-    private void Deliver(in MarketData bar)
+    private void Deliver(in MarketData bar, Action<LocalRunner, Exception> failed)
     {
         var runners = registry.RunnersOf(bar.Symbol);
         if (runners.Count == 0) return;
         var message = BarMessage.Of(bar);
+        var (capacity, perCall) = (options.Value.InboxCapacity, options.Value.MaxBarsPerCall);
         foreach (var runner in runners)
         {
-            if (!runner.InFlight.IsCompleted)
-            {
-                runner.Dropped();
-                continue;
-            }
             Interlocked.Increment(ref _deliveries);
-            runner.InFlight = Send(runner, message);
-        }
-    }
-
-    private async Task Send(LocalRunner runner, BarMessage bar)
-    {
-        try
-        {
-            await runner.Grain.OnBarAsync(bar).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            // The grain reports its own strategy errors; this is the call itself failing (the activation went away meanwhile).
-            LogDeliveryFailed(e, runner.RunnerId);
+            if (runner.Offer(message, capacity)) runner.Drain(perCall, failed);
         }
     }
 

@@ -36,8 +36,11 @@ public interface IRunnerGrain : IGrainWithStringKey
     /// <summary>Queues a manual exit for the next bar; answers why it cannot be queued, or null.</summary>
     Task<string?> ExitAsync();
 
-    /// <summary>Processes one bar of the runner's symbol (sent by the feed of the silo the activation is on).</summary>
-    Task OnBarAsync(BarMessage bar);
+    /// <summary>
+    /// Processes bars of the runner's symbol in order: those the feed of the activation's silo queued for it while its previous
+    /// call ran (one, in a quiet market).
+    /// </summary>
+    Task OnBarsAsync(BarMessage[] bars);
 
     /// <summary>Does nothing but make sure the runner is active somewhere: the keep-alive's ping.</summary>
     Task KeepAliveAsync();

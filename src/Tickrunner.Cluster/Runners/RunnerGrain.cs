@@ -203,33 +203,42 @@ public sealed partial class RunnerGrain(
     }
 
     /// <inheritdoc />
-    public async Task OnBarAsync(BarMessage bar)
+    public async Task OnBarsAsync(BarMessage[] bars)
     {
-        // Bars at or before the newest processed one come from a feed behind this one (another silo's, before a move): skipped.
-        if (_step is not { } step || _status != RunnerStatus.Running || bar.Timestamp <= _lastBar) return;
-        _lastBar = bar.Timestamp;
+        ArgumentNullException.ThrowIfNull(bars);
+        if (_step is not { } step) return;
         var machine = step.Processor.Machine;
         var position = machine.Position;
         var closed = step.Trades.TotalAdded;
-        var data = bar.ToMarketData();
-        var receivedAt = EngineClock.System.GetTimestamp();
-        string? stop;
-        try
+        string? stop = null;
+        foreach (var bar in bars)
         {
-            stop = step.Process(data, receivedAt);
-        }
-        catch (Exception e)
-        {
-            // A bug in the host, not the strategy: this runner stops, the others go on.
-            stop = step.Fail(data, receivedAt, e);
+            // Bars at or before the newest processed one come from a feed behind this one (another silo's, before a move): skipped.
+            if (_status != RunnerStatus.Running || bar.Timestamp <= _lastBar) continue;
+            _lastBar = bar.Timestamp;
+            var data = bar.ToMarketData();
+            var receivedAt = EngineClock.System.GetTimestamp();
+            try
+            {
+                stop = step.Process(data, receivedAt);
+            }
+            catch (Exception e)
+            {
+                // A bug in the host, not the strategy: this runner stops, the others go on.
+                stop = step.Fail(data, receivedAt, e);
+            }
+            if (stop is not null) break;
         }
         var newTrades = (int)(step.Trades.TotalAdded - closed);
         if (stop is not null)
         {
             _status = RunnerStatus.Stopped;
             Stored.StopReason = stop;
+            registry.Unregister(Id);
             LogStopped(Id, stop);
         }
+        // One write for the whole call: what must survive (a trade, a position opened or closed, a stop) is stored before the
+        // call returns, and a queue of bars costs one write, not one per bar that traded.
         if (stop is not null || newTrades > 0 || !ReferenceEquals(position, machine.Position)) await SaveAsync(newTrades);
     }
 
