@@ -119,6 +119,7 @@ public sealed class RunnerGrainTests(RunnerClusterFixture fixture, ITestOutputHe
         Assert.Equal(paused, (await runner.GetSnapshotAsync()).TicksProcessed);
         Assert.Equal("paused", (await runner.GetSnapshotAsync()).Status);
 
+        Assert.NotNull(Runners.SiloOf("commanded")); // a paused runner stays on the feed, to resume at once
         Assert.Equal("running", await runner.ResumeAsync());
         await Wait.Until(async () => (await runner.GetSnapshotAsync()).TicksProcessed > paused, what: "bars after resume");
 
@@ -128,6 +129,7 @@ public sealed class RunnerGrainTests(RunnerClusterFixture fixture, ITestOutputHe
         await Task.Delay(5 * RunnerCluster.BarIntervalMs);
         Assert.Equal(stopped.TicksProcessed, (await runner.GetSnapshotAsync()).TicksProcessed);
         Assert.Equal("stopped", await runner.ResumeAsync()); // a stopped runner stays stopped
+        Assert.Null(Runners.SiloOf("commanded")); // and off its silo's feed
         Assert.Contains("commanded", await Runners.Storage.ListKeysAsync(RunnerGrain.GrainTypeName));
 
         await runner.RemoveAsync();
