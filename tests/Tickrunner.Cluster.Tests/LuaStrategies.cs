@@ -21,6 +21,13 @@ public static class LuaStrategies
         function manage_position(md, ctx) ctx.bars = (ctx.bars or 0) + 1 end
         """;
 
+    /// <summary>Loads, then raises an error on every bar.</summary>
+    public const string Raiser = """
+        function detect_opportunity(md, ctx) error("no luck at " .. md.close) end
+        function filter_commitment(md, ctx) end
+        function manage_position(md, ctx) end
+        """;
+
     /// <summary>Does not compile: the table opened on line 2 is never closed, which Lua reports on line 3.</summary>
     public const string SyntaxError = """
         function detect_opportunity(md, ctx)

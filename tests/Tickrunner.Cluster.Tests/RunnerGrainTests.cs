@@ -119,6 +119,7 @@ public sealed class RunnerGrainTests(RunnerClusterFixture fixture, ITestOutputHe
         Assert.Equal(paused, (await runner.GetSnapshotAsync()).TicksProcessed);
         Assert.Equal("paused", (await runner.GetSnapshotAsync()).Status);
 
+        Assert.NotNull(Runners.SiloOf("commanded")); // a paused runner stays on the feed, to resume at once
         Assert.Equal("running", await runner.ResumeAsync());
         await Wait.Until(async () => (await runner.GetSnapshotAsync()).TicksProcessed > paused, what: "bars after resume");
 
@@ -128,6 +129,7 @@ public sealed class RunnerGrainTests(RunnerClusterFixture fixture, ITestOutputHe
         await Task.Delay(5 * RunnerCluster.BarIntervalMs);
         Assert.Equal(stopped.TicksProcessed, (await runner.GetSnapshotAsync()).TicksProcessed);
         Assert.Equal("stopped", await runner.ResumeAsync()); // a stopped runner stays stopped
+        Assert.Null(Runners.SiloOf("commanded")); // and off its silo's feed
         Assert.Contains("commanded", await Runners.Storage.ListKeysAsync(RunnerGrain.GrainTypeName));
 
         await runner.RemoveAsync();
@@ -157,6 +159,11 @@ public sealed class RunnerGrainTests(RunnerClusterFixture fixture, ITestOutputHe
         var id = await Assert.ThrowsAsync<ClusterRunnerException>(() => Runners.DefineAsync("bad id!", LuaStrategies.Holder));
         Assert.Contains("not a valid runner id", id.Message);
 
+        // A strategy that fails on every bar is counted and skipped (stop_on_error is off), on a silo that goes on.
+        await Runners.DefineAsync("raiser", LuaStrategies.Raiser);
+        await Wait.Until(async () => (await Runners.Runner("raiser").GetSnapshotAsync()).Errors >= 3, what: "the raiser's errors");
+        Assert.Equal("running", (await Runners.Runner("raiser").GetSnapshotAsync()).Status);
+
         // Nothing was stored for the refused runners, and the bystander trades on.
         var stored = await Runners.Storage.ListKeysAsync(RunnerGrain.GrainTypeName);
         Assert.DoesNotContain("bad-name", stored);
@@ -166,5 +173,26 @@ public sealed class RunnerGrainTests(RunnerClusterFixture fixture, ITestOutputHe
         await Assert.ThrowsAsync<ClusterRunnerException>(() => Runners.Runner("bad-code").GetSnapshotAsync());
 
         await Runners.Runner("bystander").RemoveAsync();
+        await Runners.Runner("raiser").RemoveAsync();
+    }
+
+    [Fact]
+    public async Task Defining_a_runner_again_replaces_it_with_a_new_one_on_the_new_symbol()
+    {
+        var runner = Runners.Runner("redefined");
+        await Runners.DefineAsync("redefined", LuaStrategies.Holder, "BTCUSDT");
+        await Wait.Until(async () => (await runner.GetSnapshotAsync()).ClosedTrades >= 1, what: "a first trade");
+
+        var again = await Runners.DefineAsync("redefined", LuaStrategies.Idler, "ETHUSDT");
+        Assert.Equal(0, again.ClosedTrades);
+        Assert.Null(again.Position);
+        Assert.Equal("Idle", again.State);
+        Assert.Empty(await runner.GetTradesAsync());
+        var silo = Runners.SiloOf("redefined")!;
+        Assert.Contains(Runners.Registry(silo).RunnersOf("ETHUSDT"), r => r.RunnerId == "redefined");
+        Assert.DoesNotContain(Runners.Registry(silo).RunnersOf("BTCUSDT"), r => r.RunnerId == "redefined");
+        await Wait.Until(async () => (await runner.GetSnapshotAsync()).Context.ContainsKey("bars"), what: "the new strategy's first bar");
+
+        await runner.RemoveAsync();
     }
 }

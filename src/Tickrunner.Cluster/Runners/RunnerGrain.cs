@@ -130,10 +130,10 @@ public sealed partial class RunnerGrain(
     }
 
     /// <inheritdoc />
-    public Task<string> PauseAsync() => ChangeAsync(RunnerStatus.Running, RunnerStatus.Paused, reason: null);
+    public Task<string> PauseAsync() => ChangeAsync(RunnerStatus.Running, RunnerStatus.Paused);
 
     /// <inheritdoc />
-    public Task<string> ResumeAsync() => ChangeAsync(RunnerStatus.Paused, RunnerStatus.Running, reason: null);
+    public Task<string> ResumeAsync() => ChangeAsync(RunnerStatus.Paused, RunnerStatus.Running);
 
     /// <inheritdoc />
     public async Task<string> StopAsync()
@@ -144,18 +144,18 @@ public sealed partial class RunnerGrain(
             _status = RunnerStatus.Stopped;
             Stored.StopReason = StoppedByRequest;
             await SaveAsync(newTrades: 0);
+            registry.Unregister(Id);
             LogStopped(Id, StoppedByRequest);
         }
         return StatusName(_status);
     }
 
-    private async Task<string> ChangeAsync(RunnerStatus from, RunnerStatus to, string? reason)
+    private async Task<string> ChangeAsync(RunnerStatus from, RunnerStatus to)
     {
         EnsureLoaded();
         if (_status == from)
         {
             _status = to;
-            Stored.StopReason = reason;
             await SaveAsync(newTrades: 0);
         }
         return StatusName(_status);
@@ -305,9 +305,10 @@ public sealed partial class RunnerGrain(
         }
     }
 
+    // A stopped runner takes no bars: it stays off the feed (a paused one stays on, to resume without a wait).
     private void Register()
     {
-        if (Stored.Spec is { } spec) registry.Register(Id, spec.Symbol, this.AsReference<IRunnerGrain>());
+        if (Stored.Spec is { } spec && _status != RunnerStatus.Stopped) registry.Register(Id, spec.Symbol, this.AsReference<IRunnerGrain>());
     }
 
     // Off the feed, and the Lua state closed: this activation processes no more bars.

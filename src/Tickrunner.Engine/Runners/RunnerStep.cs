@@ -64,7 +64,8 @@ public sealed partial class RunnerStep
     public void Restore(RunnerRestore restore)
     {
         ArgumentNullException.ThrowIfNull(restore);
-        // The context first: it can refuse what it is given, and the processor's restore counts the open position across runners.
+        // The context first: it can refuse what it is given, and the processor's restore counts the open position across runners,
+        // which a runner that was never built would not give back.
         Processor.Strategy.SetContext(restore.Context);
         Processor.Restore(restore);
     }
