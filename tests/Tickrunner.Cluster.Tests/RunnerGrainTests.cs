@@ -25,6 +25,8 @@ public sealed class RunnerGrainTests(RunnerClusterFixture fixture, ITestOutputHe
             return true;
         }, what: "every runner to close two trades");
 
+        // Paused, so that the snapshot and the trade list read below describe the same moment.
+        foreach (var id in ids) await Runners.Runner(id).PauseAsync();
         var views = await Task.WhenAll(ids.Select(id => Runners.Runner(id).GetSnapshotAsync()));
         var silos = views.Select(v => v.Silo).Distinct().ToList();
         output.WriteLine($"{ids.Length} runners on {silos.Count} silos: {string.Join(", ", views.GroupBy(v => v.Silo).Select(g => $"{g.Key}: {g.Count()}"))}");

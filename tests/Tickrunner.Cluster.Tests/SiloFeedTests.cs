@@ -13,7 +13,7 @@ namespace Tickrunner.Cluster.Tests;
 public sealed class SiloFeedTests
 {
     [Fact]
-    public async Task Each_bar_goes_to_the_local_runners_of_its_symbol_and_a_busy_runner_misses_bars_instead_of_holding_up_the_others()
+    public async Task Bars_queue_for_a_busy_runner_and_go_in_one_call_while_the_others_get_theirs_and_the_oldest_drop_past_the_capacity()
     {
         var feed = new ChannelFeed(["BTCUSDT", "ETHUSDT"]);
         var registry = new LocalRunnerRegistry();
@@ -23,27 +23,31 @@ public sealed class SiloFeedTests
         registry.Register("slow", "BTCUSDT", slow);
         registry.Register("fast", "BTCUSDT", fast);
         registry.Register("eth", "ETHUSDT", eth);
-        using var silo = new SiloFeed(feed, registry, Options.Create(new TickrunnerClusterOptions()), NullLogger<SiloFeed>.Instance);
+        var options = new TickrunnerClusterOptions { InboxCapacity = 3, MaxBarsPerCall = 2 };
+        using var silo = new SiloFeed(feed, registry, Options.Create(options), NullLogger<SiloFeed>.Instance);
         await silo.StartAsync(CancellationToken.None);
 
-        for (var t = 1; t <= 3; t++) feed.Write("BTCUSDT", t);
-        await Wait.Until(() => fast.Timestamps.Count == 3, what: "the fast runner's three bars");
-        // The slow runner is still on its first bar: the next two went past it, counted, and the fast one got them all.
+        for (var t = 1; t <= 5; t++) feed.Write("BTCUSDT", t);
+        await Wait.Until(() => fast.Timestamps.Count == 5, what: "the fast runner's five bars");
+        // The slow runner is still in its first call: the next four queued for it, and the oldest of them went past the capacity.
+        var slowEntry = registry.RunnersOf("BTCUSDT").Single(r => r.RunnerId == "slow");
         Assert.Equal([1L], slow.Timestamps);
-        Assert.Equal(2, registry.RunnersOf("BTCUSDT").Single(r => r.RunnerId == "slow").BarsDropped);
+        Assert.Equal(1, slowEntry.BarsDropped);
+        Assert.Equal(3, slowEntry.Pending);
         Assert.Empty(eth.Timestamps);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], fast.Timestamps); // in order, whatever the calls
 
         slow.Gate.SetResult();
-        var slowEntry = registry.RunnersOf("BTCUSDT").Single(r => r.RunnerId == "slow");
-        await Wait.Until(() => slowEntry.InFlight.IsCompleted, what: "the slow runner's first bar to end");
+        await Wait.Until(() => slow.Timestamps.Count == 4 && slowEntry.Draining.IsCompleted, what: "the slow runner's queue to drain");
+        Assert.Equal([1L, 3L, 4L, 5L], slow.Timestamps);
+        Assert.Equal([1, 2, 1], slow.Calls); // the queue in calls of at most two bars
         registry.Unregister("fast");
-        feed.Write("BTCUSDT", 4);
-        feed.Write("ETHUSDT", 4);
-        await Wait.Until(() => slow.Timestamps.Count == 2 && eth.Timestamps.Count == 1, what: "bar 4");
-        Assert.Equal([1L, 4L], slow.Timestamps);
-        Assert.Equal(3, fast.Timestamps.Count); // off the registry: no more bars
+        feed.Write("BTCUSDT", 6);
+        feed.Write("ETHUSDT", 6);
+        await Wait.Until(() => slow.Timestamps.Count == 5 && eth.Timestamps.Count == 1, what: "bar 6");
+        Assert.Equal(5, fast.Timestamps.Count); // off the registry: no more bars
         Assert.Equal(1, silo.Subscriptions);
-        Assert.Equal(5, silo.BarsReceived);
+        Assert.Equal(7, silo.BarsReceived);
 
         await silo.StopAsync(CancellationToken.None);
     }
@@ -67,16 +71,18 @@ public sealed class SiloFeedTests
         }
     }
 
-    // Records the bars it gets; with a gate, the first bar's call waits for it, as a runner busy with a long strategy call would.
+    // Records the bars it gets and the calls; with a gate, the first call waits for it, as a runner busy with a long strategy call would.
     private sealed class RecordingRunner : IRunnerGrain
     {
         public TaskCompletionSource? Gate { get; init; }
         public ConcurrentQueue<long> Timestamps { get; } = new();
+        public ConcurrentQueue<int> Calls { get; } = new();
 
-        public async Task OnBarAsync(BarMessage bar)
+        public async Task OnBarsAsync(BarMessage[] bars)
         {
-            Timestamps.Enqueue(bar.Timestamp);
-            if (Gate is { } gate) await gate.Task;
+            Calls.Enqueue(bars.Length);
+            foreach (var bar in bars) Timestamps.Enqueue(bar.Timestamp);
+            if (Gate is { } gate && Calls.Count == 1) await gate.Task;
         }
 
         public Task<RunnerView> DefineAsync(RunnerSpec spec) => throw new NotSupportedException();
