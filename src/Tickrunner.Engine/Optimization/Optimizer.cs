@@ -42,9 +42,14 @@ public static class Optimizer
     /// <exception cref="StrategyLoadException">The strategy does not load.</exception>
     /// <exception cref="ArgumentException">The settings or the space are invalid (the message says what and where).</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    /// <remarks>
+    /// With <paramref name="trials"/>, each trial's backtest runs there (on a cluster's silos) instead of on this process's
+    /// worker threads; the top trials' full results are then run again here, which gives the same results to the bit since a
+    /// backtest is deterministic.
+    /// </remarks>
     public static OptimizationResult Run(string strategyName, string code, IReadOnlyList<MarketData> bars, OptimizationSettings settings,
         LuaSandboxOptions? sandbox = null, Action<OptimizationProgress>? progress = null, Action? onWorkerStart = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, ITrialEvaluator? trials = null)
     {
         ArgumentNullException.ThrowIfNull(bars);
         var (space, problems) = Space(strategyName, code, settings, sandbox);
@@ -52,7 +57,7 @@ public static class Optimizer
 
         if (settings.WalkForward is not { } walkForward)
         {
-            var (outcome, results) = Search(strategyName, code, bars, space, settings, settings.Backtest, sandbox, progress, onWorkerStart, cancellationToken);
+            var (outcome, results) = Search(strategyName, code, bars, space, settings, settings.Backtest, sandbox, progress, onWorkerStart, trials, cancellationToken);
             var (dsr, pbo) = Guards(outcome, settings);
             return new OptimizationResult
             {
@@ -76,7 +81,7 @@ public static class Optimizer
             var train = settings.Backtest with { From = bars[trainFirst].Timestamp, To = bars[trainEnd - 1].Timestamp };
             var window = w;
             var (outcome, results) = Search(strategyName, code, bars, space, settings, train, sandbox,
-                progress is null ? null : p => progress(p with { Window = window, Windows = windows.Count }), onWorkerStart, cancellationToken);
+                progress is null ? null : p => progress(p with { Window = window, Windows = windows.Count }), onWorkerStart, trials, cancellationToken);
             var (dsr, pbo) = Guards(outcome, settings);
             var row = new WalkForwardWindow
             {
@@ -159,7 +164,7 @@ public static class Optimizer
 
     private static (SearchOutcome Outcome, IReadOnlyList<BacktestResult> Results) Search(string strategyName, string code, IReadOnlyList<MarketData> bars,
         SearchSpace space, OptimizationSettings settings, BacktestSettings backtest, LuaSandboxOptions? sandbox,
-        Action<OptimizationProgress>? progress, Action? onWorkerStart, CancellationToken cancellationToken)
+        Action<OptimizationProgress>? progress, Action? onWorkerStart, ITrialEvaluator? trials, CancellationToken cancellationToken)
     {
         // A backtest is deterministic, so a point proposed again (TPE does that near an optimum) is answered from the first
         // run's summary instead of run again; the full result is not kept, and the search keeps such a point in its top once.
@@ -168,13 +173,27 @@ public static class Optimizer
         {
             var key = TrialRow.KeyOf(point);
             if (seen.TryGetValue(key, out var known)) return known;
-            var result = Backtest.Run(strategyName, code, bars, backtest with { Params = Merge(backtest.Params, point) }, sandbox, null, token);
-            var judged = Judge(result, settings);
+            var trial = backtest with { Params = Merge(backtest.Params, point) };
+            var judged = trials is not null
+                ? trials.Evaluate(trial, settings, token)
+                : Judge(Backtest.Run(strategyName, code, bars, trial, sandbox, null, token), settings);
             seen.TryAdd(key, judged with { Result = null });
             return judged;
         }, progress, onWorkerStart, cancellationToken);
-        return (outcome, [.. outcome.TopResults.Select(r => r.Result!)]);
+        // Trials run elsewhere send back their summary only: the few the search keeps are run again here for their trades and equity.
+        var results = outcome.TopResults.Select((r, i) => r.Result ?? Backtest.Run(strategyName, code, bars,
+            backtest with { Params = Merge(backtest.Params, outcome.Top[i].Params) }, sandbox, null, cancellationToken)).ToList();
+        return (outcome, results);
     }
+
+    /// <summary>
+    /// One trial as <see cref="Run"/> judges it: the backtest of <paramref name="trial"/> (the trial's values already in its
+    /// parameters) over <paramref name="bars"/>, with <paramref name="settings"/>' objective and constraints; the full result
+    /// is left out (<see cref="TrialEvaluation.Result"/> null), as a worker on another machine sends it back.
+    /// </summary>
+    public static TrialEvaluation EvaluateTrial(string strategyName, string code, IReadOnlyList<MarketData> bars, BacktestSettings trial,
+        OptimizationSettings settings, LuaSandboxOptions? sandbox = null, CancellationToken cancellationToken = default) =>
+        Judge(Backtest.Run(strategyName, code, bars, trial, sandbox, null, cancellationToken), settings) with { Result = null };
 
     /// <summary>A trial's status and objective from its backtest, with the constraints applied.</summary>
     internal static TrialEvaluation Judge(BacktestResult result, OptimizationSettings settings)

@@ -89,6 +89,32 @@ public sealed class ReturnMoments
     /// <summary>Number of blocks S the series was split into.</summary>
     public int Blocks => _counts.Length;
 
+    /// <summary>Returns per block, for carrying the moments to another process (see <see cref="FromBlocks"/>).</summary>
+    public ReadOnlySpan<int> BlockCounts => _counts;
+
+    /// <summary>Sum of the returns per block.</summary>
+    public ReadOnlySpan<double> BlockSums => _sums;
+
+    /// <summary>Sum of the squared returns per block.</summary>
+    public ReadOnlySpan<double> BlockSquares => _squares;
+
+    /// <summary>
+    /// The moments another process computed with <see cref="Of"/>, from its <see cref="BlockCounts"/>, <see cref="BlockSums"/>,
+    /// <see cref="BlockSquares"/>, <see cref="Observations"/>, <see cref="Sharpe"/>, <see cref="Skewness"/> and <see cref="Kurtosis"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The block arrays are empty, differ in length, or their counts do not add up to the observations.</exception>
+    public static ReturnMoments FromBlocks(int[] counts, double[] sums, double[] squares, int observations, double sharpe, double skewness, double kurtosis)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        ArgumentNullException.ThrowIfNull(sums);
+        ArgumentNullException.ThrowIfNull(squares);
+        if (counts.Length == 0 || sums.Length != counts.Length || squares.Length != counts.Length)
+            throw new ArgumentException($"Blocks need one count, sum and sum of squares each: got {counts.Length}, {sums.Length} and {squares.Length}.", nameof(counts));
+        if (counts.Sum() != observations)
+            throw new ArgumentException($"The block counts add up to {counts.Sum()}, not the {observations} observations.", nameof(counts));
+        return new ReturnMoments([.. counts], [.. sums], [.. squares], observations, sharpe, skewness, kurtosis);
+    }
+
     /// <summary>Number of returns T.</summary>
     public int Observations { get; }
 

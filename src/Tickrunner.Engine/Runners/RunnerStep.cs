@@ -60,6 +60,25 @@ public sealed partial class RunnerStep
     /// <summary>What the last bar did (a backtest reads its fills and closes from here).</summary>
     public TickOutcome LastOutcome { get; private set; }
 
+    /// <summary>Resumes from <paramref name="restore"/> before the first bar: the context, then the state, position, account and risk guard (the caller keeps the status).</summary>
+    public void Restore(RunnerRestore restore)
+    {
+        ArgumentNullException.ThrowIfNull(restore);
+        // The context first: it can refuse what it is given, and the processor's restore counts the open position across runners,
+        // which a runner that was never built would not give back.
+        Processor.Strategy.SetContext(restore.Context);
+        Processor.Restore(restore);
+    }
+
+    /// <summary>What a new instance resumes with (<see cref="Restore"/>): state, open position, context, closed-trade totals and risk state, with <paramref name="status"/>.</summary>
+    public RunnerRestore Capture(RunnerStatus status)
+    {
+        var machine = Processor.Machine;
+        var account = Processor.Account;
+        return new RunnerRestore(status, machine.State, machine.Position?.Clone(), Processor.Strategy.ContextScalars(),
+            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee, Processor.Risk?.Capture());
+    }
+
     /// <summary>Errors the strategy raised.</summary>
     public long Errors => _errors;
 

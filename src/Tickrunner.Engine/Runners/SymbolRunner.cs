@@ -79,10 +79,8 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         });
         if (restore is not null)
         {
-            // Before the loop starts, so nothing else touches the state yet. The context first: it can refuse what it is
-            // given, and the restore counts the open position across runners, which a runner never built would not give back.
-            strategy.SetContext(restore.Context);
-            Processor.Restore(restore);
+            // Before the loop starts, so nothing else touches the state yet.
+            _step.Restore(restore);
             _status = restore.Status;
         }
     }
@@ -385,11 +383,8 @@ public sealed partial class SymbolRunner : IAsyncDisposable
     // successor in this process takes over. From here on this instance holds no room across runners.
     private RunnerRestore HandOver(RunnerStatus status)
     {
-        var machine = Processor.Machine;
-        var account = Processor.Account;
         var flattenSeen = Processor.Risk?.FlattenSeen ?? 0;
-        return new RunnerRestore(status, machine.State, machine.Position?.Clone(), Processor.Strategy.ContextScalars(),
-            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee, Processor.Risk?.Capture())
+        return _step.Capture(status) with
         {
             HandOver = new RunnerHandOver(Processor.HandOverGlobal(), flattenSeen),
         };

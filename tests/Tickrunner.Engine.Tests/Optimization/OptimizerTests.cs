@@ -53,6 +53,35 @@ public sealed class OptimizerTests : IDisposable
         Assert.All(result.Trials, r => Assert.False(r.Params.ContainsKey("hold"))); // not searched: it keeps its default
     }
 
+    // Stands in for a cluster: evaluates each trial as a worker on another machine would, and counts the calls.
+    private sealed class CountingEvaluator(IReadOnlyList<MarketData> bars) : ITrialEvaluator
+    {
+        public int Calls;
+
+        public TrialEvaluation Evaluate(BacktestSettings trial, OptimizationSettings settings, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Calls);
+            return Optimizer.EvaluateTrial("crossover", Crossover, bars, trial, settings, null, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public void Trials_evaluated_elsewhere_give_the_same_result_and_the_top_is_run_again_for_its_trades()
+    {
+        var bars = Bars(2_000);
+        var settings = Settings(OptimizationMethod.Tpe, 16);
+        var here = Optimizer.Run("crossover", Crossover, bars, settings);
+        var evaluator = new CountingEvaluator(bars);
+
+        var elsewhere = Optimizer.Run("crossover", Crossover, bars, settings, trials: evaluator);
+
+        Assert.InRange(evaluator.Calls, 1, 16); // every distinct point once (TPE may propose one again)
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(here, OptimizationJson.Default.OptimizationResult),
+            System.Text.Json.JsonSerializer.Serialize(elsewhere, OptimizationJson.Default.OptimizationResult));
+        Assert.Equal(here.TopResults.Select(r => r.Trades.Count), elsewhere.TopResults.Select(r => r.Trades.Count));
+        Assert.Equal(here.TopResults[0].Equity, elsewhere.TopResults[0].Equity);
+    }
+
     [Fact]
     public void The_same_seed_gives_the_same_trials_reports_and_statistics()
     {

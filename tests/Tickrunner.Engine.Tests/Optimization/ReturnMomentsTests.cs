@@ -43,6 +43,22 @@ public class ReturnMomentsTests
     }
 
     [Fact]
+    public void Moments_carried_by_their_blocks_answer_as_the_original()
+    {
+        double[] returns = [0.01, -0.02, 0.015, 0.003, -0.007, 0.012, -0.001];
+        var original = ReturnMoments.Of(returns, 3);
+
+        var carried = ReturnMoments.FromBlocks(original.BlockCounts.ToArray(), original.BlockSums.ToArray(), original.BlockSquares.ToArray(),
+            original.Observations, original.Sharpe, original.Skewness, original.Kurtosis);
+
+        Assert.Equal([3, 2, 2], carried.BlockCounts.ToArray());
+        Assert.Equal(original.SharpeOf([0, 2]), carried.SharpeOf([0, 2]));
+        Assert.Equal((original.Sharpe, original.Skewness, original.Kurtosis), (carried.Sharpe, carried.Skewness, carried.Kurtosis));
+        Assert.Contains("add up to 7, not the 8", Assert.Throws<ArgumentException>(() => ReturnMoments.FromBlocks([3, 2, 2], [0, 0, 0], [0, 0, 0], 8, 0, 0, 3)).Message);
+        Assert.Throws<ArgumentException>(() => ReturnMoments.FromBlocks([3, 4], [0, 0, 0], [0, 0], 7, 0, 0, 3));
+    }
+
+    [Fact]
     public void Blocks_are_contiguous_and_the_first_ones_take_the_remainder()
     {
         // 10 returns in 4 blocks: 3, 3, 2, 2.

@@ -1,0 +1,93 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tickrunner.Cluster.Runners;
+using Tickrunner.Cluster.Storage;
+
+namespace Tickrunner.Cluster.KeepAlive;
+
+/// <summary>
+/// Keeps every defined runner active: each silo, every <see cref="TickrunnerClusterOptions.KeepAliveIntervalMs"/>, pings the
+/// runners stored in the shared table, so that a runner whose silo died is activated again on a live silo.
+/// </summary>
+/// <remarks>
+/// Runners trade on market data, not on calls: nothing else would ever call the runner of a dead silo again, so without a
+/// ping it would stay down. Orleans reminders would wake it too, but their period is at least a minute, far from the 5 s a
+/// runner may be away; a timer lives in the activation and dies with it. A ping is a call like any other: once membership
+/// has declared the silo dead, the directory has no activation for the runner and the call places a new one on a live silo,
+/// which restores its stored state. Pinging from every silo costs a few calls per runner per second and keeps working
+/// whichever silos are left. A runner whose previous ping has not answered (its silo not declared dead yet) is skipped, so
+/// pings never pile up.
+/// </remarks>
+public sealed partial class RunnerKeepAlive(
+    IGrainFactory grains, SqliteGrainStorage storage, IOptions<TickrunnerClusterOptions> options, ILogger<RunnerKeepAlive> logger)
+    : BackgroundService
+{
+    private readonly Dictionary<string, Task> _pending = new(StringComparer.Ordinal);
+    private long _rounds;
+
+    /// <summary>Rounds of pings sent so far.</summary>
+    public long Rounds => Interlocked.Read(ref _rounds);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.KeepAliveIntervalMs));
+        try
+        {
+            do
+            {
+                try
+                {
+                    await PingAllAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The table may be busy or the silo not fully started yet: the next round tries again.
+                    LogRoundFailed(e);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The silo is stopping.
+        }
+    }
+
+    private async Task PingAllAsync(CancellationToken cancellationToken)
+    {
+        var ids = await storage.ListKeysAsync(RunnerGrain.GrainTypeName, cancellationToken).ConfigureAwait(false);
+        foreach (var id in ids)
+        {
+            if (_pending.TryGetValue(id, out var previous) && !previous.IsCompleted) continue;
+            _pending[id] = PingAsync(id);
+        }
+        // Forget runners no longer defined.
+        if (_pending.Count > ids.Count)
+        {
+            var defined = ids.ToHashSet(StringComparer.Ordinal);
+            foreach (var id in _pending.Keys.Where(id => !defined.Contains(id)).ToList()) _pending.Remove(id);
+        }
+        Interlocked.Increment(ref _rounds);
+    }
+
+    private async Task PingAsync(string id)
+    {
+        try
+        {
+            await grains.GetGrain<IRunnerGrain>(id).KeepAliveAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Expected while its silo is being declared dead; the next round pings it again.
+            LogPingFailed(e, id);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A keep-alive round failed")]
+    private partial void LogRoundFailed(Exception e);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The keep-alive ping of {RunnerId} failed")]
+    private partial void LogPingFailed(Exception e, string runnerId);
+}

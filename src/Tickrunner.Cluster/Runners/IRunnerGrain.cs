@@ -1,0 +1,47 @@
+using Tickrunner.Cluster.Feeds;
+
+namespace Tickrunner.Cluster.Runners;
+
+/// <summary>One runner on the cluster, keyed by its runner id: the engine's <c>RunnerStep</c> behind Orleans' single activation and stored state.</summary>
+public interface IRunnerGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the runner, or replaces it (a new runner: state, position and trades start afresh); answers its view.</summary>
+    /// <exception cref="ClusterRunnerException">The definition is invalid or its strategy is unknown or does not load.</exception>
+    Task<RunnerView> DefineAsync(RunnerSpec spec);
+
+    /// <summary>The runner's state now.</summary>
+    /// <exception cref="ClusterRunnerException">The runner is not defined.</exception>
+    Task<RunnerView> GetSnapshotAsync();
+
+    /// <summary>The newest <paramref name="count"/> closed trades, oldest first.</summary>
+    /// <exception cref="ClusterRunnerException">The runner is not defined.</exception>
+    Task<TradeView[]> GetTradesAsync(int count = int.MaxValue);
+
+    /// <summary>Skips bars until resumed; answers the status.</summary>
+    Task<string> PauseAsync();
+
+    /// <summary>Processes bars again; answers the status.</summary>
+    Task<string> ResumeAsync();
+
+    /// <summary>Ends bar processing for good (the runner stays defined until removed); answers the status.</summary>
+    Task<string> StopAsync();
+
+    /// <summary>Deletes the runner and its stored state; a later call finds it undefined.</summary>
+    Task RemoveAsync();
+
+    /// <summary>Queues a manual entry (side long or short) for the next bar; answers why it cannot be queued, or null.</summary>
+    /// <exception cref="ClusterRunnerException">The side or quantity is invalid, or the runner is not defined.</exception>
+    Task<string?> EnterAsync(string side, double quantity, double? stopLoss = null, double? takeProfit = null);
+
+    /// <summary>Queues a manual exit for the next bar; answers why it cannot be queued, or null.</summary>
+    Task<string?> ExitAsync();
+
+    /// <summary>
+    /// Processes bars of the runner's symbol in order: those the feed of the activation's silo queued for it while its previous
+    /// call ran (one, in a quiet market).
+    /// </summary>
+    Task OnBarsAsync(BarMessage[] bars);
+
+    /// <summary>Does nothing but make sure the runner is active somewhere: the keep-alive's ping.</summary>
+    Task KeepAliveAsync();
+}

@@ -1,0 +1,377 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Placement;
+using Orleans.Storage;
+using Tickrunner.Cluster.Feeds;
+using Tickrunner.Engine.Common;
+using Tickrunner.Engine.Runners;
+using Tickrunner.Engine.Strategies;
+using Tickrunner.Engine.Trading;
+
+namespace Tickrunner.Cluster.Runners;
+
+/// <summary>
+/// A runner on the cluster: the engine's <see cref="RunnerStep"/> driven bar by bar from its silo's feed, with its definition,
+/// status, position, context and trades in grain storage so that an activation on any silo continues where the last one stopped.
+/// </summary>
+/// <remarks>
+/// Orleans runs one call at a time on an activation, so bars and commands never overlap, as on the single-process runner's
+/// loop. The state is written when something that must survive changes (the definition, a command, a position opened or
+/// closed, a stop), not on every bar: a bar that only moved the price or the context costs no write, and a new activation
+/// rebuilds the window from the feed. Random placement spreads runners over the silos; the keep-alive pings come from
+/// every silo, and preferring the caller's silo would pile the runners on whichever pinged first.
+/// </remarks>
+[GrainType(GrainTypeName)]
+[RandomPlacement]
+public sealed partial class RunnerGrain(
+    [PersistentState(RunnerGrain.StateName, TickrunnerClusterServices.StorageName)] IPersistentState<RunnerGrainState> state,
+    RunnerStrategyLoader strategies, LocalRunnerRegistry registry, ILocalSiloDetails silo,
+    IOptions<TickrunnerClusterOptions> options, ILogger<RunnerGrain> logger) : Grain, IRunnerGrain
+{
+    /// <summary>The grain type, also the <c>grain_type</c> of runner rows in the storage table.</summary>
+    public const string GrainTypeName = "tickrunner-runner";
+
+    /// <summary>The name of the runner's stored state.</summary>
+    public const string StateName = "runner";
+
+    private const string StoppedByRequest = "stopped by request";
+
+    private RunnerStep? _step;
+    private RunnerStatus _status;
+    private long _lastBar;
+    private string? _restoreError; // a stored definition that no longer loads here (e.g. its strategy file was deleted)
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private RunnerGrainState Stored => state.State;
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (!state.RecordExists || Stored.Spec is not { } spec) return;
+        var status = Enum.Parse<RunnerStatus>(Stored.Status);
+        var restore = new RunnerRestore(status, Enum.Parse<TradingState>(Stored.State), Stored.Position?.ToPosition(),
+            ScalarValue.ToObjects(Stored.Context), Stored.RealizedPnl, Stored.ClosedFees);
+        try
+        {
+            _step = Build(spec, restore);
+        }
+        catch (Exception e) when (IsDefinitionError(e))
+        {
+            _restoreError = $"the stored definition no longer loads: {e.Message}";
+            LogRestoreFailed(e, Id);
+            return;
+        }
+        _status = status;
+        _lastBar = Stored.LastBarTimestamp;
+        Stored.Activations++;
+        // Written now: it counts the move, and an older activation still running somewhere can no longer write over this one.
+        await state.WriteStateAsync(cancellationToken);
+        Register();
+        LogActivated(Id, silo.SiloAddress.ToString(), Stored.State, Stored.ClosedTradeCount);
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_step is not null && state.RecordExists)
+        {
+            try
+            {
+                // The context of the bars since the last write, for the next activation (a dead silo never gets here).
+                await SaveAsync(newTrades: 0);
+            }
+            catch (Exception e)
+            {
+                LogDeactivationWriteFailed(e, Id);
+            }
+        }
+        Retire();
+    }
+
+    /// <inheritdoc />
+    public async Task<RunnerView> DefineAsync(RunnerSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        RunnerStep step;
+        try
+        {
+            step = Build(spec, restore: null);
+        }
+        catch (Exception e) when (IsDefinitionError(e))
+        {
+            throw new ClusterRunnerException($"Runner '{Id}' was not defined: {e.Message}");
+        }
+        Retire();
+        state.State = new RunnerGrainState { Spec = spec, Activations = Math.Max(1, Stored.Activations) };
+        _step = step;
+        _status = RunnerStatus.Running;
+        _lastBar = 0;
+        _restoreError = null;
+        await SaveAsync(newTrades: 0);
+        Register();
+        return View();
+    }
+
+    /// <inheritdoc />
+    public Task<RunnerView> GetSnapshotAsync()
+    {
+        EnsureDefined();
+        return Task.FromResult(View());
+    }
+
+    /// <inheritdoc />
+    public Task<TradeView[]> GetTradesAsync(int count = int.MaxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        EnsureDefined();
+        var trades = Stored.Trades;
+        return Task.FromResult(trades.Skip(Math.Max(0, trades.Count - count)).ToArray());
+    }
+
+    /// <inheritdoc />
+    public Task<string> PauseAsync() => ChangeAsync(RunnerStatus.Running, RunnerStatus.Paused);
+
+    /// <inheritdoc />
+    public Task<string> ResumeAsync() => ChangeAsync(RunnerStatus.Paused, RunnerStatus.Running);
+
+    /// <inheritdoc />
+    public async Task<string> StopAsync()
+    {
+        EnsureLoaded();
+        if (_status != RunnerStatus.Stopped)
+        {
+            _status = RunnerStatus.Stopped;
+            Stored.StopReason = StoppedByRequest;
+            await SaveAsync(newTrades: 0);
+            registry.Unregister(Id);
+            LogStopped(Id, StoppedByRequest);
+        }
+        return StatusName(_status);
+    }
+
+    private async Task<string> ChangeAsync(RunnerStatus from, RunnerStatus to)
+    {
+        EnsureLoaded();
+        if (_status == from)
+        {
+            _status = to;
+            await SaveAsync(newTrades: 0);
+        }
+        return StatusName(_status);
+    }
+
+    /// <inheritdoc />
+    public async Task RemoveAsync()
+    {
+        Retire();
+        if (state.RecordExists) await state.ClearStateAsync();
+        state.State = new RunnerGrainState();
+        _restoreError = null;
+        DeactivateOnIdle();
+    }
+
+    /// <inheritdoc />
+    public Task<string?> EnterAsync(string side, double quantity, double? stopLoss = null, double? takeProfit = null)
+    {
+        var problems = new List<string>();
+        var normalized = side?.Trim().ToLowerInvariant();
+        if (normalized is not ("long" or "short")) problems.Add($"side must be long or short, got '{side}'.");
+        if (!double.IsFinite(quantity) || quantity <= 0) problems.Add("quantity must be a finite number > 0.");
+        if (stopLoss is { } stop && !(double.IsFinite(stop) && stop > 0)) problems.Add("stop_loss must be a finite number > 0.");
+        if (takeProfit is { } target && !(double.IsFinite(target) && target > 0)) problems.Add("take_profit must be a finite number > 0.");
+        if (problems.Count > 0) throw new ClusterRunnerException(string.Join(" ", problems));
+        // The price is the next bar's: the step fills a manual action there, as if the strategy had returned it.
+        return QueueManual(normalized == "long"
+            ? TradingAction.EnterLong(0, quantity, stopLoss, takeProfit)
+            : TradingAction.EnterShort(0, quantity, stopLoss, takeProfit));
+    }
+
+    /// <inheritdoc />
+    public Task<string?> ExitAsync() => QueueManual(TradingAction.Exit(0, TickProcessor.ManualReason));
+
+    // Not stored: a manual action waiting for its bar is lost if the runner moves before it; the position it opens is stored.
+    private Task<string?> QueueManual(TradingAction action)
+    {
+        var step = EnsureLoaded();
+        return Task.FromResult(_status switch
+        {
+            RunnerStatus.Paused => $"runner '{Id}' is paused; resume it first",
+            RunnerStatus.Stopped => $"runner '{Id}' is stopped",
+            _ => step.Processor.QueueManual(action),
+        });
+    }
+
+    /// <inheritdoc />
+    public async Task OnBarsAsync(BarMessage[] bars)
+    {
+        ArgumentNullException.ThrowIfNull(bars);
+        if (_step is not { } step) return;
+        var machine = step.Processor.Machine;
+        var position = machine.Position;
+        var closed = step.Trades.TotalAdded;
+        string? stop = null;
+        foreach (var bar in bars)
+        {
+            // Bars at or before the newest processed one come from a feed behind this one (another silo's, before a move): skipped.
+            if (_status != RunnerStatus.Running || bar.Timestamp <= _lastBar) continue;
+            _lastBar = bar.Timestamp;
+            var data = bar.ToMarketData();
+            var receivedAt = EngineClock.System.GetTimestamp();
+            try
+            {
+                stop = step.Process(data, receivedAt);
+            }
+            catch (Exception e)
+            {
+                // A bug in the host, not the strategy: this runner stops, the others go on.
+                stop = step.Fail(data, receivedAt, e);
+            }
+            if (stop is not null) break;
+        }
+        var newTrades = (int)(step.Trades.TotalAdded - closed);
+        if (stop is not null)
+        {
+            _status = RunnerStatus.Stopped;
+            Stored.StopReason = stop;
+            registry.Unregister(Id);
+            LogStopped(Id, stop);
+        }
+        // One write for the whole call: what must survive (a trade, a position opened or closed, a stop) is stored before the
+        // call returns, and a queue of bars costs one write, not one per bar that traded.
+        if (stop is not null || newTrades > 0 || !ReferenceEquals(position, machine.Position)) await SaveAsync(newTrades);
+    }
+
+    /// <inheritdoc />
+    public Task KeepAliveAsync() => Task.CompletedTask;
+
+    // A new step over spec's strategy, restored from restore when given; the Lua state is closed again if anything fails.
+    private RunnerStep Build(RunnerSpec spec, RunnerRestore? restore)
+    {
+        if (spec.StrategyName is null && spec.StrategyCode is null)
+            throw new ArgumentException("A runner needs a strategy_name or strategy_code.", nameof(spec));
+        var definition = spec.ToDefinition(Id);
+        if (definition.Problems() is { Count: > 0 } problems) throw new InvalidRunnerDefinitionException(problems);
+        var id = Id;
+        var strategy = strategies.Load(spec, line => LogPrinted(id, line));
+        try
+        {
+            strategy.SetParameters(definition.Params);
+            var step = new RunnerStep(definition, strategy, events: null, EngineClock.System, logger, options.Value.TradeHistorySize);
+            if (restore is not null) step.Restore(restore);
+            return step;
+        }
+        catch
+        {
+            strategy.Dispose();
+            throw;
+        }
+    }
+
+    private static bool IsDefinitionError(Exception e) =>
+        e is ArgumentException or StrategyNotFoundException or StrategyLoadException or StrategyParameterException;
+
+    // Writes what the step holds now, with the trades the last bar closed appended to the stored history.
+    private async Task SaveAsync(int newTrades)
+    {
+        var step = _step!;
+        var captured = step.Capture(_status);
+        var stored = Stored;
+        stored.Status = _status.ToString();
+        stored.State = captured.State.ToString();
+        stored.Position = captured.Position is { } open ? PositionView.Of(open) : null;
+        stored.Context = ScalarValue.Of(captured.Context);
+        stored.RealizedPnl = captured.RealizedPnl;
+        stored.ClosedFees = captured.ClosedFees;
+        stored.LastBarTimestamp = _lastBar;
+        if (newTrades > 0)
+        {
+            foreach (var trade in step.Trades.ToArray(newTrades)) stored.Trades.Add(TradeView.Of(trade.ToPosition()));
+            stored.ClosedTradeCount += newTrades;
+            var excess = stored.Trades.Count - options.Value.TradeHistorySize;
+            if (excess > 0) stored.Trades.RemoveRange(0, excess);
+        }
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (InconsistentStateException e)
+        {
+            // Another activation of this runner wrote after this one read: it is the runner now, this one goes away.
+            LogSuperseded(e, Id);
+            Retire();
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    // A stopped runner takes no bars: it stays off the feed (a paused one stays on, to resume without a wait).
+    private void Register()
+    {
+        if (Stored.Spec is { } spec && _status != RunnerStatus.Stopped) registry.Register(Id, spec.Symbol, this.AsReference<IRunnerGrain>());
+    }
+
+    // Off the feed, and the Lua state closed: this activation processes no more bars.
+    private void Retire()
+    {
+        registry.Unregister(Id);
+        _step?.Processor.Strategy.Dispose();
+        _step = null;
+    }
+
+    private void EnsureDefined()
+    {
+        if (!state.RecordExists || Stored.Spec is null) throw new ClusterRunnerException($"There is no runner '{Id}' on the cluster.");
+    }
+
+    private RunnerStep EnsureLoaded()
+    {
+        EnsureDefined();
+        return _step ?? throw new ClusterRunnerException($"Runner '{Id}' cannot run here: {_restoreError}");
+    }
+
+    private RunnerView View()
+    {
+        var stored = Stored;
+        var step = _step;
+        var account = step?.Processor.Account;
+        var position = step is null ? stored.Position : step.Processor.Machine.Position is { } open ? PositionView.Of(open) : null;
+        return new RunnerView
+        {
+            RunnerId = Id,
+            Spec = stored.Spec!,
+            Status = step is null ? StatusName(RunnerStatus.Stopped) : StatusName(_status),
+            State = step?.Processor.Machine.State.ToString() ?? stored.State,
+            Position = position,
+            Context = step is null ? stored.Context : ScalarValue.Of(step.Processor.Strategy.ContextScalars()),
+            RealizedPnl = account?.RealizedPnl ?? stored.RealizedPnl,
+            FeesPaid = account?.FeesPaid ?? stored.ClosedFees + (stored.Position?.EntryFee ?? 0),
+            ClosedTrades = stored.ClosedTradeCount,
+            TicksProcessed = step?.TicksProcessed ?? 0,
+            Errors = step?.Errors ?? 0,
+            StopReason = step is null ? _restoreError : stored.StopReason,
+            Silo = silo.SiloAddress.ToString(),
+            Activations = stored.Activations,
+        };
+    }
+
+    private static string StatusName(RunnerStatus status) => status.ToString().ToLowerInvariant();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: active on {Silo} ({State}, {ClosedTrades} closed trades)")]
+    private partial void LogActivated(string runnerId, string silo, string state, long closedTrades);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId}: stopped ({Reason})")]
+    private partial void LogStopped(string runnerId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RunnerId} print: {Line}")]
+    private partial void LogPrinted(string runnerId, string line);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{RunnerId}: the stored definition does not load; the runner stays stopped")]
+    private partial void LogRestoreFailed(Exception e, string runnerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{RunnerId}: another activation wrote its state; this one deactivates")]
+    private partial void LogSuperseded(Exception e, string runnerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{RunnerId}: the state could not be written on deactivation")]
+    private partial void LogDeactivationWriteFailed(Exception e, string runnerId);
+}

@@ -1,0 +1,97 @@
+using Orleans.Storage;
+using Tickrunner.Cluster.Runners;
+using Tickrunner.Cluster.Storage;
+
+namespace Tickrunner.Cluster.Tests;
+
+public sealed class SqliteGrainStorageTests : IDisposable
+{
+    private readonly TempDirectory _directory = new("tickrunner-grain-storage-");
+
+    private string DatabasePath => Path.Combine(_directory.Path, "state.db");
+
+    private static readonly GrainId Runner = GrainId.Create(RunnerGrain.GrainTypeName, "r1");
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task A_written_state_is_read_back_by_another_storage_on_the_same_file()
+    {
+        var writer = new SqliteGrainStorage(DatabasePath);
+        var state = new GrainState<RunnerGrainState>(new RunnerGrainState
+        {
+            Spec = new RunnerSpec { Symbol = "BTCUSDT", StrategyName = "ema_crossover", Params = new() { ["fast"] = 5L, ["side"] = "long" } },
+            State = "InPosition",
+            Position = new PositionView { Side = "short", EntryPrice = 101.5, Quantity = 0.25, EntryTimestamp = 1234, StopLoss = 110, EntryFee = 0.02 },
+            Context = new() { ["held"] = 3L, ["ratio"] = 0.5, ["flag"] = true, ["note"] = "x" },
+            ClosedTradeCount = 1,
+            Trades = [new TradeView { Side = "long", EntryPrice = 100, Quantity = 1, EntryTimestamp = 1, ExitPrice = 101, ExitTimestamp = 2, RealizedPnl = 1 }],
+        });
+        await writer.WriteStateAsync(RunnerGrain.StateName, Runner, state);
+        Assert.Equal("1", state.ETag);
+
+        // A second silo's storage over the same file.
+        var read = new GrainState<RunnerGrainState>(new RunnerGrainState());
+        await new SqliteGrainStorage(DatabasePath).ReadStateAsync(RunnerGrain.StateName, Runner, read);
+        Assert.True(read.RecordExists);
+        Assert.Equal("1", read.ETag);
+        Assert.Equal(state.State!.Spec, read.State!.Spec! with { Params = state.State!.Spec!.Params });
+        Assert.Equal(5L, read.State!.Spec!.Params!["fast"].ToObject());
+        Assert.Equal("long", read.State!.Spec.Params["side"].ToObject());
+        Assert.Equal(state.State!.Position, read.State!.Position);
+        // Each context value comes back as the kind it was: Lua keeps integers apart from floats.
+        Assert.Equal(3L, read.State!.Context["held"].ToObject());
+        Assert.Equal(0.5, read.State!.Context["ratio"].ToObject());
+        Assert.Equal(true, read.State!.Context["flag"].ToObject());
+        Assert.Equal("x", read.State!.Context["note"].ToObject());
+        Assert.Equal(state.State!.Trades, read.State!.Trades);
+        Assert.Equal(["r1"], await writer.ListKeysAsync(RunnerGrain.GrainTypeName));
+        Assert.Empty(await writer.ListKeysAsync("other-type"));
+    }
+
+    [Fact]
+    public async Task A_write_or_clear_from_a_stale_version_is_refused_and_changes_nothing()
+    {
+        var storage = new SqliteGrainStorage(DatabasePath);
+        var first = new GrainState<RunnerGrainState>(new RunnerGrainState { Status = "Running" });
+        await storage.WriteStateAsync(RunnerGrain.StateName, Runner, first);
+
+        // Two activations read version 1; the first to write wins.
+        var stale = new GrainState<RunnerGrainState>(new RunnerGrainState());
+        await storage.ReadStateAsync(RunnerGrain.StateName, Runner, stale);
+        first.State!.Status = "Paused";
+        await storage.WriteStateAsync(RunnerGrain.StateName, Runner, first);
+        Assert.Equal("2", first.ETag);
+
+        stale.State!.Status = "Stopped";
+        var conflict = await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(RunnerGrain.StateName, Runner, stale));
+        Assert.Contains("version 2, not 1", conflict.Message);
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.ClearStateAsync(RunnerGrain.StateName, Runner, stale));
+        // A new record where one exists is a conflict too (an activation that read nothing).
+        var blind = new GrainState<RunnerGrainState>(new RunnerGrainState());
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(RunnerGrain.StateName, Runner, blind));
+
+        var read = new GrainState<RunnerGrainState>(new RunnerGrainState());
+        await storage.ReadStateAsync(RunnerGrain.StateName, Runner, read);
+        Assert.Equal("Paused", read.State!.Status);
+
+        await storage.ClearStateAsync(RunnerGrain.StateName, Runner, first);
+        Assert.False(first.RecordExists);
+        Assert.Empty(await storage.ListKeysAsync(RunnerGrain.GrainTypeName));
+        var gone = new GrainState<RunnerGrainState>(new RunnerGrainState());
+        await storage.ReadStateAsync(RunnerGrain.StateName, Runner, gone);
+        Assert.False(gone.RecordExists);
+        Assert.Null(gone.ETag);
+    }
+
+    [Fact]
+    public void Options_with_a_problem_name_it()
+    {
+        Assert.Empty(new TickrunnerClusterOptions().Problems());
+        Assert.False(new TickrunnerClusterOptions().Enabled);
+        var problems = new TickrunnerClusterOptions { KeepAliveIntervalMs = 10, StoragePath = " ", TradeHistorySize = 0 }.Problems();
+        Assert.Contains(problems, p => p.Contains("KeepAliveIntervalMs", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("StoragePath", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("TradeHistorySize", StringComparison.Ordinal));
+    }
+}
