@@ -14,16 +14,16 @@ internal static class BacktestHarness
 {
     public static int Run(string[] args)
     {
-        var bars = Arg(args, "--bars", 1_000_000);
-        var runs = Arg(args, "--runs", 3);
-        var parallel = Arg(args, "--parallel", 2);
+        var bars = HarnessArgs.Int(args, "--bars", 1_000_000);
+        var runs = HarnessArgs.Int(args, "--runs", 3);
+        var parallel = HarnessArgs.Int(args, "--parallel", 2);
         var directory = Directory.CreateTempSubdirectory("tickrunner-bt-harness-").FullName;
         try
         {
             var store = new DatasetStore(directory);
             var series = new SimulatedFeed().CreateSeries("BTCUSDT", 0);
             store.Save(BarSeries.From("BTCUSDT", "1m", Enumerable.Range(0, bars).Select(_ => series.Next())), "bench");
-            var code = File.ReadAllText(Path.Combine(LuaStrategyBenchmarks.StrategiesDirectory(), "ema_crossover.lua"));
+            var code = File.ReadAllText(Path.Combine(HarnessArgs.StrategiesDirectory(), "ema_crossover.lua"));
             Console.WriteLine($"backtest harness: ema_crossover over {bars:N0} one-minute bars from the dataset cache, {Environment.ProcessorCount} cores");
 
             Backtest.Run("ema_crossover", code, store.Load("bench").Slice(0, Math.Min(bars, 50_000))); // warm-up (JIT)
@@ -66,12 +66,5 @@ internal static class BacktestHarness
         hash.AppendData(System.Text.Encoding.UTF8.GetBytes(result.TradesJson()));
         foreach (var e in result.Equity) hash.AppendData(BitConverter.GetBytes(e));
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
-    }
-
-    /// <summary>The integer after <paramref name="name"/>, or <paramref name="fallback"/>.</summary>
-    internal static int Arg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

@@ -19,16 +19,16 @@ internal static class EngineThroughputHarness
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var runners = IntArg(args, "--runners", 100);
-        var symbols = IntArg(args, "--symbols", 10);
-        var seconds = IntArg(args, "--seconds", 10);
-        var rate = IntArg(args, "--rate", 250_000); // ticks/s for the latency phase
+        var runners = HarnessArgs.Int(args, "--runners", 100);
+        var symbols = HarnessArgs.Int(args, "--symbols", 10);
+        var seconds = HarnessArgs.Int(args, "--seconds", 10);
+        var rate = HarnessArgs.Int(args, "--rate", 250_000); // ticks/s for the latency phase
         var withBacktest = args.Contains("--with-backtest"); // a backtest loop on a lowered thread during the latency phases
         var lowerBacktest = !args.Contains("--backtest-not-lowered"); // for comparison: the loop at normal priority
         Console.WriteLine($"engine throughput: {runners} runners of ema_crossover on {symbols} symbols, events on, {Environment.ProcessorCount} cores");
 
         var uploads = Directory.CreateTempSubdirectory("tickrunner-bench-").FullName;
-        var catalog = new StrategyCatalog(LuaStrategyBenchmarks.StrategiesDirectory(), new DirectoryStrategyStore(uploads));
+        var catalog = new StrategyCatalog(HarnessArgs.StrategiesDirectory(), new DirectoryStrategyStore(uploads));
         await using var hub = new EventHub(new EventHubOptions { SubscriberQueueSize = 1 << 16 });
         var engine = new TradingEngine(catalog, hub, new EngineOptions { InboxCapacity = 4096 });
         var names = Enumerable.Range(0, symbols).Select(i => $"SYM{i:D2}").ToArray();
@@ -71,7 +71,7 @@ internal static class EngineThroughputHarness
         Thread? backtester = null;
         if (withBacktest)
         {
-            var code = File.ReadAllText(Path.Combine(LuaStrategyBenchmarks.StrategiesDirectory(), "ema_crossover.lua"));
+            var code = File.ReadAllText(Path.Combine(HarnessArgs.StrategiesDirectory(), "ema_crossover.lua"));
             var history = new SimulatedFeed().CreateSeries("BTCUSDT", 0);
             var tape = Enumerable.Range(0, 200_000).Select(_ => history.Next()).ToArray();
             backtester = new Thread(() =>
@@ -202,10 +202,4 @@ internal static class EngineThroughputHarness
 
     internal static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
-
-    internal static int IntArg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-    }
 }

@@ -14,19 +14,12 @@ public class LuaStrategyBenchmarks
     private LuaStrategy _strategy = null!;
     private string _code = null!;
 
-    internal static string StrategiesDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Tickrunner.slnx"))) return Path.Combine(dir.FullName, "strategies");
-        throw new DirectoryNotFoundException("Run the benchmarks from inside the repository.");
-    }
-
     [GlobalSetup]
     public void Setup()
     {
         _tape = new BarTape();
         _window = _tape.Window;
-        _code = File.ReadAllText(Path.Combine(StrategiesDirectory(), "ema_crossover.lua"));
+        _code = File.ReadAllText(Path.Combine(HarnessArgs.StrategiesDirectory(), "ema_crossover.lua"));
         _strategy = LuaStrategy.FromCode("ema_crossover", _code);
     }
 

@@ -15,10 +15,10 @@ internal static class OptimizationHarness
 {
     public static int Run(string[] args)
     {
-        var bars = BacktestHarness.Arg(args, "--bars", 100_000);
-        var trials = BacktestHarness.Arg(args, "--trials", 500);
-        var scalingTrials = BacktestHarness.Arg(args, "--scaling-trials", 24);
-        var code = File.ReadAllText(Path.Combine(LuaStrategyBenchmarks.StrategiesDirectory(), "ema_crossover.lua"));
+        var bars = HarnessArgs.Int(args, "--bars", 100_000);
+        var trials = HarnessArgs.Int(args, "--trials", 500);
+        var scalingTrials = HarnessArgs.Int(args, "--scaling-trials", 24);
+        var code = File.ReadAllText(Path.Combine(HarnessArgs.StrategiesDirectory(), "ema_crossover.lua"));
         var series = Series(bars);
         Console.WriteLine($"optimization harness: ema_crossover over {bars:N0} one-minute bars, {Environment.ProcessorCount} cores");
         var space = new Dictionary<string, ParameterRange>

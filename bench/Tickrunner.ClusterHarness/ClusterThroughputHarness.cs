@@ -23,10 +23,10 @@ internal static class ClusterThroughputHarness
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var runners = IntArg(args, "--runners", 100);
-        var symbols = IntArg(args, "--symbols", 10);
-        var seconds = IntArg(args, "--seconds", 5);
-        var rates = (StringArg(args, "--rates") ?? "50000,100000,200000,400000,800000").Split(',').Select(int.Parse).ToArray();
+        var runners = HarnessArgs.Int(args, "--runners", 100);
+        var symbols = HarnessArgs.Int(args, "--symbols", 10);
+        var seconds = HarnessArgs.Int(args, "--seconds", 5);
+        var rates = HarnessArgs.String(args, "--rates", "50000,100000,200000,400000,800000")!.Split(',').Select(int.Parse).ToArray();
         Console.WriteLine($"cluster throughput: one silo, {runners} runners of ema_crossover on {symbols} symbols, {Environment.ProcessorCount} cores");
 
         var directory = Directory.CreateTempSubdirectory("tickrunner-cluster-bench-").FullName;
@@ -40,7 +40,7 @@ internal static class ClusterThroughputHarness
                 .AddTickrunnerCluster(o =>
                 {
                     o.StoragePath = Path.Combine(directory, "cluster.db");
-                    o.StrategiesDirectory = StrategiesDirectory();
+                    o.StrategiesDirectory = HarnessArgs.StrategiesDirectory();
                     o.UploadedStrategiesDirectory = Path.Combine(directory, "uploads");
                     o.DataDirectory = Path.Combine(directory, "datasets");
                 }, feed: _ => feed))
@@ -124,17 +124,4 @@ internal static class ClusterThroughputHarness
             }
         }
     }
-
-    private static string StrategiesDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Tickrunner.slnx"))) return Path.Combine(dir.FullName, "strategies");
-        throw new DirectoryNotFoundException("Run the harness from inside the repository.");
-    }
-
-    private static int IntArg(string[] args, string name, int fallback) =>
-        Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-
-    private static string? StringArg(string[] args, string name) =>
-        Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }

@@ -56,17 +56,9 @@ async Task RunStreaming(int clients, int symbols, int tickIntervalMs, string tar
     Console.WriteLine($"    snapshot over HTTP under that load: p50 {snapshotP50:F0} µs, p99 {snapshotP99:F0} µs   [target ≤ 5 ms]");
 }
 
-int IntArg(string name, int fallback)
-{
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-}
+int IntArg(string name, int fallback) => HarnessArgs.Int(args, name, fallback);
 
-string StringArg(string name, string fallback)
-{
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-}
+string StringArg(string name, string fallback) => HarnessArgs.String(args, name, fallback)!;
 
 internal sealed record StreamResult(double EventsPerSecond, double MessagesPerSecond, long Dropped, double P50, double P99, double P999, double Max);
 
