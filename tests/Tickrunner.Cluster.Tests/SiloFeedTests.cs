@@ -20,10 +20,12 @@ public sealed class SiloFeedTests
         var slow = new RecordingRunner { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
         var fast = new RecordingRunner();
         var eth = new RecordingRunner();
-        registry.Register("slow", "BTCUSDT", slow);
-        registry.Register("fast", "BTCUSDT", fast);
-        registry.Register("eth", "ETHUSDT", eth);
-        var options = new TickrunnerClusterOptions { InboxCapacity = 3, MaxBarsPerCall = 2 };
+        var gone = new RecordingRunner { TakesNothing = true }; // an activation that no longer reads its queue (it moved)
+        slow.Inbox = registry.Register("slow", "BTCUSDT", slow);
+        fast.Inbox = registry.Register("fast", "BTCUSDT", fast);
+        eth.Inbox = registry.Register("eth", "ETHUSDT", eth);
+        gone.Inbox = registry.Register("gone", "ETHUSDT", gone);
+        var options = new TickrunnerClusterOptions { InboxCapacity = 3 };
         using var silo = new SiloFeed(feed, registry, Options.Create(options), NullLogger<SiloFeed>.Instance);
         await silo.StartAsync(CancellationToken.None);
 
@@ -46,6 +48,10 @@ public sealed class SiloFeedTests
         feed.Write("ETHUSDT", 6);
         await Wait.Until(() => slow.Timestamps.Count == 5 && eth.Timestamps.Count == 1, what: "bar 6");
         Assert.Equal(5, fast.Timestamps.Count); // off the registry: no more bars
+        // A call that takes nothing ends the calls: the bar waits for the next one's call instead of a loop of calls.
+        await Wait.Until(() => gone.Inbox.Draining.IsCompleted, what: "the calls to a runner that takes nothing to end");
+        Assert.Equal([0], gone.Calls);
+        Assert.Equal(1, gone.Inbox.Pending);
         Assert.Equal(1, silo.Subscriptions);
         Assert.Equal(7, silo.BarsReceived);
 
@@ -75,13 +81,18 @@ public sealed class SiloFeedTests
     private sealed class RecordingRunner : IRunnerGrain
     {
         public TaskCompletionSource? Gate { get; init; }
+        public bool TakesNothing { get; init; }
+        public LocalRunner Inbox { get; set; } = null!;
         public ConcurrentQueue<long> Timestamps { get; } = new();
         public ConcurrentQueue<int> Calls { get; } = new();
 
-        public async Task OnBarsAsync(BarMessage[] bars)
+        // Takes at most two bars a call, as a grain with MaxBarsPerCall 2 would.
+        public async Task ProcessQueuedBarsAsync()
         {
-            Calls.Enqueue(bars.Length);
-            foreach (var bar in bars) Timestamps.Enqueue(bar.Timestamp);
+            var bars = new MarketData[2];
+            var count = TakesNothing ? 0 : Inbox.Take(bars);
+            Calls.Enqueue(count);
+            foreach (var bar in bars.AsSpan(0, count)) Timestamps.Enqueue(bar.Timestamp);
             if (Gate is { } gate && Calls.Count == 1) await gate.Task;
         }
 

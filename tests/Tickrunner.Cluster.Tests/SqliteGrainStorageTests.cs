@@ -17,7 +17,7 @@ public sealed class SqliteGrainStorageTests : IDisposable
     [Fact]
     public async Task A_written_state_is_read_back_by_another_storage_on_the_same_file()
     {
-        var writer = new SqliteGrainStorage(DatabasePath);
+        await using var writer = new SqliteGrainStorage(DatabasePath);
         var state = new GrainState<RunnerGrainState>(new RunnerGrainState
         {
             Spec = new RunnerSpec { Symbol = "BTCUSDT", StrategyName = "ema_crossover", Params = new() { ["fast"] = 5L, ["side"] = "long" } },
@@ -25,8 +25,9 @@ public sealed class SqliteGrainStorageTests : IDisposable
             Position = new PositionView { Side = "short", EntryPrice = 101.5, Quantity = 0.25, EntryTimestamp = 1234, StopLoss = 110, EntryFee = 0.02 },
             Context = new() { ["held"] = 3L, ["ratio"] = 0.5, ["flag"] = true, ["note"] = "x" },
             ClosedTradeCount = 1,
-            Trades = [new TradeView { Side = "long", EntryPrice = 100, Quantity = 1, EntryTimestamp = 1, ExitPrice = 101, ExitTimestamp = 2, RealizedPnl = 1 }],
         });
+        var trade = Trade(1);
+        state.State!.JournalPending.Add(trade);
         await writer.WriteStateAsync(RunnerGrain.StateName, Runner, state);
         Assert.Equal("1", state.ETag);
 
@@ -44,7 +45,8 @@ public sealed class SqliteGrainStorageTests : IDisposable
         Assert.Equal(0.5, read.State!.Context["ratio"].ToObject());
         Assert.Equal(true, read.State!.Context["flag"].ToObject());
         Assert.Equal("x", read.State!.Context["note"].ToObject());
-        Assert.Equal(state.State!.Trades, read.State!.Trades);
+        Assert.Empty(state.State!.JournalPending); // committed with the row
+        Assert.Equal([trade], await new SqliteGrainStorage(DatabasePath).ReadJournalAsync<TradeView>(RunnerGrain.StateName, Runner, 10));
         Assert.Equal(["r1"], await writer.ListKeysAsync(RunnerGrain.GrainTypeName));
         Assert.Empty(await writer.ListKeysAsync("other-type"));
     }
@@ -52,7 +54,7 @@ public sealed class SqliteGrainStorageTests : IDisposable
     [Fact]
     public async Task A_write_or_clear_from_a_stale_version_is_refused_and_changes_nothing()
     {
-        var storage = new SqliteGrainStorage(DatabasePath);
+        await using var storage = new SqliteGrainStorage(DatabasePath);
         var first = new GrainState<RunnerGrainState>(new RunnerGrainState { Status = "Running" });
         await storage.WriteStateAsync(RunnerGrain.StateName, Runner, first);
 
@@ -83,6 +85,48 @@ public sealed class SqliteGrainStorageTests : IDisposable
         Assert.False(gone.RecordExists);
         Assert.Null(gone.ETag);
     }
+
+    [Fact]
+    public async Task The_journal_keeps_its_newest_entries_in_order_restarts_on_request_and_takes_nothing_from_a_refused_write()
+    {
+        await using var storage = new SqliteGrainStorage(DatabasePath);
+        var state = new GrainState<RunnerGrainState>(new RunnerGrainState { JournalCapacity = 3 });
+        for (var i = 1; i <= 5; i++)
+        {
+            state.State!.JournalPending.Add(Trade(i));
+            if (i % 2 == 1) await storage.WriteStateAsync(RunnerGrain.StateName, Runner, state); // two entries in one write, too
+        }
+        await storage.WriteStateAsync(RunnerGrain.StateName, Runner, state);
+        Assert.Equal([Trade(3), Trade(4), Trade(5)], await storage.ReadJournalAsync<TradeView>(RunnerGrain.StateName, Runner, 10));
+        Assert.Equal([Trade(4), Trade(5)], await storage.ReadJournalAsync<TradeView>(RunnerGrain.StateName, Runner, 2));
+        // A write without new entries leaves the journal as it is.
+        await storage.WriteStateAsync(RunnerGrain.StateName, Runner, state);
+        Assert.Equal(3, (await storage.ReadJournalAsync<TradeView>(RunnerGrain.StateName, Runner, 10)).Count);
+
+        // A stale activation's write is refused whole: neither its row nor its entries land, and they stay pending.
+        var stale = new GrainState<RunnerGrainState>(new RunnerGrainState()) { ETag = "1", RecordExists = true };
+        stale.State!.JournalPending.Add(Trade(99));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(RunnerGrain.StateName, Runner, stale));
+        Assert.Single(stale.State!.JournalPending);
+        Assert.DoesNotContain(Trade(99), await storage.ReadJournalAsync<TradeView>(RunnerGrain.StateName, Runner, 10));
+
+        // A new start empties the journal before its own entries go in.
+        state.State!.JournalRestart = true;
+        state.State.JournalPending.Add(Trade(6));
+        await storage.WriteStateAsync(RunnerGrain.StateName, Runner, state);
+        Assert.False(state.State.JournalRestart);
+        Assert.Equal([Trade(6)], await storage.ReadJournalAsync<TradeView>(RunnerGrain.StateName, Runner, 10));
+
+        // Clearing the state clears its journal.
+        await storage.ClearStateAsync(RunnerGrain.StateName, Runner, state);
+        Assert.Empty(await storage.ReadJournalAsync<TradeView>(RunnerGrain.StateName, Runner, 10));
+    }
+
+    private static TradeView Trade(int n) => new()
+    {
+        Side = n % 2 == 0 ? "short" : "long", EntryPrice = 100 + n, Quantity = 1, EntryTimestamp = n * 10, ExitPrice = 101.25 + n,
+        ExitTimestamp = n * 10 + 5, RealizedPnl = 1.25, Fees = 0.01 * n,
+    };
 
     [Fact]
     public void Options_with_a_problem_name_it()

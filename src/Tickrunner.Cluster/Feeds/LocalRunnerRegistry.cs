@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Tickrunner.Cluster.Runners;
+using Tickrunner.Engine;
 
 namespace Tickrunner.Cluster.Feeds;
 
@@ -20,13 +21,15 @@ public sealed class LocalRunnerRegistry
     /// <summary>Symbols at least one local runner trades.</summary>
     public IReadOnlyCollection<string> Symbols => _bySymbol.Keys.ToArray();
 
-    /// <summary>Adds or moves (a new symbol) runner <paramref name="runnerId"/>.</summary>
-    public void Register(string runnerId, string symbol, IRunnerGrain grain)
+    /// <summary>Adds or moves (a new symbol) runner <paramref name="runnerId"/>; answers its queue, which the grain takes its bars from.</summary>
+    public LocalRunner Register(string runnerId, string symbol, IRunnerGrain grain)
     {
         lock (_gate)
         {
-            _runners[runnerId] = new LocalRunner(runnerId, symbol, grain);
+            var runner = new LocalRunner(runnerId, symbol, grain);
+            _runners[runnerId] = runner;
             Rebuild();
+            return runner;
         }
     }
 
@@ -48,18 +51,20 @@ public sealed class LocalRunnerRegistry
             .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
 }
 
-/// <summary>One runner grain active on this silo, with the bars waiting for it while its previous call runs.</summary>
+/// <summary>One runner grain active on this silo, with the bars waiting for it.</summary>
 /// <remarks>
-/// The single-process runner's inbox, for a grain: bars queue (up to the capacity, the oldest dropped and counted beyond it)
-/// while a call is in flight, and the next call carries all of them, so a burst of bars costs one grain call, not one each,
-/// and no bar is missed because the one before it was still running.
+/// The single-process runner's inbox, for a grain: the feed queues each bar here (up to the capacity, the oldest dropped and
+/// counted beyond it) and, when no call is running, calls the grain once; the grain takes what is queued when its call runs
+/// (at most <see cref="TickrunnerClusterOptions.MaxBarsPerCall"/>), and the call is repeated while bars remain. So a burst
+/// costs one call per runner, not one per bar, the bars cross no serializer (the grain and its queue share the silo), and no
+/// bar is missed because the one before it was still running.
 /// </remarks>
 public sealed class LocalRunner(string runnerId, string symbol, IRunnerGrain grain)
 {
     private readonly Lock _gate = new();
-    private readonly Queue<BarMessage> _pending = new();
+    private readonly Queue<MarketData> _pending = new();
     private bool _sending;
-    private long _dropped;
+    private long _dropped, _taken;
 
     /// <summary>The runner's id.</summary>
     public string RunnerId { get; } = runnerId;
@@ -69,7 +74,7 @@ public sealed class LocalRunner(string runnerId, string symbol, IRunnerGrain gra
     public IRunnerGrain Grain { get; } = grain;
     /// <summary>Bars dropped because the runner's queue was full (the oldest go first).</summary>
     public long BarsDropped => Interlocked.Read(ref _dropped);
-    /// <summary>Bars waiting for the next call.</summary>
+    /// <summary>Bars waiting for the grain to take them.</summary>
     public int Pending
     {
         get
@@ -77,11 +82,24 @@ public sealed class LocalRunner(string runnerId, string symbol, IRunnerGrain gra
             lock (_gate) return _pending.Count;
         }
     }
-    /// <summary>The calls carrying this runner's bars, until the queue is empty; completed when none is running.</summary>
+    /// <summary>The calls that make the grain take this runner's bars, until the queue is empty; completed when none is running.</summary>
     internal Task Draining { get; private set; } = Task.CompletedTask;
 
+    /// <summary>Moves up to <paramref name="into"/>'s length of the queued bars, oldest first, into it; answers how many.</summary>
+    /// <remarks>Called by the grain inside its call, so the bars it takes are those that came until it ran.</remarks>
+    public int Take(Span<MarketData> into)
+    {
+        lock (_gate)
+        {
+            var count = Math.Min(into.Length, _pending.Count);
+            for (var i = 0; i < count; i++) into[i] = _pending.Dequeue();
+            _taken += count;
+            return count;
+        }
+    }
+
     // Queues a bar; true when no call is running, so the caller starts one (Drain).
-    internal bool Offer(in BarMessage bar, int capacity)
+    internal bool Offer(in MarketData bar, int capacity)
     {
         lock (_gate)
         {
@@ -97,31 +115,32 @@ public sealed class LocalRunner(string runnerId, string symbol, IRunnerGrain gra
         }
     }
 
-    // Sends what is queued, in calls of at most maxPerCall bars, until nothing is left.
-    internal void Drain(int maxPerCall, Action<LocalRunner, Exception> onFailure) => Draining = DrainAsync(maxPerCall, onFailure);
+    // Calls the grain until it has taken everything queued.
+    internal void Drain(Action<LocalRunner, Exception> onFailure) => Draining = DrainAsync(onFailure);
 
-    private async Task DrainAsync(int maxPerCall, Action<LocalRunner, Exception> onFailure)
+    private async Task DrainAsync(Action<LocalRunner, Exception> onFailure)
     {
         while (true)
         {
-            BarMessage[] batch;
+            long taken;
+            lock (_gate) taken = _taken;
+            try
+            {
+                await Grain.ProcessQueuedBarsAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                onFailure(this, e); // the activation went away meanwhile: the next bar starts a call again
+            }
             lock (_gate)
             {
-                if (_pending.Count == 0)
+                // Empty, or the call took nothing (the activation no longer reads this queue: it moved or retired): stop
+                // calling; what is left waits for the next bar's call.
+                if (_pending.Count == 0 || _taken == taken)
                 {
                     _sending = false;
                     return;
                 }
-                batch = new BarMessage[Math.Min(maxPerCall, _pending.Count)];
-                for (var i = 0; i < batch.Length; i++) batch[i] = _pending.Dequeue();
-            }
-            try
-            {
-                await Grain.OnBarsAsync(batch).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                onFailure(this, e); // the activation went away meanwhile: its bars are lost with it, the next ones still go
             }
         }
     }

@@ -19,10 +19,10 @@ namespace Tickrunner.Cluster.Feeds;
 /// takes only its own subscription with it.
 /// </para>
 /// <para>
-/// Delivery is a grain call from here to a local activation, so the bar runs on the grain's scheduler like any other call
-/// (one at a time with its commands, never beside them). A runner still busy with its previous bar misses this one (counted
-/// in <see cref="LocalRunner.BarsDropped"/>), as the single-process runner's inbox drops its oldest: a slow runner never
-/// holds up the feed or the other runners of the silo.
+/// Each bar waits in the runner's queue on this silo (<see cref="LocalRunner"/>) and a grain call makes the runner take what
+/// is queued, so bars run on the grain's scheduler like any other call (one at a time with its commands, never beside them).
+/// Past the queue's capacity the oldest bars are dropped (counted in <see cref="LocalRunner.BarsDropped"/>), as the
+/// single-process runner's inbox drops its oldest: a slow runner never holds up the feed or the other runners of the silo.
 /// </para>
 /// </remarks>
 public sealed partial class SiloFeed(
@@ -79,12 +79,11 @@ public sealed partial class SiloFeed(
     {
         var runners = registry.RunnersOf(bar.Symbol);
         if (runners.Count == 0) return;
-        var message = BarMessage.Of(bar);
-        var (capacity, perCall) = (options.Value.InboxCapacity, options.Value.MaxBarsPerCall);
+        var capacity = options.Value.InboxCapacity;
         foreach (var runner in runners)
         {
             Interlocked.Increment(ref _deliveries);
-            if (runner.Offer(message, capacity)) runner.Drain(perCall, failed);
+            if (runner.Offer(bar, capacity)) runner.Drain(failed);
         }
     }
 

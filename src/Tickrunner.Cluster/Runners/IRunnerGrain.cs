@@ -1,5 +1,3 @@
-using Tickrunner.Cluster.Feeds;
-
 namespace Tickrunner.Cluster.Runners;
 
 /// <summary>One runner on the cluster, keyed by its runner id: the engine's <c>RunnerStep</c> behind Orleans' single activation and stored state.</summary>
@@ -37,10 +35,10 @@ public interface IRunnerGrain : IGrainWithStringKey
     Task<string?> ExitAsync();
 
     /// <summary>
-    /// Processes bars of the runner's symbol in order: those the feed of the activation's silo queued for it while its previous
-    /// call ran (one, in a quiet market).
+    /// Processes, in order, the bars of the runner's symbol that the feed of the activation's silo has queued for it (at most
+    /// <see cref="TickrunnerClusterOptions.MaxBarsPerCall"/>; the feed calls again while more wait).
     /// </summary>
-    Task OnBarsAsync(BarMessage[] bars);
+    Task ProcessQueuedBarsAsync();
 
     /// <summary>Does nothing but make sure the runner is active somewhere: the keep-alive's ping.</summary>
     Task KeepAliveAsync();

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using Orleans.Storage;
 using Tickrunner.Cluster.Feeds;
+using Tickrunner.Cluster.Storage;
+using Tickrunner.Engine;
 using Tickrunner.Engine.Common;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Engine.Strategies;
@@ -25,7 +27,7 @@ namespace Tickrunner.Cluster.Runners;
 [RandomPlacement]
 public sealed partial class RunnerGrain(
     [PersistentState(RunnerGrain.StateName, TickrunnerClusterServices.StorageName)] IPersistentState<RunnerGrainState> state,
-    RunnerStrategyLoader strategies, LocalRunnerRegistry registry, ILocalSiloDetails silo,
+    SqliteGrainStorage storage, RunnerStrategyLoader strategies, LocalRunnerRegistry registry, ILocalSiloDetails silo,
     IOptions<TickrunnerClusterOptions> options, ILogger<RunnerGrain> logger) : Grain, IRunnerGrain
 {
     /// <summary>The grain type, also the <c>grain_type</c> of runner rows in the storage table.</summary>
@@ -40,6 +42,8 @@ public sealed partial class RunnerGrain(
     private RunnerStatus _status;
     private long _lastBar;
     private string? _restoreError; // a stored definition that no longer loads here (e.g. its strategy file was deleted)
+    private LocalRunner? _inbox; // this silo's queue of bars for the runner, while it is on the feed
+    private MarketData[]? _bars; // what one call takes from the queue
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -103,7 +107,7 @@ public sealed partial class RunnerGrain(
             throw new ClusterRunnerException($"Runner '{Id}' was not defined: {e.Message}");
         }
         Retire();
-        state.State = new RunnerGrainState { Spec = spec, Activations = Math.Max(1, Stored.Activations) };
+        state.State = new RunnerGrainState { Spec = spec, Activations = Math.Max(1, Stored.Activations), JournalRestart = true };
         _step = step;
         _status = RunnerStatus.Running;
         _lastBar = 0;
@@ -121,12 +125,12 @@ public sealed partial class RunnerGrain(
     }
 
     /// <inheritdoc />
-    public Task<TradeView[]> GetTradesAsync(int count = int.MaxValue)
+    public async Task<TradeView[]> GetTradesAsync(int count = int.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         EnsureDefined();
-        var trades = Stored.Trades;
-        return Task.FromResult(trades.Skip(Math.Max(0, trades.Count - count)).ToArray());
+        var trades = await storage.ReadJournalAsync<TradeView>(StateName, this.GetGrainId(), Math.Min(count, options.Value.TradeHistorySize));
+        return [.. trades];
     }
 
     /// <inheritdoc />
@@ -145,6 +149,7 @@ public sealed partial class RunnerGrain(
             Stored.StopReason = StoppedByRequest;
             await SaveAsync(newTrades: 0);
             registry.Unregister(Id);
+            _inbox = null;
             LogStopped(Id, StoppedByRequest);
         }
         return StatusName(_status);
@@ -203,20 +208,22 @@ public sealed partial class RunnerGrain(
     }
 
     /// <inheritdoc />
-    public async Task OnBarsAsync(BarMessage[] bars)
+    public async Task ProcessQueuedBarsAsync()
     {
-        ArgumentNullException.ThrowIfNull(bars);
-        if (_step is not { } step) return;
+        if (_step is not { } step || _inbox is not { } inbox) return;
+        _bars ??= new MarketData[options.Value.MaxBarsPerCall];
+        var count = inbox.Take(_bars);
+        if (count == 0) return;
         var machine = step.Processor.Machine;
         var position = machine.Position;
         var closed = step.Trades.TotalAdded;
         string? stop = null;
-        foreach (var bar in bars)
+        for (var i = 0; i < count; i++)
         {
+            ref readonly var data = ref _bars[i];
             // Bars at or before the newest processed one come from a feed behind this one (another silo's, before a move): skipped.
-            if (_status != RunnerStatus.Running || bar.Timestamp <= _lastBar) continue;
-            _lastBar = bar.Timestamp;
-            var data = bar.ToMarketData();
+            if (_status != RunnerStatus.Running || data.Timestamp <= _lastBar) continue;
+            _lastBar = data.Timestamp;
             var receivedAt = EngineClock.System.GetTimestamp();
             try
             {
@@ -235,6 +242,7 @@ public sealed partial class RunnerGrain(
             _status = RunnerStatus.Stopped;
             Stored.StopReason = stop;
             registry.Unregister(Id);
+            _inbox = null;
             LogStopped(Id, stop);
         }
         // One write for the whole call: what must survive (a trade, a position opened or closed, a stop) is stored before the
@@ -286,11 +294,10 @@ public sealed partial class RunnerGrain(
         stored.LastBarTimestamp = _lastBar;
         if (newTrades > 0)
         {
-            foreach (var trade in step.Trades.ToArray(newTrades)) stored.Trades.Add(TradeView.Of(trade.ToPosition()));
+            foreach (var trade in step.Trades.ToArray(newTrades)) stored.JournalPending.Add(TradeView.Of(trade.ToPosition()));
             stored.ClosedTradeCount += newTrades;
-            var excess = stored.Trades.Count - options.Value.TradeHistorySize;
-            if (excess > 0) stored.Trades.RemoveRange(0, excess);
         }
+        stored.JournalCapacity = options.Value.TradeHistorySize;
         try
         {
             await state.WriteStateAsync();
@@ -308,13 +315,14 @@ public sealed partial class RunnerGrain(
     // A stopped runner takes no bars: it stays off the feed (a paused one stays on, to resume without a wait).
     private void Register()
     {
-        if (Stored.Spec is { } spec && _status != RunnerStatus.Stopped) registry.Register(Id, spec.Symbol, this.AsReference<IRunnerGrain>());
+        if (Stored.Spec is { } spec && _status != RunnerStatus.Stopped) _inbox = registry.Register(Id, spec.Symbol, this.AsReference<IRunnerGrain>());
     }
 
     // Off the feed, and the Lua state closed: this activation processes no more bars.
     private void Retire()
     {
         registry.Unregister(Id);
+        _inbox = null;
         _step?.Processor.Strategy.Dispose();
         _step = null;
     }

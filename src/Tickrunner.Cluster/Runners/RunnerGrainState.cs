@@ -1,9 +1,16 @@
+using System.Text.Json.Serialization;
+using Tickrunner.Cluster.Storage;
+
 namespace Tickrunner.Cluster.Runners;
 
-/// <summary>What a runner grain stores: its definition, status and everything the engine resumes a runner with, and its newest trades.</summary>
-/// <remarks>Written as JSON by the cluster's grain storage; the window is not stored and fills again from the feed.</remarks>
+/// <summary>What a runner grain stores: its definition, status and everything the engine resumes a runner with.</summary>
+/// <remarks>
+/// Written as JSON by the cluster's grain storage; the window is not stored and fills again from the feed. The closed trades
+/// are the state's journal (<see cref="IJournaledState"/>): each write appends the new ones beside the row instead of
+/// rewriting the whole history, which cost a runner that trades often most of its time.
+/// </remarks>
 [GenerateSerializer]
-public sealed class RunnerGrainState
+public sealed class RunnerGrainState : IJournaledState
 {
     /// <summary>The definition; null while the runner is not defined.</summary>
     [Id(0)] public RunnerSpec? Spec { get; set; }
@@ -21,12 +28,20 @@ public sealed class RunnerGrainState
     [Id(6)] public double ClosedFees { get; set; }
     /// <summary>All trades closed since the definition.</summary>
     [Id(7)] public long ClosedTradeCount { get; set; }
-    /// <summary>The newest closed trades, oldest first.</summary>
-    [Id(8)] public List<TradeView> Trades { get; set; } = [];
     /// <summary>The newest bar time processed when this was written: a bar at or before it is not processed again.</summary>
     [Id(9)] public long LastBarTimestamp { get; set; }
     /// <summary>Why the runner stopped, if it did.</summary>
     [Id(10)] public string? StopReason { get; set; }
     /// <summary>Times the runner was activated since its definition.</summary>
     [Id(11)] public long Activations { get; set; }
+
+    /// <summary>Trades closed since the last write (<see cref="TradeView"/>), appended to the journal by the next one.</summary>
+    [JsonIgnore]
+    [field: NonSerialized] public List<object> JournalPending { get; } = [];
+    /// <summary>How many of the newest trades the journal keeps (the option <c>Cluster:TradeHistorySize</c>).</summary>
+    [JsonIgnore]
+    [field: NonSerialized] public int JournalCapacity { get; set; } = 1000;
+    /// <summary>True when the next write empties the journal first: a new definition starts without the old runner's trades.</summary>
+    [JsonIgnore]
+    [field: NonSerialized] public bool JournalRestart { get; set; }
 }
