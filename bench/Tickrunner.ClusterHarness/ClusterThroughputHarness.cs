@@ -26,7 +26,7 @@ internal static class ClusterThroughputHarness
         var runners = HarnessArgs.Int(args, "--runners", 100);
         var symbols = HarnessArgs.Int(args, "--symbols", 10);
         var seconds = HarnessArgs.Int(args, "--seconds", 5);
-        var rates = HarnessArgs.String(args, "--rates", "50000,100000,200000,400000,800000")!.Split(',').Select(int.Parse).ToArray();
+        var rates = HarnessArgs.String(args, "--rates", "100000,200000,400000,500000,600000,650000,700000,800000")!.Split(',').Select(int.Parse).ToArray();
         Console.WriteLine($"cluster throughput: one silo, {runners} runners of ema_crossover on {symbols} symbols, {Environment.ProcessorCount} cores");
 
         var directory = Directory.CreateTempSubdirectory("tickrunner-cluster-bench-").FullName;
