@@ -99,6 +99,58 @@ public sealed class RunnerGrainTests(RunnerClusterFixture fixture, ITestOutputHe
         await runner.RemoveAsync();
     }
 
+    [Fact]
+    public async Task Risk_limits_hold_across_a_move_with_the_guard_state_they_had()
+    {
+        var runner = Runners.Runner("guarded");
+        await runner.DefineAsync(new RunnerSpec
+        {
+            Symbol = "BTCUSDT", StrategyCode = LuaStrategies.Idler, Risk = new RiskSpec { MaxEntriesPerHour = 1, MaxQuantity = 2 },
+        });
+        // Too large: refused by the limit at the bar, and counted.
+        Assert.Null(await QueueAsync(() => runner.EnterAsync("long", 3)));
+        await Wait.Until(async () => (await runner.GetSnapshotAsync()).RiskRefusals == 1, what: "the quantity refusal");
+        Assert.Null((await runner.GetSnapshotAsync()).Position);
+        // The hour's one entry, then out again.
+        Assert.Null(await QueueAsync(() => runner.EnterAsync("long", 1)));
+        await Wait.Until(async () => (await runner.GetSnapshotAsync()).Position is not null, what: "the entry");
+        Assert.Null(await QueueAsync(() => runner.ExitAsync()));
+        await Wait.Until(async () => (await runner.GetSnapshotAsync()).ClosedTrades == 1, what: "the exit");
+
+        var before = await runner.GetSnapshotAsync();
+        await runner.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await Wait.Until(async () => (await runner.GetSnapshotAsync()).Activations > before.Activations, what: "a new activation");
+        Assert.Equal(1, (await runner.GetSnapshotAsync()).RiskRefusals);
+
+        // The new activation remembers the entry of this hour: a second one is refused.
+        Assert.Null(await QueueAsync(() => runner.EnterAsync("long", 1)));
+        await Wait.Until(async () => (await runner.GetSnapshotAsync()).RiskRefusals == 2, what: "the per-hour refusal after the move");
+        var after = await runner.GetSnapshotAsync();
+        Assert.Null(after.Position);
+        Assert.Null(after.PendingManual);
+        Assert.Equal(1, after.ClosedTrades);
+
+        await runner.RemoveAsync();
+    }
+
+    [Fact]
+    public async Task A_manual_action_acknowledged_before_a_move_still_waits_for_the_next_bar_after_it()
+    {
+        // A symbol the feed has no bars for: the action waits as long as the test needs.
+        var runner = Runners.Runner("patient");
+        await runner.DefineAsync(new RunnerSpec { Symbol = "NOBARSUSDT", StrategyCode = LuaStrategies.Idler });
+        Assert.Null(await runner.EnterAsync("short", 0.5, stopLoss: 200));
+        var before = await runner.GetSnapshotAsync();
+        Assert.Equal("enter_short", before.PendingManual);
+
+        await runner.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await Wait.Until(async () => (await runner.GetSnapshotAsync()).Activations > before.Activations, what: "a new activation");
+        Assert.Equal("enter_short", (await runner.GetSnapshotAsync()).PendingManual);
+        Assert.Contains("already waits", await runner.EnterAsync("long", 1));
+
+        await runner.RemoveAsync();
+    }
+
     // A manual action is refused while the previous one still waits for its bar: retried until it is queued or refused otherwise.
     private static async Task<string?> QueueAsync(Func<Task<string?>> queue)
     {

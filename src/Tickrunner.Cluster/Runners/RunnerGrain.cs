@@ -55,7 +55,7 @@ public sealed partial class RunnerGrain(
         if (!state.RecordExists || Stored.Spec is not { } spec) return;
         var status = Enum.Parse<RunnerStatus>(Stored.Status);
         var restore = new RunnerRestore(status, Enum.Parse<TradingState>(Stored.State), Stored.Position?.ToPosition(),
-            ScalarValue.ToObjects(Stored.Context), Stored.RealizedPnl, Stored.ClosedFees);
+            ScalarValue.ToObjects(Stored.Context), Stored.RealizedPnl, Stored.ClosedFees, Stored.Risk?.ToState());
         try
         {
             _step = Build(spec, restore);
@@ -68,6 +68,8 @@ public sealed partial class RunnerGrain(
         }
         _status = status;
         _lastBar = Stored.LastBarTimestamp;
+        // Queued before the move and not yet carried out: it waits for this activation's next bar instead.
+        if (Stored.PendingManual is { } manual) _step.Processor.QueueManual(manual.ToAction());
         Stored.Activations++;
         // Written now: it counts the move, and an older activation still running somewhere can no longer write over this one.
         await state.WriteStateAsync(cancellationToken);
@@ -195,16 +197,18 @@ public sealed partial class RunnerGrain(
     /// <inheritdoc />
     public Task<string?> ExitAsync() => QueueManual(TradingAction.Exit(0, TickProcessor.ManualReason));
 
-    // Not stored: a manual action waiting for its bar is lost if the runner moves before it; the position it opens is stored.
-    private Task<string?> QueueManual(TradingAction action)
+    // Stored before the answer: an acknowledged manual action is carried out even if the runner moves before its bar.
+    private async Task<string?> QueueManual(TradingAction action)
     {
         var step = EnsureLoaded();
-        return Task.FromResult(_status switch
+        var refusal = _status switch
         {
             RunnerStatus.Paused => $"runner '{Id}' is paused; resume it first",
             RunnerStatus.Stopped => $"runner '{Id}' is stopped",
             _ => step.Processor.QueueManual(action),
-        });
+        };
+        if (refusal is null) await SaveAsync(newTrades: 0);
+        return refusal;
     }
 
     /// <inheritdoc />
@@ -217,6 +221,7 @@ public sealed partial class RunnerGrain(
         var machine = step.Processor.Machine;
         var position = machine.Position;
         var closed = step.Trades.TotalAdded;
+        var refusals = RiskRefusals(step);
         string? stop = null;
         for (var i = 0; i < count; i++)
         {
@@ -247,7 +252,9 @@ public sealed partial class RunnerGrain(
         }
         // One write for the whole call: what must survive (a trade, a position opened or closed, a stop) is stored before the
         // call returns, and a queue of bars costs one write, not one per bar that traded.
-        if (stop is not null || newTrades > 0 || !ReferenceEquals(position, machine.Position)) await SaveAsync(newTrades);
+        var manualDone = Stored.PendingManual is not null && step.Processor.ManualAction is null; // carried out or refused
+        if (stop is not null || newTrades > 0 || !ReferenceEquals(position, machine.Position) || manualDone || RiskRefusals(step) != refusals)
+            await SaveAsync(newTrades);
     }
 
     /// <inheritdoc />
@@ -292,6 +299,8 @@ public sealed partial class RunnerGrain(
         stored.RealizedPnl = captured.RealizedPnl;
         stored.ClosedFees = captured.ClosedFees;
         stored.LastBarTimestamp = _lastBar;
+        stored.Risk = RiskStateView.Of(captured.Risk);
+        stored.PendingManual = step.Processor.ManualAction is { } manual ? ManualActionView.Of(manual) : null;
         if (newTrades > 0)
         {
             foreach (var trade in step.Trades.ToArray(newTrades)) stored.JournalPending.Add(TradeView.Of(trade.ToPosition()));
@@ -360,7 +369,18 @@ public sealed partial class RunnerGrain(
             StopReason = step is null ? _restoreError : stored.StopReason,
             Silo = silo.SiloAddress.ToString(),
             Activations = stored.Activations,
+            PendingManual = step is null ? stored.PendingManual?.Action : step.Processor.ManualAction?.Name,
+            RiskRefusals = step is null ? stored.Risk?.Rejections.Sum() ?? 0 : RiskRefusals(step),
+            EntriesBlocked = step?.Processor.Risk?.EntriesBlocked ?? stored.Risk?.EntriesBlocked ?? false,
         };
+    }
+
+    private static long RiskRefusals(RunnerStep step)
+    {
+        if (step.Processor.Risk is not { } risk) return 0;
+        long sum = 0;
+        foreach (var limit in RiskNames.AllLimits) sum += risk.Rejections(limit);
+        return sum;
     }
 
     private static string StatusName(RunnerStatus status) => status.ToString().ToLowerInvariant();

@@ -34,6 +34,10 @@ public sealed class RunnerGrainState : IJournaledState
     [Id(10)] public string? StopReason { get; set; }
     /// <summary>Times the runner was activated since its definition.</summary>
     [Id(11)] public long Activations { get; set; }
+    /// <summary>The risk guard's state when the runner has limits.</summary>
+    [Id(12)] public RiskStateView? Risk { get; set; }
+    /// <summary>A manual action waiting for the next bar.</summary>
+    [Id(13)] public ManualActionView? PendingManual { get; set; }
 
     /// <summary>Trades closed since the last write (<see cref="TradeView"/>), appended to the journal by the next one.</summary>
     [JsonIgnore]

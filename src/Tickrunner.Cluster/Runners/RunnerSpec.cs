@@ -3,7 +3,7 @@ using Tickrunner.Engine.Trading;
 
 namespace Tickrunner.Cluster.Runners;
 
-/// <summary>What a runner on the cluster is: its strategy (a catalog name or code), symbol, window, paper account and parameters.</summary>
+/// <summary>What a runner on the cluster is: its strategy (a catalog name or code), symbol, window, paper account, parameters and risk limits.</summary>
 /// <remarks>The runner's id is its grain's key, not a field, so a definition cannot disagree with the grain it is sent to.</remarks>
 [GenerateSerializer, Immutable]
 public sealed record RunnerSpec
@@ -20,6 +20,8 @@ public sealed record RunnerSpec
     [Id(4)] public AccountSpec Account { get; init; } = new();
     /// <summary>Values for the strategy's declared parameters, by name; the others keep their defaults.</summary>
     [Id(5)] public Dictionary<string, ScalarValue>? Params { get; init; }
+    /// <summary>Risk limits the engine enforces around the strategy; null: none.</summary>
+    [Id(6)] public RiskSpec? Risk { get; init; }
 
     /// <summary>The name the strategy goes by when it is given as code.</summary>
     public const string InlineStrategyName = "inline";
@@ -33,6 +35,7 @@ public sealed record RunnerSpec
         WindowSize = WindowSize,
         Account = Account.ToSettings(),
         Params = ScalarValue.ToObjects(Params),
+        Risk = Risk?.ToLimits(),
     };
 }
 

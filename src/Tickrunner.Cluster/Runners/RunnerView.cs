@@ -32,4 +32,10 @@ public sealed record RunnerView
     [Id(12)] public required string Silo { get; init; }
     /// <summary>Times this runner was activated since it was defined (1 until it moves or is deactivated).</summary>
     [Id(13)] public long Activations { get; init; }
+    /// <summary>The manual action waiting for the next bar (enter_long, enter_short or exit), if any.</summary>
+    [Id(14)] public string? PendingManual { get; init; }
+    /// <summary>Entries the risk limits refused since the definition (stored when something else is written).</summary>
+    [Id(15)] public long RiskRefusals { get; init; }
+    /// <summary>Entries are blocked until the next UTC day: the daily loss limit was hit.</summary>
+    [Id(16)] public bool EntriesBlocked { get; init; }
 }
