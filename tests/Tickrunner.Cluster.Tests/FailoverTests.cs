@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using Tickrunner.Cluster.Runners;
 using Xunit.Abstractions;
@@ -23,6 +24,10 @@ public sealed class FailoverTests(ITestOutputHelper output)
                 if ((await runners.Runner(id).GetSnapshotAsync()).ClosedTrades < 2) return false;
             return true;
         }, what: "every runner to close two trades");
+
+        // The keep-alive shares the runners out: each is pinged by one silo a round, not by all three.
+        await Wait.Until(() => Shares(runners) is var shares && shares.Sum() == ids.Length && shares.All(s => s < ids.Length),
+            what: "the keep-alive to share the runners out between the three silos");
 
         // The membership table lives on the primary silo in the test cluster: a secondary one dies, the one with most runners.
         var victim = runners.Cluster.SecondarySilos.OrderByDescending(s => runners.Registry(s).RunnerIds.Count).First();
@@ -70,8 +75,15 @@ public sealed class FailoverTests(ITestOutputHelper output)
             output.WriteLine($"{id}: {trades.Length} trades, {(view.Position is null ? "flat" : "in position")} before; " +
                 $"{tradesAfter.Length} trades, {after.State} on {after.Silo} after");
         }
+        // The two survivors now share all the runners between them.
+        await Wait.Until(() => Shares(runners) is var left && left.Length == 2 && left.Sum() == ids.Length,
+            what: "the keep-alive to share the runners out between the two survivors");
         // The runners the survivors had all along go on too.
         foreach (var id in ids.Except(moved))
             Assert.Equal(1, (await runners.Runner(id).GetSnapshotAsync()).Activations);
     }
+
+    private static int[] Shares(RunnerCluster runners) =>
+        runners.Cluster.GetActiveSilos().Select(silo =>
+            runners.Cluster.GetSiloServiceProvider(silo.SiloAddress)!.GetRequiredService<KeepAlive.RunnerKeepAlive>().LastRoundShare).ToArray();
 }
