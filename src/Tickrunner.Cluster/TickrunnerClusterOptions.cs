@@ -39,6 +39,15 @@ public sealed class TickrunnerClusterOptions
     /// <summary>How long a silo's feed waits before subscribing again after its source failed, in milliseconds.</summary>
     public int FeedRetryDelayMs { get; set; } = 1000;
 
+    /// <summary>Events each silo's hub keeps for clients that reconnect or page back (the engine hub's history).</summary>
+    public int EventHistorySize { get; set; } = 10_000;
+
+    /// <summary>Events queued for each other silo; past it the oldest are dropped and counted.</summary>
+    public int EventRelayCapacity { get; set; } = 65_536;
+
+    /// <summary>Most events one call to another silo carries.</summary>
+    public int EventRelayBatch { get; set; } = 1_024;
+
     /// <summary>The simulated market each silo streams when the host gives no feed of its own.</summary>
     public SimulatedFeedOptions SimulatedFeed { get; set; } = new();
 
@@ -52,6 +61,9 @@ public sealed class TickrunnerClusterOptions
         if (InboxCapacity is < 1 or > 1_000_000) problems.Add($"Cluster:InboxCapacity must be between 1 and 1000000, got {InboxCapacity}.");
         if (MaxBarsPerCall is < 1 or > 100_000) problems.Add($"Cluster:MaxBarsPerCall must be between 1 and 100000, got {MaxBarsPerCall}.");
         if (FeedRetryDelayMs is < 0 or > 60_000) problems.Add($"Cluster:FeedRetryDelayMs must be between 0 and 60000, got {FeedRetryDelayMs}.");
+        if (EventHistorySize is < 1 or > 10_000_000) problems.Add($"Cluster:EventHistorySize must be between 1 and 10000000, got {EventHistorySize}.");
+        if (EventRelayCapacity is < 1 or > 10_000_000) problems.Add($"Cluster:EventRelayCapacity must be between 1 and 10000000, got {EventRelayCapacity}.");
+        if (EventRelayBatch is < 1 or > 100_000) problems.Add($"Cluster:EventRelayBatch must be between 1 and 100000, got {EventRelayBatch}.");
         return problems;
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.Hosting;
+using Tickrunner.Cluster.Events;
 using Tickrunner.Cluster.Feeds;
 using Tickrunner.Cluster.KeepAlive;
 using Tickrunner.Cluster.Optimization;
@@ -11,7 +12,7 @@ using Tickrunner.Engine.Feeds;
 
 namespace Tickrunner.Cluster;
 
-/// <summary>Wires runners on a silo: the runner grains, their SQLite storage, the silo's feed and the keep-alive.</summary>
+/// <summary>Wires runners on a silo: the runner grains, their SQLite storage, the silo's feed, its events and the keep-alive.</summary>
 public static class TickrunnerClusterServices
 {
     /// <summary>The name of the grain storage runner grains use.</summary>
@@ -45,6 +46,9 @@ public static class TickrunnerClusterServices
         services.AddHostedService(sp => sp.GetRequiredService<SiloFeed>());
         services.AddSingleton<TrialBars>();
         silo.AddPlacementDirector<SpreadPlacement, SpreadPlacementDirector>();
+        silo.AddPlacementDirector<SiloPinnedPlacement, SiloPinnedPlacementDirector>();
+        services.AddSingleton<ClusterEvents>();
+        services.AddHostedService<EventRelayMembership>();
         services.AddSingleton<RunnerKeepAlive>();
         services.AddHostedService(sp => sp.GetRequiredService<RunnerKeepAlive>());
         return silo;

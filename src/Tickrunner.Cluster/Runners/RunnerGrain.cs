@@ -2,10 +2,12 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using Orleans.Storage;
+using Tickrunner.Cluster.Events;
 using Tickrunner.Cluster.Feeds;
 using Tickrunner.Cluster.Storage;
 using Tickrunner.Engine;
 using Tickrunner.Engine.Common;
+using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Engine.Strategies;
 using Tickrunner.Engine.Trading;
@@ -27,7 +29,7 @@ namespace Tickrunner.Cluster.Runners;
 [RandomPlacement]
 public sealed partial class RunnerGrain(
     [PersistentState(RunnerGrain.StateName, TickrunnerClusterServices.StorageName)] IPersistentState<RunnerGrainState> state,
-    SqliteGrainStorage storage, RunnerStrategyLoader strategies, LocalRunnerRegistry registry, ILocalSiloDetails silo,
+    SqliteGrainStorage storage, RunnerStrategyLoader strategies, LocalRunnerRegistry registry, ClusterEvents events, ILocalSiloDetails silo,
     IOptions<TickrunnerClusterOptions> options, ILogger<RunnerGrain> logger) : Grain, IRunnerGrain
 {
     /// <summary>The grain type, also the <c>grain_type</c> of runner rows in the storage table.</summary>
@@ -74,6 +76,8 @@ public sealed partial class RunnerGrain(
         // Written now: it counts the move, and an older activation still running somewhere can no longer write over this one.
         await state.WriteStateAsync(cancellationToken);
         Register();
+        // As the single-process engine announces a runner it restores after a restart.
+        if (_status != RunnerStatus.Stopped) events.Emit(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
         LogActivated(Id, silo.SiloAddress.ToString(), Stored.State, Stored.ClosedTradeCount);
     }
 
@@ -116,6 +120,7 @@ public sealed partial class RunnerGrain(
         _restoreError = null;
         await SaveAsync(newTrades: 0);
         Register();
+        events.Emit(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
         return View();
     }
 
@@ -152,6 +157,7 @@ public sealed partial class RunnerGrain(
             await SaveAsync(newTrades: 0);
             registry.Unregister(Id);
             _inbox = null;
+            EmitStopped(StoppedByRequest);
             LogStopped(Id, StoppedByRequest);
         }
         return StatusName(_status);
@@ -164,6 +170,7 @@ public sealed partial class RunnerGrain(
         {
             _status = to;
             await SaveAsync(newTrades: 0);
+            events.Emit(RunnerEvent.RunnerStatusChanged(Id, Stored.Spec!.Symbol, StatusName(to), EngineClock.System.NowUnixMs()));
         }
         return StatusName(_status);
     }
@@ -172,7 +179,9 @@ public sealed partial class RunnerGrain(
     public async Task RemoveAsync()
     {
         Retire();
+        var symbol = Stored.Spec?.Symbol;
         if (state.RecordExists) await state.ClearStateAsync();
+        if (symbol is not null) events.Emit(RunnerEvent.RunnerStopped(Id, symbol, "removed", EngineClock.System.NowUnixMs()));
         state.State = new RunnerGrainState();
         _restoreError = null;
         DeactivateOnIdle();
@@ -255,6 +264,7 @@ public sealed partial class RunnerGrain(
         var manualDone = Stored.PendingManual is not null && step.Processor.ManualAction is null; // carried out or refused
         if (stop is not null || newTrades > 0 || !ReferenceEquals(position, machine.Position) || manualDone || RiskRefusals(step) != refusals)
             await SaveAsync(newTrades);
+        if (stop is not null) EmitStopped(stop);
     }
 
     /// <inheritdoc />
@@ -272,7 +282,7 @@ public sealed partial class RunnerGrain(
         try
         {
             strategy.SetParameters(definition.Params);
-            var step = new RunnerStep(definition, strategy, events: null, EngineClock.System, logger, options.Value.TradeHistorySize);
+            var step = new RunnerStep(definition, strategy, events, EngineClock.System, logger, options.Value.TradeHistorySize);
             if (restore is not null) step.Restore(restore);
             return step;
         }
@@ -374,6 +384,8 @@ public sealed partial class RunnerGrain(
             EntriesBlocked = step?.Processor.Risk?.EntriesBlocked ?? stored.Risk?.EntriesBlocked ?? false,
         };
     }
+
+    private void EmitStopped(string reason) => events.Emit(RunnerEvent.RunnerStopped(Id, Stored.Spec!.Symbol, reason, EngineClock.System.NowUnixMs()));
 
     private static long RiskRefusals(RunnerStep step)
     {

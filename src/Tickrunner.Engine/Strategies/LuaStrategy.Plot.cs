@@ -22,6 +22,15 @@ public sealed class PlotLayout
 {
     internal PlotLayout(ImmutableArray<PlotSeries> series) => Series = series;
 
+    /// <summary>A layout of these series (as read back from elsewhere: another process's Plot event).</summary>
+    /// <exception cref="ArgumentException">More than <see cref="PlotLimits.MaxSeries"/> series.</exception>
+    public static PlotLayout Of(IEnumerable<PlotSeries> series)
+    {
+        var all = series.ToImmutableArray();
+        if (all.Length > PlotLimits.MaxSeries) throw new ArgumentException($"A plot has at most {PlotLimits.MaxSeries} series.", nameof(series));
+        return new PlotLayout(all);
+    }
+
     /// <summary>The series, at most <see cref="PlotLimits.MaxSeries"/>.</summary>
     public ImmutableArray<PlotSeries> Series { get; }
 

@@ -91,6 +91,19 @@ public sealed class Position
     /// <summary>A detached copy for snapshots and events.</summary>
     public Position Clone() => new(this);
 
+    /// <summary>
+    /// A position closed at <paramref name="exitPrice"/> and <paramref name="exitTimestamp"/> with these fees, as one read back
+    /// from elsewhere (another process's event): its P&amp;L is worked out here exactly as when the engine closes one.
+    /// </summary>
+    public static Position ClosedAt(PositionSide side, double entryPrice, double quantity, long entryTimestamp, double? stopLoss,
+        double? takeProfit, double entryFee, double exitPrice, long exitTimestamp, double exitFee)
+    {
+        var position = new Position(side, entryPrice, quantity, entryTimestamp, stopLoss, takeProfit, entryFee);
+        position.Close(exitPrice, exitTimestamp);
+        position.ExitFee = exitFee;
+        return position;
+    }
+
     internal void MarkToMarket(double price) => CurrentPrice = price;
 
     internal void Close(double price, long timestamp)

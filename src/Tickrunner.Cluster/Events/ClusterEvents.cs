@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Strategies;
+
+namespace Tickrunner.Cluster.Events;
+
+/// <summary>
+/// A silo's events: the engine's <see cref="EventHub"/> (filters, <c>seq</c>, history, lag notices, as in one process) holding
+/// the events of every runner of the cluster, whichever silo it is on. The runners of this silo emit here; each of their
+/// events is published on this hub and queued for every other active silo, whose <see cref="IEventRelayGrain"/> publishes it
+/// on that silo's hub.
+/// </summary>
+/// <remarks>
+/// Each silo sends to each other silo in order, one call after another, and a runner is on one silo at a time, so a
+/// runner's events reach every hub in the order it emitted them (each hub numbers them with its own <c>seq</c>). A slow or
+/// unreachable silo never holds up a runner: its queue drops its oldest events past <see cref="TickrunnerClusterOptions.EventRelayCapacity"/>
+/// (counted in <see cref="RelayDropped"/>), as a slow WebSocket client's queue does; a call that fails drops its batch.
+/// Events of jobs and of the kill switch are not relayed (see <see cref="RelayedEvent.Relayed"/>).
+/// </remarks>
+public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
+{
+    private readonly IGrainFactory _grains;
+    private readonly SiloAddress _self;
+    private readonly TickrunnerClusterOptions _options;
+    private readonly ILogger<ClusterEvents> _logger;
+    private readonly Lock _gate = new();
+    private volatile Peer[] _peers = [];
+    private readonly Dictionary<string, (PlotSeriesView[] Views, PlotLayout Layout)> _layouts = new(StringComparer.Ordinal);
+    private long _relayed, _dropped, _received;
+
+    /// <summary>A hub for this silo's view of the cluster's events.</summary>
+    public ClusterEvents(IGrainFactory grains, ILocalSiloDetails silo, IOptions<TickrunnerClusterOptions> options, ILogger<ClusterEvents> logger)
+    {
+        _grains = grains;
+        _self = silo.SiloAddress;
+        _options = options.Value;
+        _logger = logger;
+        Hub = new EventHub(new EventHubOptions { HistorySize = _options.EventHistorySize });
+    }
+
+    /// <summary>The hub: subscribe here for the events of every runner of the cluster.</summary>
+    public EventHub Hub { get; }
+
+    /// <summary>Events of this silo's runners queued for another silo (one per event per silo).</summary>
+    public long Relayed => Interlocked.Read(ref _relayed);
+
+    /// <summary>Events that did not reach another silo: its queue was full, or the call carrying them failed.</summary>
+    public long RelayDropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Events the other silos' runners sent here.</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>The silos this one sends to now.</summary>
+    public IReadOnlyList<SiloAddress> Peers => [.. _peers.Select(p => p.Silo)];
+
+    /// <inheritdoc />
+    public void Emit(in RunnerEvent runnerEvent)
+    {
+        Hub.Emit(runnerEvent);
+        if (!RelayedEvent.Relayed(runnerEvent.Kind)) return;
+        var peers = _peers;
+        if (peers.Length == 0) return;
+        var message = RelayedEvent.Of(runnerEvent);
+        foreach (var peer in peers) peer.Offer(message);
+        Interlocked.Add(ref _relayed, peers.Length);
+    }
+
+    /// <summary>Publishes events another silo's runners emitted (the relay grain's call).</summary>
+    internal void Receive(RelayedEvent[] batch)
+    {
+        var now = Stopwatch.GetTimestamp();
+        foreach (var message in batch)
+        {
+            RunnerEvent runnerEvent;
+            try
+            {
+                runnerEvent = message.ToRunnerEvent(now, views => Layout(message.RunnerId, views));
+            }
+            catch (Exception e) when (e is NotSupportedException or ArgumentException)
+            {
+                LogUnreadable(e, message.Kind.ToString(), message.RunnerId); // from a silo of another version: skipped, the rest go on
+                continue;
+            }
+            Hub.Emit(runnerEvent);
+        }
+        Interlocked.Add(ref _received, batch.Length);
+    }
+
+    /// <summary>Sends to <paramref name="silos"/> (the other active silos) from now on: new ones get a queue, gone ones lose theirs.</summary>
+    internal void SetPeers(IEnumerable<SiloAddress> silos)
+    {
+        lock (_gate)
+        {
+            var wanted = silos.Where(s => !s.Equals(_self)).ToHashSet();
+            var kept = _peers.Where(p => wanted.Contains(p.Silo)).ToList();
+            foreach (var gone in _peers.Where(p => !wanted.Contains(p.Silo))) gone.Complete();
+            foreach (var silo in wanted.Where(s => kept.All(p => !p.Silo.Equals(s)))) kept.Add(new Peer(this, silo));
+            _peers = [.. kept];
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        SetPeers([]);
+        await Hub.DisposeAsync().ConfigureAwait(false);
+    }
+
+    // The same layout object while a runner's series stay the same, so the hub's JSON keeps its cached series part.
+    private PlotLayout Layout(string runnerId, PlotSeriesView[] views)
+    {
+        lock (_layouts)
+        {
+            if (_layouts.TryGetValue(runnerId, out var known) && known.Views.Length == views.Length
+                && known.Views.Zip(views).All(pair => pair.First.Same(pair.Second)))
+                return known.Layout;
+            var layout = PlotLayout.Of(views.Select(v => v.ToSeries()));
+            _layouts[runnerId] = (views, layout);
+            return layout;
+        }
+    }
+
+    // One other silo: a queue of events and the loop that sends them, a batch per call, in order.
+    private sealed class Peer
+    {
+        private readonly ClusterEvents _owner;
+        private readonly Channel<RelayedEvent> _queue;
+
+        public Peer(ClusterEvents owner, SiloAddress silo)
+        {
+            _owner = owner;
+            Silo = silo;
+            _queue = Channel.CreateBounded<RelayedEvent>(
+                new BoundedChannelOptions(owner._options.EventRelayCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+                _ => Interlocked.Increment(ref owner._dropped));
+            _ = SendAsync();
+        }
+
+        public SiloAddress Silo { get; }
+
+        public void Offer(in RelayedEvent message) => _queue.Writer.TryWrite(message);
+
+        public void Complete() => _queue.Writer.TryComplete();
+
+        private async Task SendAsync()
+        {
+            var relay = _owner._grains.GetGrain<IEventRelayGrain>(Silo.ToParsableString());
+            var batch = new List<RelayedEvent>(_owner._options.EventRelayBatch);
+            while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (batch.Count < _owner._options.EventRelayBatch && _queue.Reader.TryRead(out var message)) batch.Add(message);
+                try
+                {
+                    await relay.DeliverAsync([.. batch]).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.Add(ref _owner._dropped, batch.Count);
+                    _owner.LogSendFailed(e, batch.Count, Silo.ToString());
+                }
+                batch.Clear();
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} events for silo {Silo} were not delivered")]
+    private partial void LogSendFailed(Exception e, int count, string silo);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A {Kind} event of {RunnerId} from another silo could not be read; skipped")]
+    private partial void LogUnreadable(Exception e, string kind, string runnerId);
+}
