@@ -68,6 +68,21 @@ public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
         Interlocked.Add(ref _relayed, peers.Length);
     }
 
+    /// <summary>Publishes and relays <paramref name="events"/>, in order, as <see cref="Emit(in RunnerEvent)"/> would one by one.</summary>
+    public void Emit(ReadOnlySpan<RunnerEvent> events)
+    {
+        Hub.Emit(events);
+        var peers = _peers;
+        if (peers.Length == 0) return;
+        foreach (ref readonly var runnerEvent in events)
+        {
+            if (!RelayedEvent.Relayed(runnerEvent.Kind)) continue;
+            var message = RelayedEvent.Of(runnerEvent);
+            foreach (var peer in peers) peer.Offer(message);
+            Interlocked.Add(ref _relayed, peers.Length);
+        }
+    }
+
     /// <summary>Publishes events another silo's runners emitted (the relay grain's call).</summary>
     internal void Receive(RelayedEvent[] batch)
     {

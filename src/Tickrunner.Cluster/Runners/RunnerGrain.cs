@@ -46,6 +46,7 @@ public sealed partial class RunnerGrain(
     private string? _restoreError; // a stored definition that no longer loads here (e.g. its strategy file was deleted)
     private LocalRunner? _inbox; // this silo's queue of bars for the runner, while it is on the feed
     private MarketData[]? _bars; // what one call takes from the queue
+    private EventBuffer? _events; // the step's events of one call, published together at its end
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -77,7 +78,7 @@ public sealed partial class RunnerGrain(
         await state.WriteStateAsync(cancellationToken);
         Register();
         // As the single-process engine announces a runner it restores after a restart.
-        if (_status != RunnerStatus.Stopped) events.Emit(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
+        if (_status != RunnerStatus.Stopped) EmitNow(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
         LogActivated(Id, silo.SiloAddress.ToString(), Stored.State, Stored.ClosedTradeCount);
     }
 
@@ -120,7 +121,7 @@ public sealed partial class RunnerGrain(
         _restoreError = null;
         await SaveAsync(newTrades: 0);
         Register();
-        events.Emit(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
+        EmitNow(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
         return View();
     }
 
@@ -170,7 +171,7 @@ public sealed partial class RunnerGrain(
         {
             _status = to;
             await SaveAsync(newTrades: 0);
-            events.Emit(RunnerEvent.RunnerStatusChanged(Id, Stored.Spec!.Symbol, StatusName(to), EngineClock.System.NowUnixMs()));
+            EmitNow(RunnerEvent.RunnerStatusChanged(Id, Stored.Spec!.Symbol, StatusName(to), EngineClock.System.NowUnixMs()));
         }
         return StatusName(_status);
     }
@@ -181,7 +182,7 @@ public sealed partial class RunnerGrain(
         Retire();
         var symbol = Stored.Spec?.Symbol;
         if (state.RecordExists) await state.ClearStateAsync();
-        if (symbol is not null) events.Emit(RunnerEvent.RunnerStopped(Id, symbol, "removed", EngineClock.System.NowUnixMs()));
+        if (symbol is not null) EmitNow(RunnerEvent.RunnerStopped(Id, symbol, "removed", EngineClock.System.NowUnixMs()));
         state.State = new RunnerGrainState();
         _restoreError = null;
         DeactivateOnIdle();
@@ -250,6 +251,7 @@ public sealed partial class RunnerGrain(
             }
             if (stop is not null) break;
         }
+        _events!.Flush();
         var newTrades = (int)(step.Trades.TotalAdded - closed);
         if (stop is not null)
         {
@@ -282,7 +284,7 @@ public sealed partial class RunnerGrain(
         try
         {
             strategy.SetParameters(definition.Params);
-            var step = new RunnerStep(definition, strategy, events, EngineClock.System, logger, options.Value.TradeHistorySize);
+            var step = new RunnerStep(definition, strategy, _events ??= new EventBuffer(events), EngineClock.System, logger, options.Value.TradeHistorySize);
             if (restore is not null) step.Restore(restore);
             return step;
         }
@@ -385,7 +387,14 @@ public sealed partial class RunnerGrain(
         };
     }
 
-    private void EmitStopped(string reason) => events.Emit(RunnerEvent.RunnerStopped(Id, Stored.Spec!.Symbol, reason, EngineClock.System.NowUnixMs()));
+    // A lifecycle event, after whatever the step emitted before it.
+    private void EmitNow(in RunnerEvent runnerEvent)
+    {
+        _events?.Flush();
+        events.Emit(runnerEvent);
+    }
+
+    private void EmitStopped(string reason) => EmitNow(RunnerEvent.RunnerStopped(Id, Stored.Spec!.Symbol, reason, EngineClock.System.NowUnixMs()));
 
     private static long RiskRefusals(RunnerStep step)
     {

@@ -35,6 +35,37 @@ public class EventHubTests
     }
 
     [Fact]
+    public async Task Events_emitted_together_are_published_in_order_among_single_ones_from_other_threads()
+    {
+        // Batches and single events from several threads at once: each batch keeps its order, nothing is lost, and events of
+        // one batch are not split apart by another thread's only when the lock was free (so only the order is asserted).
+        const int threads = 3, batches = 5_000, size = 4;
+        await using var hub = new EventHub(new EventHubOptions { SubscriberQueueSize = threads * batches * size + 10 });
+        using var all = hub.Subscribe();
+        using var start = new Barrier(threads);
+        var emitters = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var batch = new RunnerEvent[size];
+            start.SignalAndWait();
+            for (var i = 0; i < batches; i++)
+            {
+                for (var k = 0; k < size; k++) batch[k] = RunnerEvent.PositionUpdated($"t{t}", "X", i * size + k, 0, 0, 1_700_000_000_000);
+                if (t == 0) foreach (var e in batch) hub.Emit(e); // one thread one by one, the others in batches
+                else hub.Emit(batch.AsSpan());
+            }
+        })).ToList();
+        emitters.ForEach(e => e.Start());
+        emitters.ForEach(e => e.Join());
+        hub.Emit(ReadOnlySpan<RunnerEvent>.Empty); // nothing, and no harm
+        Assert.Equal(threads * batches * size, hub.LastSeq);
+        Assert.Equal(0, hub.Backlog);
+        var messages = await Read(all, threads * batches * size);
+        Assert.Equal(Enumerable.Range(1, threads * batches * size).Select(i => (long)i), messages.Select(m => m.Frame!.Seq));
+        foreach (var byEmitter in messages.GroupBy(m => m.Frame!.Event.RunnerId))
+            Assert.Equal(Enumerable.Range(0, batches * size).Select(i => (double)i), byEmitter.Select(m => m.Frame!.Event.Price));
+    }
+
+    [Fact]
     public async Task Events_emitted_concurrently_from_many_threads_are_all_published_in_each_emitters_order()
     {
         // Emitters publish themselves under a lock they only try to take; an event emitted while another thread
