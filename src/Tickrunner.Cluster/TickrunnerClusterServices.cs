@@ -6,6 +6,7 @@ using Tickrunner.Cluster.Events;
 using Tickrunner.Cluster.Feeds;
 using Tickrunner.Cluster.KeepAlive;
 using Tickrunner.Cluster.Optimization;
+using Tickrunner.Cluster.Risk;
 using Tickrunner.Cluster.Runners;
 using Tickrunner.Cluster.Storage;
 using Tickrunner.Engine.Feeds;
@@ -48,6 +49,8 @@ public static class TickrunnerClusterServices
         silo.AddPlacementDirector<SpreadPlacement, SpreadPlacementDirector>();
         silo.AddPlacementDirector<SiloPinnedPlacement, SiloPinnedPlacementDirector>();
         services.AddSingleton<ClusterEvents>();
+        services.AddSingleton<ClusterRisk>();
+        services.AddHostedService<ClusterRiskSync>();
         services.AddHostedService<EventRelayMembership>();
         services.AddSingleton<RunnerKeepAlive>();
         services.AddHostedService(sp => sp.GetRequiredService<RunnerKeepAlive>());

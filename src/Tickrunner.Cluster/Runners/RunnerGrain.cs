@@ -4,6 +4,7 @@ using Orleans.Placement;
 using Orleans.Storage;
 using Tickrunner.Cluster.Events;
 using Tickrunner.Cluster.Feeds;
+using Tickrunner.Cluster.Risk;
 using Tickrunner.Cluster.Storage;
 using Tickrunner.Engine;
 using Tickrunner.Engine.Common;
@@ -29,7 +30,7 @@ namespace Tickrunner.Cluster.Runners;
 [RandomPlacement]
 public sealed partial class RunnerGrain(
     [PersistentState(RunnerGrain.StateName, TickrunnerClusterServices.StorageName)] IPersistentState<RunnerGrainState> state,
-    SqliteGrainStorage storage, RunnerStrategyLoader strategies, LocalRunnerRegistry registry, ClusterEvents events, ILocalSiloDetails silo,
+    SqliteGrainStorage storage, RunnerStrategyLoader strategies, LocalRunnerRegistry registry, ClusterEvents events, ClusterRisk risk, ILocalSiloDetails silo,
     IOptions<TickrunnerClusterOptions> options, ILogger<RunnerGrain> logger) : Grain, IRunnerGrain
 {
     /// <summary>The grain type, also the <c>grain_type</c> of runner rows in the storage table.</summary>
@@ -231,7 +232,6 @@ public sealed partial class RunnerGrain(
         var machine = step.Processor.Machine;
         var position = machine.Position;
         var closed = step.Trades.TotalAdded;
-        var refusals = RiskRefusals(step);
         string? stop = null;
         for (var i = 0; i < count; i++)
         {
@@ -264,7 +264,7 @@ public sealed partial class RunnerGrain(
         // One write for the whole call: what must survive (a trade, a position opened or closed, a stop) is stored before the
         // call returns, and a queue of bars costs one write, not one per bar that traded.
         var manualDone = Stored.PendingManual is not null && step.Processor.ManualAction is null; // carried out or refused
-        if (stop is not null || newTrades > 0 || !ReferenceEquals(position, machine.Position) || manualDone || RiskRefusals(step) != refusals)
+        if (stop is not null || newTrades > 0 || !ReferenceEquals(position, machine.Position) || manualDone)
             await SaveAsync(newTrades);
         if (stop is not null) EmitStopped(stop);
     }
@@ -284,7 +284,8 @@ public sealed partial class RunnerGrain(
         try
         {
             strategy.SetParameters(definition.Params);
-            var step = new RunnerStep(definition, strategy, _events ??= new EventBuffer(events), EngineClock.System, logger, options.Value.TradeHistorySize);
+            var step = new RunnerStep(definition, strategy, _events ??= new EventBuffer(events), EngineClock.System, logger, options.Value.TradeHistorySize,
+                risk.Global);
             if (restore is not null) step.Restore(restore);
             return step;
         }
@@ -344,6 +345,7 @@ public sealed partial class RunnerGrain(
     {
         registry.Unregister(Id);
         _inbox = null;
+        _step?.Processor.ReleaseGlobal(); // the silo's count of open positions: this activation's goes with it
         _step?.Processor.Strategy.Dispose();
         _step = null;
     }
