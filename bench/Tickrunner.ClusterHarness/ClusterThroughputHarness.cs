@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using System.Net;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Tickrunner.Cluster;
+using Tickrunner.Cluster.Events;
 using Tickrunner.Cluster.Feeds;
 using Tickrunner.Cluster.Runners;
 using Tickrunner.Engine;
@@ -26,16 +28,18 @@ internal static class ClusterThroughputHarness
         var runners = HarnessArgs.Int(args, "--runners", 100);
         var symbols = HarnessArgs.Int(args, "--symbols", 10);
         var seconds = HarnessArgs.Int(args, "--seconds", 5);
+        var siloCount = HarnessArgs.Int(args, "--silos", 1);
         var rates = HarnessArgs.String(args, "--rates", "100000,200000,400000,500000,600000,650000,700000,800000")!.Split(',').Select(int.Parse).ToArray();
-        Console.WriteLine($"cluster throughput: one silo, {runners} runners of ema_crossover on {symbols} symbols, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"cluster throughput: {siloCount} silo(s) in this process, {runners} runners of ema_crossover on {symbols} symbols, {Environment.ProcessorCount} cores");
 
         var directory = Directory.CreateTempSubdirectory("tickrunner-cluster-bench-").FullName;
         var names = Enumerable.Range(0, symbols).Select(i => $"SYM{i:D2}").ToArray();
-        var feed = new PacedFeed(names);
-        using var host = Host.CreateDefaultBuilder()
+        // Each silo reads its own feed, as each reads the exchange; the feeds give the same bars at the same pace.
+        var feeds = Enumerable.Range(0, siloCount).Select(_ => new PacedFeed(names)).ToArray();
+        var hosts = Enumerable.Range(0, siloCount).Select(k => Host.CreateDefaultBuilder()
             .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))
             .UseOrleans(silo => silo
-                .UseLocalhostClustering()
+                .UseLocalhostClustering(siloPort: 11111 + k, gatewayPort: 30000 + k, primarySiloEndpoint: new IPEndPoint(IPAddress.Loopback, 11111))
                 .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("bench", "tickrunner"))
                 .AddTickrunnerCluster(o =>
                 {
@@ -43,31 +47,45 @@ internal static class ClusterThroughputHarness
                     o.StrategiesDirectory = HarnessArgs.StrategiesDirectory();
                     o.UploadedStrategiesDirectory = Path.Combine(directory, "uploads");
                     o.DataDirectory = Path.Combine(directory, "datasets");
-                }, feed: _ => feed))
-            .Build();
-        await host.StartAsync();
+                    o.EventRelayBatch = HarnessArgs.Int(args, "--relay-batch", o.EventRelayBatch);
+                }, feed: _ => feeds[k]))
+            .Build()).ToArray();
+        // Each bar is a tick for each of the symbol's runners.
+        void SetRate(int rate)
+        {
+            foreach (var f in feeds) f.BarsPerSecond = rate * symbols / (double)runners;
+        }
+        foreach (var h in hosts) await h.StartAsync();
+        var host = hosts[0];
         try
         {
             var grains = host.Services.GetRequiredService<IGrainFactory>();
-            var registry = host.Services.GetRequiredService<LocalRunnerRegistry>();
+            var registries = hosts.Select(h => h.Services.GetRequiredService<LocalRunnerRegistry>()).ToArray();
+            var events = hosts.Select(h => h.Services.GetRequiredService<ClusterEvents>()).ToArray();
+            if (siloCount > 1)
+                while (events.Any(e => e.Peers.Count < siloCount - 1)) await Task.Delay(100); // every silo sends to the others
             var ids = Enumerable.Range(0, runners).Select(i => $"r{i:D3}").ToArray();
             for (var i = 0; i < runners; i++)
                 await grains.GetGrain<IRunnerGrain>(ids[i]).DefineAsync(new RunnerSpec { Symbol = names[i % symbols], StrategyName = "ema_crossover" });
 
             // Warm-up: fill the windows, let the JIT and the grain scheduler settle.
-            feed.BarsPerSecond = rates[0] * symbols / (double)runners;
+            SetRate(rates[0]);
             await Task.Delay(TimeSpan.FromSeconds(2));
+            Console.WriteLine($"runners per silo: {string.Join(", ", registries.Select(r => r.RunnerIds.Count))}");
             var sustained = 0;
             foreach (var rate in rates)
             {
-                feed.BarsPerSecond = rate * symbols / (double)runners; // each bar is a tick for each of the symbol's runners
+                SetRate(rate);
                 await Task.Delay(500);
-                var (ticksBefore, droppedBefore) = (await Processed(grains, ids), Dropped(registry));
+                var (ticksBefore, droppedBefore) = (await Processed(grains, ids), Dropped(registries));
+                var (relayedBefore, relayDroppedBefore) = (events.Sum(e => e.Relayed), events.Sum(e => e.RelayDropped));
                 var clock = Stopwatch.StartNew();
                 await Task.Delay(TimeSpan.FromSeconds(seconds));
-                var (ticks, dropped) = (await Processed(grains, ids) - ticksBefore, Dropped(registry) - droppedBefore);
+                var (ticks, dropped) = (await Processed(grains, ids) - ticksBefore, Dropped(registries) - droppedBefore);
                 var elapsed = clock.Elapsed.TotalSeconds;
-                Console.WriteLine($"offered {rate,9:N0} ticks/s: processed {ticks / elapsed,9:N0} ticks/s, dropped {dropped / elapsed,9:N0}/s");
+                var relayed = siloCount == 1 ? "" : $", events relayed {(events.Sum(e => e.Relayed) - relayedBefore) / elapsed,9:N0}/s, " +
+                    $"relay dropped {(events.Sum(e => e.RelayDropped) - relayDroppedBefore) / elapsed:N0}/s";
+                Console.WriteLine($"offered {rate,9:N0} ticks/s: processed {ticks / elapsed,9:N0} ticks/s, dropped {dropped / elapsed,9:N0}/s{relayed}");
                 if (dropped == 0) sustained = rate;
                 else break; // past what one silo takes: higher rates only drop more
             }
@@ -75,8 +93,9 @@ internal static class ClusterThroughputHarness
         }
         finally
         {
-            feed.BarsPerSecond = 0;
-            await host.StopAsync();
+            SetRate(0);
+            foreach (var h in hosts.Reverse()) await h.StopAsync();
+            foreach (var h in hosts) h.Dispose();
             try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
         }
         return 0;
@@ -85,8 +104,8 @@ internal static class ClusterThroughputHarness
     private static async Task<long> Processed(IGrainFactory grains, string[] ids) =>
         (await Task.WhenAll(ids.Select(id => grains.GetGrain<IRunnerGrain>(id).GetSnapshotAsync()))).Sum(v => v.TicksProcessed);
 
-    private static long Dropped(LocalRunnerRegistry registry) =>
-        registry.Symbols.SelectMany(registry.RunnersOf).Sum(r => r.BarsDropped);
+    private static long Dropped(LocalRunnerRegistry[] registries) =>
+        registries.Sum(registry => registry.Symbols.SelectMany(registry.RunnersOf).Sum(r => r.BarsDropped));
 
     // Bars at a settable rate (over all symbols, one bar of each symbol per round): every round that is due goes out at once,
     // then the feed sleeps about a millisecond, as a feed that reads a socket delivers what has arrived.
