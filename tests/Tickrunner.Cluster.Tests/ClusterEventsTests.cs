@@ -75,7 +75,10 @@ public sealed partial class ClusterEventsTests(RunnerClusterFixture fixture, ITe
     public void A_relayed_event_is_the_event_it_was_made_from()
     {
         var layout = Engine.Strategies.PlotLayout.Of([new("ema", "overlay", "#f59e0b", [1.5])]);
-        var position = Engine.Trading.Position.ClosedAt(Engine.Trading.PositionSide.Short, 101.25, 0.5, 1_000, 110, 90, 0.05, 99.5, 2_000, 0.04);
+        var position = Engine.Trading.Position.Rebuild(Engine.Trading.PositionSide.Short, 101.25, 0.5, 1_000, 110, 90, 0.05, 99.5, 99.5, 2_000, 0.04);
+        // Opened and marked at the bar's close away from its fill (slippage), and one opened and stopped out on the same bar.
+        var marked = Engine.Trading.Position.Rebuild(Engine.Trading.PositionSide.Long, 100.05, 1, 7, 95, null, 0.1, 100.75);
+        var stoppedAtOnce = Engine.Trading.Position.Rebuild(Engine.Trading.PositionSide.Long, 100, 1, 7, 99, null, 0.1, 98.5, 98.5, 7, 0.09);
         Span<double> values = [1.25, 0, 0, 0, 0, 0, 0];
         RunnerEvent[] events =
         [
@@ -83,6 +86,8 @@ public sealed partial class ClusterEventsTests(RunnerClusterFixture fixture, ITe
             RunnerEvent.StateTransition("r1", "BTCUSDT", new Engine.Trading.Transition(Engine.Trading.TradingState.Idle, Engine.Trading.TradingState.Analyzing, "why", 5), 0, 5),
             RunnerEvent.ActionExecuted("r1", "BTCUSDT", Engine.Trading.TradingAction.EnterShort(101.25, 0.5, 110, 90), 0, 6),
             RunnerEvent.PositionOpened("r1", "BTCUSDT", new Engine.Trading.Position(Engine.Trading.PositionSide.Long, 100, 1, 7, 95, null, 0.1), 0, 7),
+            RunnerEvent.PositionOpened("r1", "BTCUSDT", marked, 0, 7),
+            RunnerEvent.PositionOpened("r1", "BTCUSDT", stoppedAtOnce, 0, 7),
             RunnerEvent.PositionUpdated("r1", "BTCUSDT", 100.5, 0.5, 0, 8),
             RunnerEvent.PositionClosed("r1", "BTCUSDT", position, "stop", 10_000.5, 9_000.25, 0, 9),
             RunnerEvent.Error("r1", "BTCUSDT", "boom at line 3", ErrorSeverity.Critical, 0, 10),

@@ -15,7 +15,8 @@ namespace Tickrunner.Cluster.Events;
 /// </summary>
 /// <remarks>
 /// Each silo sends to each other silo in order, one call after another, and a runner is on one silo at a time, so a
-/// runner's events reach every hub in the order it emitted them (each hub numbers them with its own <c>seq</c>). A slow or
+/// runner's events reach every hub in the order it emitted them (each hub numbers them with its own <c>seq</c>), except
+/// around a move: events the old silo still had queued for a third one may arrive there after the new silo's first ones. A slow or
 /// unreachable silo never holds up a runner: its queue drops its oldest events past <see cref="TickrunnerClusterOptions.EventRelayCapacity"/>
 /// (counted in <see cref="RelayDropped"/>), as a slow WebSocket client's queue does; a call that fails drops its batch.
 /// Events of jobs and of the kill switch are not relayed (see <see cref="RelayedEvent.Relayed"/>).
@@ -30,6 +31,7 @@ public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
     private volatile Peer[] _peers = [];
     private readonly Dictionary<string, (PlotSeriesView[] Views, PlotLayout Layout)> _layouts = new(StringComparer.Ordinal);
     private long _relayed, _dropped, _received;
+    private const int MaxLayouts = 100_000;
 
     /// <summary>A hub for this silo's view of the cluster's events.</summary>
     public ClusterEvents(IGrainFactory grains, ILocalSiloDetails silo, IOptions<TickrunnerClusterOptions> options, ILogger<ClusterEvents> logger)
@@ -100,8 +102,8 @@ public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
                 continue;
             }
             Hub.Emit(runnerEvent);
+            Interlocked.Increment(ref _received);
         }
-        Interlocked.Add(ref _received, batch.Length);
     }
 
     /// <summary>Sends to <paramref name="silos"/> (the other active silos) from now on: new ones get a queue, gone ones lose theirs.</summary>
@@ -133,6 +135,7 @@ public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
                 && known.Views.Zip(views).All(pair => pair.First.Same(pair.Second)))
                 return known.Layout;
             var layout = PlotLayout.Of(views.Select(v => v.ToSeries()));
+            if (_layouts.Count >= MaxLayouts) _layouts.Clear(); // runners come and go: the layouts of old ones are not kept for ever
             _layouts[runnerId] = (views, layout);
             return layout;
         }

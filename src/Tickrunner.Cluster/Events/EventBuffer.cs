@@ -23,6 +23,13 @@ public sealed class EventBuffer(ClusterEvents events) : IEventSink
         _buffer[_count++] = runnerEvent;
     }
 
+    /// <summary>Forgets what is kept without handing it on (the call's write failed, so what it did did not happen for good).</summary>
+    public void Discard()
+    {
+        Array.Clear(_buffer, 0, _count);
+        _count = 0;
+    }
+
     /// <summary>Hands what is kept to the silo's events, in order, and forgets it.</summary>
     public void Flush()
     {

@@ -63,6 +63,9 @@ public readonly record struct RelayedEvent
     [Id(31)] internal RiskAction LimitAction { get; init; }
     /// <summary>Plot: the series.</summary>
     [Id(32)] internal PlotSeriesView[]? Plot { get; init; }
+    /// <summary>PositionOpened: the price it was marked at when the event was made, and its exit when it also closed on that bar.</summary>
+    [Id(33)] internal double CurrentPrice { get; init; }
+    [Id(34)] internal double? ExitPrice { get; init; }
 
     // One array per layout, not per event: a layout changes only when a new series appears.
     private static readonly ConditionalWeakTable<PlotLayout, PlotSeriesView[]> Layouts = new();
@@ -96,6 +99,7 @@ public readonly record struct RelayedEvent
                 {
                     Side = p.Side, EntryPrice = p.EntryPrice, Quantity = p.Quantity, EntryTimestamp = p.EntryTimestamp, StopLoss = p.StopLoss,
                     TakeProfit = p.TakeProfit, EntryFee = p.EntryFee, ExitFee = p.ExitFee, ExitTimestamp = p.ExitTimestamp ?? 0,
+                    CurrentPrice = p.CurrentPrice, ExitPrice = p.ExitPrice,
                 };
                 return e.Trade is { } trade ? message with { Equity = trade.Equity, Cash = trade.Cash, Text = trade.Reason } : message;
             case RunnerEventKind.RiskLimitHit when e.Risk is { } hit:
@@ -124,12 +128,12 @@ public readonly record struct RelayedEvent
             case RunnerEventKind.ActionExecuted:
                 return RunnerEvent.ActionExecuted(id, symbol, new TradingAction(Action, Price, Quantity, StopLoss, TakeProfit, Text), receivedAt, at);
             case RunnerEventKind.PositionOpened:
-                return RunnerEvent.PositionOpened(id, symbol,
-                    new Position(Side, EntryPrice, Quantity, EntryTimestamp, StopLoss, TakeProfit, EntryFee), receivedAt, at);
+                return RunnerEvent.PositionOpened(id, symbol, Position.Rebuild(Side, EntryPrice, Quantity, EntryTimestamp, StopLoss, TakeProfit,
+                    EntryFee, CurrentPrice, ExitPrice, ExitTimestamp, ExitFee), receivedAt, at);
             case RunnerEventKind.PositionUpdated:
                 return RunnerEvent.PositionUpdated(id, symbol, Price, Pnl, receivedAt, at);
             case RunnerEventKind.PositionClosed:
-                var closed = Position.ClosedAt(Side, EntryPrice, Quantity, EntryTimestamp, StopLoss, TakeProfit, EntryFee, Price, ExitTimestamp, ExitFee);
+                var closed = Position.Rebuild(Side, EntryPrice, Quantity, EntryTimestamp, StopLoss, TakeProfit, EntryFee, Price, Price, ExitTimestamp, ExitFee);
                 return RunnerEvent.PositionClosed(id, symbol, closed, Text ?? "", Equity, Cash, receivedAt, at);
             case RunnerEventKind.Error:
                 return RunnerEvent.Error(id, symbol, Text ?? "", Severity, receivedAt, at);

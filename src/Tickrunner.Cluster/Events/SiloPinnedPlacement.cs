@@ -24,6 +24,6 @@ public sealed class SiloPinnedPlacementDirector : IPlacementDirector
         var wanted = SiloAddress.FromParsableString(target.GrainIdentity.Key.ToString());
         return context.GetCompatibleSilos(target).Contains(wanted)
             ? Task.FromResult(wanted)
-            : throw new SiloUnavailableException($"Silo {wanted} is not in the cluster: its grain cannot be placed anywhere else.");
+            : Task.FromException<SiloAddress>(new SiloUnavailableException($"Silo {wanted} is not in the cluster: its grain cannot be placed anywhere else."));
     }
 }

@@ -20,7 +20,8 @@ namespace Tickrunner.Cluster.KeepAlive;
 /// a silo is declared dead, the next round shares its runners out between the others. A silo that does not find itself
 /// among the active ones (it is starting, or its view is behind) pings them all, as the first version did: a ping too many
 /// costs a call, one too few would leave a runner down. A runner whose previous ping has not answered (its silo not
-/// declared dead yet) is skipped, so pings never pile up.
+/// declared dead yet) is skipped, so pings never pile up. While the silos' views of membership differ (a change reaching
+/// them one after another), a runner may fall in no silo's share for a round, or in two: it is pinged a round later, or twice.
 /// </remarks>
 public sealed partial class RunnerKeepAlive(
     IGrainFactory grains, SqliteGrainStorage storage, IClusterMembershipService membership, ILocalSiloDetails silo,

@@ -28,8 +28,8 @@ public sealed class ClusterRisk(ClusterEvents events)
 
     /// <summary>
     /// Brings this silo to <paramref name="state"/>; an older or equal version than the one applied changes nothing. The first
-    /// state a silo hears sets it on or off without flattening: flattens asked before it heard were answered where the runners
-    /// ran then.
+    /// state a silo hears sets it on or off without flattening: flattens asked before it heard were for the runners where they
+    /// ran then (a runner that moved between a flatten and its next bar does not flatten on its new silo).
     /// </summary>
     public void Apply(KillSwitchState state)
     {

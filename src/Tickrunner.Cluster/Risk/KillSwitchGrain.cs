@@ -33,8 +33,18 @@ public sealed partial class KillSwitchGrain(
     private async Task<KillSwitchState> ChangeAsync(KillSwitchState next, bool changed)
     {
         if (!changed) return state.State;
-        state.State = next with { Version = state.State.Version + 1 };
-        await state.WriteStateAsync();
+        var previous = state.State;
+        state.State = next with { Version = previous.Version + 1 };
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Not stored, so not the switch: no silo may read it from this activation, and a retry must write it again.
+            state.State = previous;
+            throw;
+        }
         var silos = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress);
         await Task.WhenAll(silos.Select(TellAsync));
         return state.State;

@@ -24,7 +24,9 @@ namespace Tickrunner.Cluster.Runners;
 /// loop. The state is written when something that must survive changes (the definition, a command, a position opened or
 /// closed, a stop), not on every bar: a bar that only moved the price or the context costs no write, and a new activation
 /// rebuilds the window from the feed. Random placement spreads runners over the silos; the keep-alive pings come from
-/// every silo, and preferring the caller's silo would pile the runners on whichever pinged first.
+/// whichever silo's share a runner is in, and preferring the caller's silo would pile a dead silo's runners on the first
+/// one to ping them. A call's events are published once its write has succeeded, so no client hears of a trade that was
+/// not stored.
 /// </remarks>
 [GrainType(GrainTypeName)]
 [RandomPlacement]
@@ -76,7 +78,15 @@ public sealed partial class RunnerGrain(
         if (Stored.PendingManual is { } manual) _step.Processor.QueueManual(manual.ToAction());
         Stored.Activations++;
         // Written now: it counts the move, and an older activation still running somewhere can no longer write over this one.
-        await state.WriteStateAsync(cancellationToken);
+        try
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+        catch
+        {
+            Retire(); // the activation fails: its Lua state and its share of the silo's open positions go now
+            throw;
+        }
         Register();
         // As the single-process engine announces a runner it restores after a restart.
         if (_status != RunnerStatus.Stopped) EmitNow(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
@@ -251,7 +261,6 @@ public sealed partial class RunnerGrain(
             }
             if (stop is not null) break;
         }
-        _events!.Flush();
         var newTrades = (int)(step.Trades.TotalAdded - closed);
         if (stop is not null)
         {
@@ -265,7 +274,18 @@ public sealed partial class RunnerGrain(
         // call returns, and a queue of bars costs one write, not one per bar that traded.
         var manualDone = Stored.PendingManual is not null && step.Processor.ManualAction is null; // carried out or refused
         if (stop is not null || newTrades > 0 || !ReferenceEquals(position, machine.Position) || manualDone)
-            await SaveAsync(newTrades);
+        {
+            try
+            {
+                await SaveAsync(newTrades);
+            }
+            catch
+            {
+                _events?.Discard(); // not stored: what the call did is not announced either
+                throw;
+            }
+        }
+        _events?.Flush();
         if (stop is not null) EmitStopped(stop);
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
@@ -12,7 +11,8 @@ namespace Tickrunner.Cluster.Storage;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The ETag is a version number that each write checks and raises: a write from an activation that read an older version
+/// The ETag is a fresh random id that each write checks and replaces (never a counter: a counter starts again when a removed
+/// runner is defined anew, and a stale activation holding "1" could then write over it): a write from an activation that read an older version
 /// (a second activation of the same runner, e.g. on a silo the others have declared dead) fails with
 /// <see cref="InconsistentStateException"/> instead of overwriting the newer state. A state that is an
 /// <see cref="IJournaledState"/> has its journal rows (seq-numbered per grain) appended in the transaction that writes its row.
@@ -129,7 +129,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var expected = grainState.ETag;
-        var next = expected is null ? "1" : (long.Parse(expected, CultureInfo.InvariantCulture) + 1).ToString(CultureInfo.InvariantCulture);
+        var next = Guid.NewGuid().ToString("N");
         var journal = grainState.State as IJournaledState;
         var pending = journal?.JournalPending ?? [];
         var entries = pending.Select(e => JsonSerializer.Serialize(e, e.GetType(), _json)).ToArray();
@@ -275,7 +275,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         using var command = Command(connection, transaction, "SELECT etag FROM grain_state WHERE " + KeyFilter, stateName, grainId);
         var stored = command.ExecuteScalar() as string;
         return new InconsistentStateException(
-            $"The stored state of {grainId} is at version {stored ?? "(none)"}, not {expected ?? "(none)"}: another activation wrote it.",
+            $"The stored state of {grainId} has ETag {stored ?? "(none)"}, not {expected ?? "(none)"}: another activation wrote it.",
             stored ?? "", expected ?? "");
     }
 

@@ -92,14 +92,16 @@ public sealed class Position
     public Position Clone() => new(this);
 
     /// <summary>
-    /// A position closed at <paramref name="exitPrice"/> and <paramref name="exitTimestamp"/> with these fees, as one read back
-    /// from elsewhere (another process's event): its P&amp;L is worked out here exactly as when the engine closes one.
+    /// A position as read back from elsewhere (another process's event): marked at <paramref name="currentPrice"/> and, when
+    /// <paramref name="exitPrice"/> is given, closed there at <paramref name="exitTimestamp"/>; its P&amp;L is worked out here
+    /// exactly as when the engine marks or closes one.
     /// </summary>
-    public static Position ClosedAt(PositionSide side, double entryPrice, double quantity, long entryTimestamp, double? stopLoss,
-        double? takeProfit, double entryFee, double exitPrice, long exitTimestamp, double exitFee)
+    public static Position Rebuild(PositionSide side, double entryPrice, double quantity, long entryTimestamp, double? stopLoss,
+        double? takeProfit, double entryFee, double currentPrice, double? exitPrice = null, long exitTimestamp = 0, double exitFee = 0)
     {
         var position = new Position(side, entryPrice, quantity, entryTimestamp, stopLoss, takeProfit, entryFee);
-        position.Close(exitPrice, exitTimestamp);
+        if (exitPrice is { } exit) position.Close(exit, exitTimestamp);
+        else position.MarkToMarket(currentPrice);
         position.ExitFee = exitFee;
         return position;
     }
