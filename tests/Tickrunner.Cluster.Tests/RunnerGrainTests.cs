@@ -151,6 +151,33 @@ public sealed class RunnerGrainTests(RunnerClusterFixture fixture, ITestOutputHe
         await runner.RemoveAsync();
     }
 
+    [Fact]
+    public async Task An_order_stored_as_waiting_for_the_next_open_fills_at_the_first_open_of_the_activation_that_restores_it()
+    {
+        // As a silo that died between the bar that queued the order and the next one leaves it in the storage.
+        var stored = new GrainState<RunnerGrainState>(new RunnerGrainState
+        {
+            Spec = new RunnerSpec { Symbol = "BTCUSDT", StrategyCode = LuaStrategies.Idler, Account = new AccountSpec { Fill = "next_open" } },
+            State = "Analyzing",
+            QueuedAction = new PendingActionView { Action = "enter_long", Price = 100, Quantity = 0.5, StopLoss = 1 },
+            LastBarTimestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            Activations = 1,
+        });
+        await Runners.Storage.WriteStateAsync(RunnerGrain.StateName, GrainId.Create(RunnerGrain.GrainTypeName, "queued"), stored);
+
+        var runner = Runners.Runner("queued");
+        var view = await runner.GetSnapshotAsync();
+        Assert.True(view.QueuedAction == "enter_long" || view.Position is not null, "the stored order was not restored");
+        await Wait.Until(async () => (await runner.GetSnapshotAsync()).Position is not null, what: "the order to fill");
+        var after = await runner.GetSnapshotAsync();
+        Assert.Null(after.QueuedAction);
+        Assert.Equal(0.5, after.Position!.Quantity);
+        Assert.Equal(1, after.Position.StopLoss);
+        Assert.True(after.Position.EntryTimestamp > stored.State!.LastBarTimestamp, "filled on a bar before the restore");
+
+        await runner.RemoveAsync();
+    }
+
     // A manual action is refused while the previous one still waits for its bar: retried until it is queued or refused otherwise.
     private static async Task<string?> QueueAsync(Func<Task<string?>> queue)
     {

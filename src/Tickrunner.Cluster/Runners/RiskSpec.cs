@@ -58,9 +58,9 @@ public sealed record RiskStateView
     public RiskState ToState() => new(NextDay, DayStartEquity, EntriesBlocked, PeakEquity, Stopped, EntryTimes, Rejections);
 }
 
-/// <summary>A manual entry or exit waiting for the runner's next bar, as stored, so that it survives a move.</summary>
+/// <summary>An entry or exit waiting for the runner's next bar (a manual one, or one queued for the next open), as stored, so that it survives a move.</summary>
 [GenerateSerializer, Immutable]
-public sealed record ManualActionView
+public sealed record PendingActionView
 {
     /// <summary>enter_long, enter_short or exit.</summary>
     [Id(0)] public required string Action { get; init; }
@@ -70,16 +70,23 @@ public sealed record ManualActionView
     [Id(2)] public double? StopLoss { get; init; }
     /// <summary>The entry's target.</summary>
     [Id(3)] public double? TakeProfit { get; init; }
+    /// <summary>The exit's reason (null: a manual exit).</summary>
+    [Id(4)] public string? Reason { get; init; }
+    /// <summary>The price the strategy gave (an order for the next open fills there, but the price must still be valid); 0 for a manual one.</summary>
+    [Id(5)] public double Price { get; init; }
 
-    /// <summary>The stored form of a queued manual action.</summary>
-    public static ManualActionView Of(in TradingAction action) =>
-        new() { Action = action.Name, Quantity = action.Quantity, StopLoss = action.StopLoss, TakeProfit = action.TakeProfit };
+    /// <summary>The stored form of a waiting action.</summary>
+    public static PendingActionView Of(in TradingAction action) => new()
+    {
+        Action = action.Name, Quantity = action.Quantity, StopLoss = action.StopLoss, TakeProfit = action.TakeProfit, Reason = action.Reason,
+        Price = action.Price,
+    };
 
     /// <summary>The engine's action (priced by the bar it fills on).</summary>
     public TradingAction ToAction() => Action switch
     {
-        "enter_long" => TradingAction.EnterLong(0, Quantity, StopLoss, TakeProfit),
-        "enter_short" => TradingAction.EnterShort(0, Quantity, StopLoss, TakeProfit),
-        _ => TradingAction.Exit(0, TickProcessor.ManualReason),
+        "enter_long" => TradingAction.EnterLong(Price, Quantity, StopLoss, TakeProfit),
+        "enter_short" => TradingAction.EnterShort(Price, Quantity, StopLoss, TakeProfit),
+        _ => TradingAction.Exit(Price, Reason ?? TickProcessor.ManualReason),
     };
 }

@@ -61,7 +61,7 @@ public sealed partial class RunnerGrain(
         if (!state.RecordExists || Stored.Spec is not { } spec) return;
         var status = Enum.Parse<RunnerStatus>(Stored.Status);
         var restore = new RunnerRestore(status, Enum.Parse<TradingState>(Stored.State), Stored.Position?.ToPosition(),
-            ScalarValue.ToObjects(Stored.Context), Stored.RealizedPnl, Stored.ClosedFees, Stored.Risk?.ToState());
+            ScalarValue.ToObjects(Stored.Context), Stored.RealizedPnl, Stored.ClosedFees, Stored.Risk?.ToState(), Stored.QueuedAction?.ToAction());
         try
         {
             _step = Build(spec, restore);
@@ -273,7 +273,9 @@ public sealed partial class RunnerGrain(
         // One write for the whole call: what must survive (a trade, a position opened or closed, a stop) is stored before the
         // call returns, and a queue of bars costs one write, not one per bar that traded.
         var manualDone = Stored.PendingManual is not null && step.Processor.ManualAction is null; // carried out or refused
-        if (stop is not null || newTrades > 0 || !ReferenceEquals(position, machine.Position) || manualDone)
+        // An order for the next open is acknowledged once queued: stored, so that it fills after a move too.
+        var queuedChanged = (Stored.QueuedAction is not null) != step.Processor.QueuedAction.HasValue;
+        if (stop is not null || newTrades > 0 || !ReferenceEquals(position, machine.Position) || manualDone || queuedChanged)
         {
             try
             {
@@ -333,7 +335,8 @@ public sealed partial class RunnerGrain(
         stored.ClosedFees = captured.ClosedFees;
         stored.LastBarTimestamp = _lastBar;
         stored.Risk = RiskStateView.Of(captured.Risk);
-        stored.PendingManual = step.Processor.ManualAction is { } manual ? ManualActionView.Of(manual) : null;
+        stored.PendingManual = step.Processor.ManualAction is { } manual ? PendingActionView.Of(manual) : null;
+        stored.QueuedAction = step.Processor.QueuedAction is { } queued ? PendingActionView.Of(queued) : null;
         if (newTrades > 0)
         {
             foreach (var trade in step.Trades.ToArray(newTrades)) stored.JournalPending.Add(TradeView.Of(trade.ToPosition()));
@@ -404,6 +407,7 @@ public sealed partial class RunnerGrain(
             Silo = silo.SiloAddress.ToString(),
             Activations = stored.Activations,
             PendingManual = step is null ? stored.PendingManual?.Action : step.Processor.ManualAction?.Name,
+            QueuedAction = step is null ? stored.QueuedAction?.Action : step.Processor.QueuedAction?.Name,
             RiskRefusals = step is null ? stored.Risk?.Rejections.Sum() ?? 0 : RiskRefusals(step),
             EntriesBlocked = step?.Processor.Risk?.EntriesBlocked ?? stored.Risk?.EntriesBlocked ?? false,
         };

@@ -37,7 +37,9 @@ public sealed class RunnerGrainState : IJournaledState
     /// <summary>The risk guard's state when the runner has limits.</summary>
     [Id(12)] public RiskStateView? Risk { get; set; }
     /// <summary>A manual action waiting for the next bar.</summary>
-    [Id(13)] public ManualActionView? PendingManual { get; set; }
+    [Id(13)] public PendingActionView? PendingManual { get; set; }
+    /// <summary>An entry or exit the strategy asked for, waiting for the next bar's open (<c>fill: next_open</c>).</summary>
+    [Id(14)] public PendingActionView? QueuedAction { get; set; }
 
     /// <summary>Trades closed since the last write (<see cref="TradeView"/>), appended to the journal by the next one.</summary>
     [JsonIgnore]

@@ -38,4 +38,6 @@ public sealed record RunnerView
     [Id(15)] public long RiskRefusals { get; init; }
     /// <summary>Entries are blocked until the next UTC day: the daily loss limit was hit.</summary>
     [Id(16)] public bool EntriesBlocked { get; init; }
+    /// <summary>The entry or exit waiting for the next bar's open (enter_long, enter_short or exit), if any.</summary>
+    [Id(17)] public string? QueuedAction { get; init; }
 }

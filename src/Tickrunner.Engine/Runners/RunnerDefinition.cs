@@ -65,7 +65,8 @@ public sealed partial record RunnerDefinition
 
 /// <summary>
 /// What a runner resumes with after a restart: its status, state, open position (with its entry fee), context
-/// scalars, its account's realized P&amp;L and fees of closed trades, and its risk guard's state (null: it starts afresh).
+/// scalars, its account's realized P&amp;L and fees of closed trades, its risk guard's state (null: it starts afresh), and
+/// the entry or exit that waits for the next bar's open under <c>fill: next_open</c> (null: none).
 /// </summary>
 public sealed record RunnerRestore(
     RunnerStatus Status,
@@ -74,7 +75,8 @@ public sealed record RunnerRestore(
     IReadOnlyDictionary<string, object> Context,
     double RealizedPnl = 0,
     double ClosedFees = 0,
-    Trading.RiskState? Risk = null)
+    Trading.RiskState? Risk = null,
+    Trading.TradingAction? QueuedAction = null)
 {
     /// <summary>
     /// Set only when one instance of a runner hands over to the next in the same process (start again, hot reload); null

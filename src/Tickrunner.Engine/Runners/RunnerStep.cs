@@ -70,13 +70,13 @@ public sealed partial class RunnerStep
         Processor.Restore(restore);
     }
 
-    /// <summary>What a new instance resumes with (<see cref="Restore"/>): state, open position, context, closed-trade totals and risk state, with <paramref name="status"/>.</summary>
+    /// <summary>What a new instance resumes with (<see cref="Restore"/>): state, open position, context, closed-trade totals, risk state and the order waiting for the next open, with <paramref name="status"/>.</summary>
     public RunnerRestore Capture(RunnerStatus status)
     {
         var machine = Processor.Machine;
         var account = Processor.Account;
         return new RunnerRestore(status, machine.State, machine.Position?.Clone(), Processor.Strategy.ContextScalars(),
-            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee, Processor.Risk?.Capture());
+            account.RealizedPnl, account.FeesPaid - account.OpenEntryFee, Processor.Risk?.Capture(), Processor.QueuedAction);
     }
 
     /// <summary>Errors the strategy raised.</summary>

@@ -63,6 +63,8 @@ public sealed class TickProcessor
         Machine.Restore(restore.State, restore.Position);
         Account.Restore(restore.RealizedPnl, restore.ClosedFees + (restore.Position?.EntryFee ?? 0), restore.Position?.EntryFee ?? 0);
         Risk?.Restore(restore.Risk, Equity);
+        // An order acknowledged on the last bar fills at the next open, as it would have without the restart.
+        _queued = restore.QueuedAction is { Kind: ActionKind.EnterLong or ActionKind.EnterShort or ActionKind.Exit } queued ? queued : null;
         // Last, as nothing after it can fail: a restore that throws has taken no room across runners.
         ReleaseGlobal();
         if (restore.HandOver is { } handOver)

@@ -271,7 +271,10 @@ public sealed class TradingEngine : IAsyncDisposable
         try
         {
             strategy.SetParameters(definition.Params);
-            var restore = reload ? await old.HaltAndCaptureAsync().ConfigureAwait(false) : await old.CaptureAsync(RunnerStatus.Running).ConfigureAwait(false);
+            // A reload carries the order waiting for the next open over (it was acknowledged a bar ago); a start after a stop
+            // does not: the runner was stopped since, and its next open is long gone.
+            var restore = reload ? await old.HaltAndCaptureAsync().ConfigureAwait(false)
+                : await old.CaptureAsync(RunnerStatus.Running).ConfigureAwait(false) with { QueuedAction = null };
             try
             {
                 runner = new SymbolRunner(definition, strategy, _events, _options, _loggers.CreateLogger<SymbolRunner>(), Clock, restore, Risk);
