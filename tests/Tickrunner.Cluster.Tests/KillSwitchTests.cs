@@ -55,6 +55,10 @@ public sealed class KillSwitchTests(RunnerClusterFixture fixture)
                 Assert.Contains("EngineResumed", Encoding.UTF8.GetString(message.Json));
             }
             Assert.Equal(resumed, await killSwitch.ResumeAsync()); // off already: nothing changes
+            // The halt heard late (a call that was overtaken) does not turn a silo back on.
+            Risk(silos[0]).Apply(halted);
+            Assert.False(Risk(silos[0]).Global.Halted);
+            Assert.Equal(resumed.Version, Risk(silos[0]).Version);
         }
         finally
         {
