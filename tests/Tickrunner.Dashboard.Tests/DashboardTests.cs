@@ -23,7 +23,7 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
         _page.PageError += (_, error) => _consoleErrors.Add(error);
         _page.Dialog += async (_, dialog) =>
         {
-            _dialogs.Add(dialog.Message);
+            lock (_dialogs) _dialogs.Add(dialog.Message);
             if (_dismissDialogs) await dialog.DismissAsync(); else await dialog.AcceptAsync();
         };
         _page.SetDefaultTimeout(20_000);
@@ -274,6 +274,11 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
         await Assertions.Expect(_page.Locator(".cm-content")).ToContainTextAsync("A new strategy");
     }
 
+    private int UnsavedDialogs()
+    {
+        lock (_dialogs) return _dialogs.Count(d => d.Contains("unsaved changes"));
+    }
+
     [Fact]
     public async Task Unsaved_changes_are_not_lost_silently()
     {
@@ -285,11 +290,13 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
         _dismissDialogs = true;
         await _page.ClickAsync("nav >> text=Runners");
         await Assertions.Expect(_page.Locator(".dirty")).ToBeVisibleAsync();
-        Assert.Contains(_dialogs, d => d.Contains("unsaved changes"));
+        // The dialog handler runs on Playwright's event: it may record the message a moment after the click returned.
+        await Wait.Until(() => UnsavedDialogs() >= 1, what: "the unsaved-changes dialog");
         Assert.Contains("#/strategies", _page.Url);
         await Assertions.Expect(_page.Locator(".cm-content")).ToContainTextAsync("my change");
         await _page.ClickAsync("text=+ New strategy");
-        Assert.Equal(2, _dialogs.Count(d => d.Contains("unsaved changes")));
+        await Wait.Until(() => UnsavedDialogs() >= 2, what: "the second unsaved-changes dialog");
+        Assert.Equal(2, UnsavedDialogs());
         await Assertions.Expect(_page.Locator(".cm-content")).ToContainTextAsync("my change");
         await Screenshot("unsaved-kept");
     }

@@ -151,6 +151,8 @@ public sealed class HotReloadTests
             """;
         await server.UploadStrategyAsync("sized", Sized);
         Assert.True((await server.PostJsonAsync("/api/runners", """{"runner_id":"s","symbol":"ETHUSDT","strategy_name":"sized","params":{"size":0.5}}""")).IsSuccessStatusCode);
+        // Its first bar, so that its context holds n (a reload refused before any bar found none to read).
+        await Wait.Until(async () => (await server.GetJsonAsync("/api/runners/s")).GetProperty("context").TryGetProperty("n", out _), what: "a first bar");
         using (var put = await server.PutJsonAsync("/api/strategies/sized", JsonSerializer.Serialize(new { code = Sized.Replace("max = 1,", "max = 0.2,") })))
             Assert.True(put.IsSuccessStatusCode);
         using var refused = await server.PostJsonAsync("/api/runners/s/reload", "");
