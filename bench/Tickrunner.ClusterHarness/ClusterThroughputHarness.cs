@@ -78,13 +78,14 @@ internal static class ClusterThroughputHarness
                 SetRate(rate);
                 await Task.Delay(500);
                 var (ticksBefore, droppedBefore) = (await Processed(grains, ids), Dropped(registries));
-                var (relayedBefore, relayDroppedBefore) = (events.Sum(e => e.Relayed), events.Sum(e => e.RelayDropped));
+                var (relayedBefore, relayDroppedBefore, filteredBefore) = (events.Sum(e => e.Relayed), events.Sum(e => e.RelayDropped), events.Sum(e => e.RelayFiltered));
                 var clock = Stopwatch.StartNew();
                 await Task.Delay(TimeSpan.FromSeconds(seconds));
                 var (ticks, dropped) = (await Processed(grains, ids) - ticksBefore, Dropped(registries) - droppedBefore);
                 var elapsed = clock.Elapsed.TotalSeconds;
                 var relayed = siloCount == 1 ? "" : $", events relayed {(events.Sum(e => e.Relayed) - relayedBefore) / elapsed,9:N0}/s, " +
-                    $"relay dropped {(events.Sum(e => e.RelayDropped) - relayDroppedBefore) / elapsed:N0}/s";
+                    $"relay dropped {(events.Sum(e => e.RelayDropped) - relayDroppedBefore) / elapsed:N0}/s, " +
+                    $"held back (unwatched) {(events.Sum(e => e.RelayFiltered) - filteredBefore) / elapsed:N0}/s";
                 Console.WriteLine($"offered {rate,9:N0} ticks/s: processed {ticks / elapsed,9:N0} ticks/s, dropped {dropped / elapsed,9:N0}/s{relayed}");
                 if (dropped == 0) sustained = rate;
                 else break; // past what one silo takes: higher rates only drop more

@@ -48,6 +48,9 @@ public sealed class TickrunnerClusterOptions
     /// <summary>Most events one call to another silo carries.</summary>
     public int EventRelayBatch { get; set; } = 1_024;
 
+    /// <summary>How often a silo tells the others which runners its subscribers watch (when it changed), in milliseconds.</summary>
+    public int EventInterestIntervalMs { get; set; } = 250;
+
     /// <summary>The simulated market each silo streams when the host gives no feed of its own.</summary>
     public SimulatedFeedOptions SimulatedFeed { get; set; } = new();
 
@@ -64,6 +67,7 @@ public sealed class TickrunnerClusterOptions
         if (EventHistorySize is < 1 or > 10_000_000) problems.Add($"Cluster:EventHistorySize must be between 1 and 10000000, got {EventHistorySize}.");
         if (EventRelayCapacity is < 1 or > 10_000_000) problems.Add($"Cluster:EventRelayCapacity must be between 1 and 10000000, got {EventRelayCapacity}.");
         if (EventRelayBatch is < 1 or > 100_000) problems.Add($"Cluster:EventRelayBatch must be between 1 and 100000, got {EventRelayBatch}.");
+        if (EventInterestIntervalMs is < 10 or > 60_000) problems.Add($"Cluster:EventInterestIntervalMs must be between 10 and 60000, got {EventInterestIntervalMs}.");
         return problems;
     }
 }

@@ -52,6 +52,7 @@ public static class TickrunnerClusterServices
         services.AddSingleton<ClusterRisk>();
         services.AddHostedService<ClusterRiskSync>();
         services.AddHostedService<EventRelayMembership>();
+        services.AddHostedService<EventInterestAnnouncer>();
         services.AddSingleton<RunnerKeepAlive>();
         services.AddHostedService(sp => sp.GetRequiredService<RunnerKeepAlive>());
         return silo;

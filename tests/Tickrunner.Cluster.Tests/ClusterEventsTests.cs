@@ -19,6 +19,9 @@ public sealed partial class ClusterEventsTests(RunnerClusterFixture fixture, ITe
         var silos = Runners.Cluster.GetActiveSilos().ToList();
         await Wait.Until(() => silos.All(s => Events(s).Peers.Count == silos.Count - 1), what: "each silo to send to the other two");
         var subscriptions = silos.Select(s => Events(s).Hub.Subscribe(new EventFilter(["evented"], [], []), queueSize: 100_000)).ToList();
+        // Each silo relays a runner's ticks only to silos that watch it: they have all said so before the runner starts.
+        await Wait.Until(() => silos.All(from => silos.Where(to => to != from).All(to => Events(from).PeerWants(to.SiloAddress, "evented", "BTCUSDT"))),
+            what: "every silo to know the others watch the runner");
         try
         {
             var runner = Runners.Runner("evented");
@@ -68,6 +71,43 @@ public sealed partial class ClusterEventsTests(RunnerClusterFixture fixture, ITe
         finally
         {
             foreach (var subscription in subscriptions) subscription.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_silo_gets_the_ticks_of_only_the_runners_its_subscribers_watch_and_every_runner_s_trades_and_lifecycle()
+    {
+        await Runners.DefineAsync("watched", LuaStrategies.Holder, "BTCUSDT");
+        await Runners.DefineAsync("unwatched", LuaStrategies.Holder, "ETHUSDT");
+        try
+        {
+            var silos = Runners.Cluster.GetActiveSilos().ToList();
+            var (watchedHome, unwatchedHome) = (Runners.SiloOf("watched")!, Runners.SiloOf("unwatched")!);
+            var watcher = silos.First(s => s.SiloAddress != watchedHome.SiloAddress && s.SiloAddress != unwatchedHome.SiloAddress);
+            using var watching = Events(watcher).Hub.Subscribe(new EventFilter(["watched"], [], []), queueSize: 100_000);
+            await Wait.Until(() => Events(watchedHome).PeerWants(watcher.SiloAddress, "watched", "BTCUSDT")
+                    && !Events(unwatchedHome).PeerWants(watcher.SiloAddress, "unwatched", "ETHUSDT"),
+                what: "the runners' silos to know what the watcher wants");
+
+            var since = Events(watcher).Hub.LastSeq;
+            var filteredBefore = Events(unwatchedHome).RelayFiltered;
+            await Task.Delay(10 * RunnerCluster.BarIntervalMs);
+            await Runners.Runner("unwatched").PauseAsync();
+            // The hub's history has what reached the watcher, whoever subscribed.
+            var unwatched = new EventFilter(["unwatched"], [], []);
+            await Wait.Until(() => Events(watcher).Hub.Recent(since, unwatched).Any(f => f.Event.Kind == RunnerEventKind.RunnerStatusChanged),
+                what: "the unwatched runner's pause on the watcher's hub");
+
+            var heard = Events(watcher).Hub.Recent(since, unwatched);
+            Assert.DoesNotContain(heard, f => f.Event.Kind == RunnerEventKind.TickReceived);
+            Assert.Contains(heard, f => f.Event.Kind is RunnerEventKind.PositionOpened or RunnerEventKind.PositionClosed); // trades always go
+            Assert.Contains(Events(watcher).Hub.Recent(since, new EventFilter(["watched"], [], [])), f => f.Event.Kind == RunnerEventKind.TickReceived);
+            Assert.True(Events(unwatchedHome).RelayFiltered > filteredBefore, "no tick of the unwatched runner was held back");
+        }
+        finally
+        {
+            await Runners.Runner("watched").RemoveAsync();
+            await Runners.Runner("unwatched").RemoveAsync();
         }
     }
 

@@ -30,7 +30,7 @@ public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
     private readonly Lock _gate = new();
     private volatile Peer[] _peers = [];
     private readonly Dictionary<string, (PlotSeriesView[] Views, PlotLayout Layout)> _layouts = new(StringComparer.Ordinal);
-    private long _relayed, _dropped, _received;
+    private long _relayed, _dropped, _received, _filtered;
     private const int MaxLayouts = 100_000;
 
     /// <summary>A hub for this silo's view of the cluster's events.</summary>
@@ -52,6 +52,9 @@ public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
     /// <summary>Events that did not reach another silo: its queue was full, or the call carrying them failed.</summary>
     public long RelayDropped => Interlocked.Read(ref _dropped);
 
+    /// <summary>Frequent events not sent to a silo because none of its subscribers wants their runner.</summary>
+    public long RelayFiltered => Interlocked.Read(ref _filtered);
+
     /// <summary>Events the other silos' runners sent here.</summary>
     public long Received => Interlocked.Read(ref _received);
 
@@ -65,9 +68,24 @@ public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
         if (!RelayedEvent.Relayed(runnerEvent.Kind)) return;
         var peers = _peers;
         if (peers.Length == 0) return;
-        var message = RelayedEvent.Of(runnerEvent);
-        foreach (var peer in peers) peer.Offer(message);
-        Interlocked.Add(ref _relayed, peers.Length);
+        Relay(runnerEvent, peers);
+    }
+
+    // To each peer that wants it (the frequent kinds only when one of its subscribers watches the runner), made once.
+    private void Relay(in RunnerEvent runnerEvent, Peer[] peers)
+    {
+        var filterable = RelayedEvent.Filterable(runnerEvent.Kind);
+        RelayedEvent? message = null;
+        foreach (var peer in peers)
+        {
+            if (filterable && peer.Interest is { } interest && !interest.Wants(runnerEvent.RunnerId, runnerEvent.Symbol))
+            {
+                Interlocked.Increment(ref _filtered);
+                continue;
+            }
+            peer.Offer(message ??= RelayedEvent.Of(runnerEvent));
+            Interlocked.Increment(ref _relayed);
+        }
     }
 
     /// <summary>Publishes and relays <paramref name="events"/>, in order, as <see cref="Emit(in RunnerEvent)"/> would one by one.</summary>
@@ -77,12 +95,7 @@ public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
         var peers = _peers;
         if (peers.Length == 0) return;
         foreach (ref readonly var runnerEvent in events)
-        {
-            if (!RelayedEvent.Relayed(runnerEvent.Kind)) continue;
-            var message = RelayedEvent.Of(runnerEvent);
-            foreach (var peer in peers) peer.Offer(message);
-            Interlocked.Add(ref _relayed, peers.Length);
-        }
+            if (RelayedEvent.Relayed(runnerEvent.Kind)) Relay(runnerEvent, peers);
     }
 
     /// <summary>Publishes events another silo's runners emitted (the relay grain's call).</summary>
@@ -118,6 +131,45 @@ public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
             _peers = [.. kept];
         }
     }
+
+    /// <summary>Whether the frequent events of <paramref name="runnerId"/> on <paramref name="symbol"/> go to <paramref name="silo"/> now.</summary>
+    internal bool PeerWants(SiloAddress silo, string runnerId, string symbol) =>
+        _peers.FirstOrDefault(p => p.Silo.Equals(silo)) is { } peer && (peer.Interest?.Wants(runnerId, symbol) ?? true);
+
+    /// <summary>Relays to <paramref name="silo"/> from now on only the frequent events its subscribers want.</summary>
+    internal void SetPeerInterest(SiloAddress silo, RelayInterest interest)
+    {
+        foreach (var peer in _peers)
+            if (peer.Silo.Equals(silo)) peer.Interest = interest;
+    }
+
+    /// <summary>
+    /// Tells the other silos what this silo's subscribers want, when it changed since the last time or every
+    /// <paramref name="resendEvery"/> calls (a silo that joined since, or missed a call, learns it then): called periodically.
+    /// </summary>
+    internal async Task AnnounceInterestAsync(int resendEvery)
+    {
+        var interest = Hub.Interest;
+        if (interest.Same(_announced) && ++_sinceAnnounced < resendEvery) return;
+        _announced = interest;
+        _sinceAnnounced = 0;
+        var message = RelayInterest.Of(interest);
+        var from = _self.ToParsableString();
+        await Task.WhenAll(_peers.Select(async peer =>
+        {
+            try
+            {
+                await _grains.GetGrain<IEventRelayGrain>(peer.Silo.ToParsableString()).SetInterestAsync(from, message).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                LogInterestFailed(e, peer.Silo.ToString()); // until it hears, it sends everything: nothing wanted is missed
+            }
+        })).ConfigureAwait(false);
+    }
+
+    private EventInterest? _announced;
+    private int _sinceAnnounced;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -159,6 +211,9 @@ public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
 
         public SiloAddress Silo { get; }
 
+        // What the silo's subscribers want of the frequent events; null until it has said: then everything goes.
+        public RelayInterest? Interest { get; set; }
+
         public void Offer(in RelayedEvent message) => _queue.Writer.TryWrite(message);
 
         public void Complete() => _queue.Writer.TryComplete();
@@ -186,6 +241,9 @@ public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} events for silo {Silo} were not delivered")]
     private partial void LogSendFailed(Exception e, int count, string silo);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Silo {Silo} was not told what this silo's subscribers want")]
+    private partial void LogInterestFailed(Exception e, string silo);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A {Kind} event of {RunnerId} from another silo could not be read; skipped")]
     private partial void LogUnreadable(Exception e, string kind, string runnerId);

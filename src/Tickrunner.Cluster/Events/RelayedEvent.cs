@@ -75,6 +75,14 @@ public readonly record struct RelayedEvent
         or RunnerEventKind.OptimizationProgress or RunnerEventKind.OptimizationFinished or RunnerEventKind.EngineHalted
         or RunnerEventKind.EngineResumed);
 
+    /// <summary>
+    /// Whether <paramref name="kind"/> is one of the frequent kinds (a bar's tick, mark and plot) that go to another silo only when
+    /// one of its subscribers wants the runner; the others (trades, transitions, errors, the runner's lifecycle) always go, so
+    /// every hub's history has them.
+    /// </summary>
+    public static bool Filterable(RunnerEventKind kind) =>
+        kind is RunnerEventKind.TickReceived or RunnerEventKind.PositionUpdated or RunnerEventKind.Plot;
+
     /// <summary>The message of a runner's event (see <see cref="Relayed"/>).</summary>
     public static RelayedEvent Of(in RunnerEvent e)
     {

@@ -60,6 +60,20 @@ public sealed class EventHub : IEventSink, IAsyncDisposable
     /// <summary>Events emitted but not yet published (queued while another thread was publishing).</summary>
     public int Backlog => _pending.Count;
 
+    /// <summary>
+    /// What the subscribers can want now: every runner's events (some subscriber filters by neither runner nor symbol), or
+    /// those of these runners and symbols. For a relay that forwards another process's events only when someone here wants them.
+    /// </summary>
+    public EventInterest Interest
+    {
+        get
+        {
+            var index = _index;
+            return new EventInterest(index.Wide.Length > 0, [.. index.ByRunner.Keys.Order(StringComparer.Ordinal)],
+                [.. index.BySymbol.Keys.Order(StringComparer.Ordinal)]);
+        }
+    }
+
     /// <summary>Current subscribers.</summary>
     public int SubscriberCount => Volatile.Read(ref _subscribers).Length;
 
