@@ -292,7 +292,8 @@ public sealed class DashboardTests(BrowserFixture fixture) : IAsyncLifetime
         await Assertions.Expect(_page.Locator(".dirty")).ToBeVisibleAsync();
         // The dialog handler runs on Playwright's event: it may record the message a moment after the click returned.
         await Wait.Until(() => UnsavedDialogs() >= 1, what: "the unsaved-changes dialog");
-        Assert.Contains("#/strategies", _page.Url);
+        // Dismissed, the page puts its address back (the hash had already changed when it asked): waited for, not read at once.
+        await Assertions.Expect(_page).ToHaveURLAsync(new Regex("#/strategies"));
         await Assertions.Expect(_page.Locator(".cm-content")).ToContainTextAsync("my change");
         await _page.ClickAsync("text=+ New strategy");
         await Wait.Until(() => UnsavedDialogs() >= 2, what: "the second unsaved-changes dialog");
