@@ -76,16 +76,14 @@ public sealed partial class ClusterEvents : IEventSink, IAsyncDisposable
     {
         var filterable = RelayedEvent.Filterable(runnerEvent.Kind);
         RelayedEvent? message = null;
+        var held = 0;
         foreach (var peer in peers)
         {
-            if (filterable && peer.Interest is { } interest && !interest.Wants(runnerEvent.RunnerId, runnerEvent.Symbol))
-            {
-                Interlocked.Increment(ref _filtered);
-                continue;
-            }
-            peer.Offer(message ??= RelayedEvent.Of(runnerEvent));
-            Interlocked.Increment(ref _relayed);
+            if (filterable && peer.Interest is { } interest && !interest.Wants(runnerEvent.RunnerId, runnerEvent.Symbol)) held++;
+            else peer.Offer(message ??= RelayedEvent.Of(runnerEvent));
         }
+        if (held > 0) Interlocked.Add(ref _filtered, held);
+        if (held < peers.Length) Interlocked.Add(ref _relayed, peers.Length - held);
     }
 
     /// <summary>Publishes and relays <paramref name="events"/>, in order, as <see cref="Emit(in RunnerEvent)"/> would one by one.</summary>

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tickrunner.Cluster.Runners;
@@ -26,7 +25,7 @@ namespace Tickrunner.Cluster.KeepAlive;
 public sealed partial class RunnerKeepAlive(
     IGrainFactory grains, SqliteGrainStorage storage, IClusterMembershipService membership, ILocalSiloDetails silo,
     IOptions<TickrunnerClusterOptions> options, ILogger<RunnerKeepAlive> logger)
-    : BackgroundService
+    : PeriodicSiloService(logger)
 {
     private readonly Dictionary<string, Task> _pending = new(StringComparer.Ordinal);
     private long _rounds;
@@ -39,30 +38,10 @@ public sealed partial class RunnerKeepAlive(
     private int _lastShare;
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.KeepAliveIntervalMs));
-        try
-        {
-            do
-            {
-                try
-                {
-                    await PingAllAsync(stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // The table may be busy or the silo not fully started yet: the next round tries again.
-                    LogRoundFailed(e);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // The silo is stopping.
-        }
-    }
+    protected override TimeSpan Interval => TimeSpan.FromMilliseconds(options.Value.KeepAliveIntervalMs);
+
+    /// <inheritdoc />
+    protected override Task RoundAsync(CancellationToken cancellationToken) => PingAllAsync(cancellationToken);
 
     private async Task PingAllAsync(CancellationToken cancellationToken)
     {
@@ -119,9 +98,6 @@ public sealed partial class RunnerKeepAlive(
             LogPingFailed(e, id);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A keep-alive round failed")]
-    private partial void LogRoundFailed(Exception e);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "The keep-alive ping of {RunnerId} failed")]
     private partial void LogPingFailed(Exception e, string runnerId);

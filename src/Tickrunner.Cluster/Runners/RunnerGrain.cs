@@ -167,8 +167,7 @@ public sealed partial class RunnerGrain(
             _status = RunnerStatus.Stopped;
             Stored.StopReason = StoppedByRequest;
             await SaveAsync(newTrades: 0);
-            registry.Unregister(Id);
-            _inbox = null;
+            Unlist();
             EmitStopped(StoppedByRequest);
             LogStopped(Id, StoppedByRequest);
         }
@@ -266,8 +265,7 @@ public sealed partial class RunnerGrain(
         {
             _status = RunnerStatus.Stopped;
             Stored.StopReason = stop;
-            registry.Unregister(Id);
-            _inbox = null;
+            Unlist();
             LogStopped(Id, stop);
         }
         // One write for the whole call: what must survive (a trade, a position opened or closed, a stop) is stored before the
@@ -363,11 +361,17 @@ public sealed partial class RunnerGrain(
         if (Stored.Spec is { } spec && _status != RunnerStatus.Stopped) _inbox = registry.Register(Id, spec.Symbol, this.AsReference<IRunnerGrain>());
     }
 
-    // Off the feed, and the Lua state closed: this activation processes no more bars.
-    private void Retire()
+    // Off the feed: the silo's queue of bars for the runner goes.
+    private void Unlist()
     {
         registry.Unregister(Id);
         _inbox = null;
+    }
+
+    // Off the feed, and the Lua state closed: this activation processes no more bars.
+    private void Retire()
+    {
+        Unlist();
         _step?.Processor.ReleaseGlobal(); // the silo's count of open positions: this activation's goes with it
         _step?.Processor.Strategy.Dispose();
         _step = null;
