@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Tickrunner.Engine.Wire;
 using Tickrunner.Server.Api;
+using Tickrunner.Server.Clustering;
 using Tickrunner.Server.Dashboard;
 using Tickrunner.Server.Hosting;
 using Tickrunner.Server.Metrics;
@@ -25,6 +26,7 @@ public static class TickrunnerApp
         configure?.Invoke(builder);
 
         var settings = builder.Configuration.GetSection(TickrunnerOptions.Section).Get<TickrunnerOptions>() ?? new TickrunnerOptions();
+        builder.UseTickrunnerCluster(); // with Cluster:Enabled=true: a silo, started before the server's services and stopped after them
         builder.Services.AddTickrunner(builder.Configuration);
         builder.Services.AddTickrunnerAccess(builder.Configuration);
         builder.Services.ConfigureHttpJsonOptions(o => WireJson.Configure(o.SerializerOptions));

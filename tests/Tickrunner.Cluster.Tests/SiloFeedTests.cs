@@ -98,6 +98,9 @@ public sealed class SiloFeedTests
 
         public Task<RunnerView> DefineAsync(RunnerSpec spec) => throw new NotSupportedException();
         public Task<RunnerView> GetSnapshotAsync() => throw new NotSupportedException();
+        public Task<RunnerView> CreateAsync(RunnerSpec spec) => throw new NotSupportedException();
+        public Task<byte[]> GetWireSnapshotAsync() => throw new NotSupportedException();
+        public Task<byte[]> GetWireHistoryAsync(int count) => throw new NotSupportedException();
         public Task<TradeView[]> GetTradesAsync(int count = int.MaxValue) => throw new NotSupportedException();
         public Task<string> PauseAsync() => throw new NotSupportedException();
         public Task<string> ResumeAsync() => throw new NotSupportedException();

@@ -23,12 +23,7 @@ public sealed class RiskDashboardTests(BrowserFixture fixture) : IAsyncLifetime
         function manage_position(md, ctx, ind) return nil end
         """;
 
-    // Never trades by itself.
-    private const string Passive = """
-        function detect_opportunity(md, ctx, ind) end
-        function filter_commitment(md, ctx, ind) end
-        function manage_position(md, ctx, ind) end
-        """;
+    private const string Passive = TestStrategies.Passive;
 
     public async Task InitializeAsync()
     {

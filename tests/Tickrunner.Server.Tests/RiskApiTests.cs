@@ -10,12 +10,7 @@ namespace Tickrunner.Server.Tests;
 /// </summary>
 public sealed class RiskApiTests
 {
-    // Never trades by itself: only manual actions move it.
-    private const string Passive = """
-        function detect_opportunity(md, ctx, ind) end
-        function filter_commitment(md, ctx, ind) end
-        function manage_position(md, ctx, ind) end
-        """;
+    private const string Passive = TestStrategies.Passive;
 
     private static string Create(string id, string strategy, string risk = "", string symbol = "BTCUSDT") =>
         $$"""{"runner_id":"{{id}}","symbol":"{{symbol}}","strategy_name":"{{strategy}}"{{(risk.Length > 0 ? ",\"risk\":" + risk : "")}}}""";

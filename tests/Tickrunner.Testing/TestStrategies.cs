@@ -13,6 +13,13 @@ public static class TestStrategies
         end
         """;
 
+    /// <summary>Never trades by itself: only manual entries and exits move it.</summary>
+    public const string Passive = """
+        function detect_opportunity(md, ctx, ind) end
+        function filter_commitment(md, ctx, ind) end
+        function manage_position(md, ctx, ind) end
+        """;
+
     /// <summary>Moving-average crossover with declared lengths, a holding time and a side: the optimizer's tests search it.</summary>
     public const string Crossover = """
         params = {

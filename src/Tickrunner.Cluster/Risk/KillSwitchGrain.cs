@@ -1,3 +1,4 @@
+using Tickrunner.Engine.Common;
 using Microsoft.Extensions.Logging;
 using Tickrunner.Cluster.Events;
 
@@ -21,10 +22,11 @@ public sealed partial class KillSwitchGrain(
     public Task<KillSwitchState> HaltAsync(bool flatten) => ChangeAsync(state.State with
     {
         Halted = true, FlattenRequests = state.State.FlattenRequests + (flatten ? 1 : 0),
+        HaltedAt = state.State.HaltedAt ?? EngineClock.System.NowUnixMs(), Flatten = flatten,
     }, changed: !state.State.Halted || flatten);
 
     /// <inheritdoc />
-    public Task<KillSwitchState> ResumeAsync() => ChangeAsync(state.State with { Halted = false }, changed: state.State.Halted);
+    public Task<KillSwitchState> ResumeAsync() => ChangeAsync(state.State with { Halted = false, HaltedAt = null, Flatten = false }, changed: state.State.Halted);
 
     /// <inheritdoc />
     public Task<KillSwitchState> GetAsync() => Task.FromResult(state.State);

@@ -7,6 +7,18 @@ public interface IRunnerGrain : IGrainWithStringKey
     /// <exception cref="ClusterRunnerException">The definition is invalid or its strategy is unknown or does not load.</exception>
     Task<RunnerView> DefineAsync(RunnerSpec spec);
 
+    /// <summary>Creates the runner as <see cref="DefineAsync"/> does, but refuses (<see cref="ClusterRunnerRefusal.Exists"/>) when one is defined under the key.</summary>
+    /// <exception cref="ClusterRunnerException">A runner exists under the key, or the definition is invalid or does not load.</exception>
+    Task<RunnerView> CreateAsync(RunnerSpec spec);
+
+    /// <summary>The runner's snapshot as the REST API's JSON (UTF-8): the same object the single-process engine answers.</summary>
+    /// <exception cref="ClusterRunnerException">The runner is not defined.</exception>
+    Task<byte[]> GetWireSnapshotAsync();
+
+    /// <summary>The newest <paramref name="count"/> bars of the runner's window, oldest first, as the REST API's JSON (UTF-8).</summary>
+    /// <exception cref="ClusterRunnerException">The runner is not defined or cannot run here.</exception>
+    Task<byte[]> GetWireHistoryAsync(int count);
+
     /// <summary>The runner's state now.</summary>
     /// <exception cref="ClusterRunnerException">The runner is not defined.</exception>
     Task<RunnerView> GetSnapshotAsync();

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
@@ -12,6 +14,7 @@ using Tickrunner.Engine.Events;
 using Tickrunner.Engine.Runners;
 using Tickrunner.Engine.Strategies;
 using Tickrunner.Engine.Trading;
+using Tickrunner.Engine.Wire;
 
 namespace Tickrunner.Cluster.Runners;
 
@@ -42,14 +45,17 @@ public sealed partial class RunnerGrain(
     public const string StateName = "runner";
 
     private const string StoppedByRequest = "stopped by request";
+    private const int SnapshotTransitions = 20; // as many as the single-process engine's snapshot shows by default
 
     private RunnerStep? _step;
     private RunnerStatus _status;
     private long _lastBar;
+    private readonly long _activatedAt = EngineClock.System.GetTimestamp(); // the snapshot's uptime counts from this activation
     private string? _restoreError; // a stored definition that no longer loads here (e.g. its strategy file was deleted)
     private LocalRunner? _inbox; // this silo's queue of bars for the runner, while it is on the feed
     private MarketData[]? _bars; // what one call takes from the queue
     private EventBuffer? _events; // the step's events of one call, published together at its end
+    private readonly List<string> _closeReasons = []; // why each trade of the current call closed
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -122,7 +128,7 @@ public sealed partial class RunnerGrain(
         }
         catch (Exception e) when (IsDefinitionError(e))
         {
-            throw new ClusterRunnerException($"Runner '{Id}' was not defined: {e.Message}");
+            throw new ClusterRunnerException($"Runner '{Id}' was not defined: {e.Message}", ClusterRunnerRefusal.Invalid);
         }
         Retire();
         state.State = new RunnerGrainState { Spec = spec, Activations = Math.Max(1, Stored.Activations), JournalRestart = true };
@@ -134,6 +140,50 @@ public sealed partial class RunnerGrain(
         Register();
         EmitNow(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
         return View();
+    }
+
+    /// <inheritdoc />
+    public Task<RunnerView> CreateAsync(RunnerSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (state.RecordExists && Stored.Spec is not null)
+            throw new ClusterRunnerException($"A runner with id '{Id}' already exists; remove it first or choose another id.", ClusterRunnerRefusal.Exists);
+        return DefineAsync(spec);
+    }
+
+    /// <inheritdoc />
+    public Task<byte[]> GetWireSnapshotAsync()
+    {
+        EnsureDefined();
+        var snapshot = _step is { } step
+            ? step.Snapshot(step.Definition, _status, (long)EngineClock.System.ElapsedMs(_activatedAt, EngineClock.System.GetTimestamp()), _inbox?.BarsDropped ?? 0,
+                SnapshotTransitions)
+            : StoredSnapshot();
+        return Task.FromResult(JsonSerializer.SerializeToUtf8Bytes(snapshot, WireJson.Options));
+    }
+
+    /// <inheritdoc />
+    public Task<byte[]> GetWireHistoryAsync(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var window = EnsureLoaded().Processor.Window;
+        var bars = new MarketData[Math.Min(count, window.Count)];
+        for (var i = 0; i < bars.Length; i++) bars[i] = window[window.Count - bars.Length + i];
+        return Task.FromResult(JsonSerializer.SerializeToUtf8Bytes(bars, WireJson.Options));
+    }
+
+    // A runner whose stored definition no longer loads here: what was stored, stopped, with no counters.
+    private RunnerSnapshot StoredSnapshot()
+    {
+        var stored = Stored;
+        var spec = stored.Spec!;
+        var definition = spec.ToDefinition(Id);
+        var position = stored.Position?.ToPosition();
+        var account = new PaperAccount(definition.Account);
+        account.Restore(stored.RealizedPnl, stored.ClosedFees + (position?.EntryFee ?? 0), position?.EntryFee ?? 0);
+        return new RunnerSnapshot(Id, spec.Symbol, definition.StrategyName, RunnerStatus.Stopped, Enum.Parse<TradingState>(stored.State), position,
+            ScalarValue.ToObjects(stored.Context), new RunnerStats(0, 0, 0, 0, 0, 0, 0, 0, 0), 0, spec.WindowSize, 0, [], definition.Config,
+            AccountSnapshot.Of(account, position), definition.Params ?? new Dictionary<string, object>());
     }
 
     /// <inheritdoc />
@@ -238,6 +288,7 @@ public sealed partial class RunnerGrain(
         _bars ??= new MarketData[options.Value.MaxBarsPerCall];
         var count = inbox.Take(_bars);
         if (count == 0) return;
+        _closeReasons.Clear();
         var machine = step.Processor.Machine;
         var position = machine.Position;
         var closed = step.Trades.TotalAdded;
@@ -249,6 +300,7 @@ public sealed partial class RunnerGrain(
             if (_status != RunnerStatus.Running || data.Timestamp <= _lastBar) continue;
             _lastBar = data.Timestamp;
             var receivedAt = EngineClock.System.GetTimestamp();
+            var tradesBefore = step.Trades.TotalAdded;
             try
             {
                 stop = step.Process(data, receivedAt);
@@ -258,6 +310,8 @@ public sealed partial class RunnerGrain(
                 // A bug in the host, not the strategy: this runner stops, the others go on.
                 stop = step.Fail(data, receivedAt, e);
             }
+            // A bar closes at most one trade; its reason is the one its PositionClosed event gave.
+            if (step.Trades.TotalAdded != tradesBefore) _closeReasons.Add(step.LastCloseReason ?? "closed");
             if (stop is not null) break;
         }
         var newTrades = (int)(step.Trades.TotalAdded - closed);
@@ -337,7 +391,14 @@ public sealed partial class RunnerGrain(
         stored.QueuedAction = step.Processor.QueuedAction is { } queued ? PendingActionView.Of(queued) : null;
         if (newTrades > 0)
         {
-            foreach (var trade in step.Trades.ToArray(newTrades)) stored.JournalPending.Add(TradeView.Of(trade.ToPosition()));
+            var trades = step.Trades.ToArray(newTrades);
+            var reasons = CollectionsMarshal.AsSpan(_closeReasons);
+            for (var i = 0; i < trades.Length; i++)
+            {
+                // The reasons of this call's closes line up with its newest trades.
+                var reason = reasons.Length - trades.Length + i is var r && r >= 0 ? reasons[r] : "closed";
+                stored.JournalPending.Add(TradeView.Of(trades[i].ToPosition()) with { Reason = reason });
+            }
             stored.ClosedTradeCount += newTrades;
         }
         stored.JournalCapacity = options.Value.TradeHistorySize;
@@ -379,13 +440,15 @@ public sealed partial class RunnerGrain(
 
     private void EnsureDefined()
     {
-        if (!state.RecordExists || Stored.Spec is null) throw new ClusterRunnerException($"There is no runner '{Id}' on the cluster.");
+        if (state.RecordExists && Stored.Spec is not null) return;
+        DeactivateOnIdle(); // nothing to keep: a lookup of an unknown id leaves no activation behind
+        throw new ClusterRunnerException($"There is no runner '{Id}' on the cluster.", ClusterRunnerRefusal.NotDefined);
     }
 
     private RunnerStep EnsureLoaded()
     {
         EnsureDefined();
-        return _step ?? throw new ClusterRunnerException($"Runner '{Id}' cannot run here: {_restoreError}");
+        return _step ?? throw new ClusterRunnerException($"Runner '{Id}' cannot run here: {_restoreError}", ClusterRunnerRefusal.Conflict);
     }
 
     private RunnerView View()

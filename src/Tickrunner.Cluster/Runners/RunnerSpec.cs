@@ -22,6 +22,8 @@ public sealed record RunnerSpec
     [Id(5)] public Dictionary<string, ScalarValue>? Params { get; init; }
     /// <summary>Risk limits the engine enforces around the strategy; null: none.</summary>
     [Id(6)] public RiskSpec? Risk { get; init; }
+    /// <summary>The runner's logging and error switches; null: the engine's defaults.</summary>
+    [Id(7)] public RunnerConfigSpec? Config { get; init; }
 
     /// <summary>The name the strategy goes by when it is given as code.</summary>
     public const string InlineStrategyName = "inline";
@@ -36,6 +38,30 @@ public sealed record RunnerSpec
         Account = Account.ToSettings(),
         Params = ScalarValue.ToObjects(Params),
         Risk = Risk?.ToLimits(),
+        Config = Config?.ToConfig() ?? new RunnerConfig(),
+    };
+}
+
+/// <summary>A runner's switches (the engine's <see cref="RunnerConfig"/>): stop on the first strategy error, what to log, whether to time bars.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RunnerConfigSpec
+{
+    /// <summary>Stop the runner on the first strategy error.</summary>
+    [Id(0)] public bool StopOnError { get; init; }
+    /// <summary>Log every executed action.</summary>
+    [Id(1)] public bool LogActions { get; init; } = true;
+    /// <summary>Log every opened and closed position.</summary>
+    [Id(2)] public bool LogPositions { get; init; }
+    /// <summary>Measure bar durations.</summary>
+    [Id(3)] public bool CollectMetrics { get; init; } = true;
+
+    /// <summary>The engine's config.</summary>
+    public RunnerConfig ToConfig() => new() { StopOnError = StopOnError, LogActions = LogActions, LogPositions = LogPositions, CollectMetrics = CollectMetrics };
+
+    /// <summary>The switches of <paramref name="config"/>.</summary>
+    public static RunnerConfigSpec Of(RunnerConfig config) => new()
+    {
+        StopOnError = config.StopOnError, LogActions = config.LogActions, LogPositions = config.LogPositions, CollectMetrics = config.CollectMetrics,
     };
 }
 

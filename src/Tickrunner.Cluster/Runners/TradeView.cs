@@ -22,6 +22,8 @@ public sealed record TradeView
     [Id(6)] public double RealizedPnl { get; init; }
     /// <summary>Entry and exit fees.</summary>
     [Id(7)] public double Fees { get; init; }
+    /// <summary>Why it closed (strategy, stop_loss, take_profit, manual, …); null in trades stored before reasons were.</summary>
+    [Id(8)] public string? Reason { get; init; }
 
     /// <summary>A closed engine position as a trade.</summary>
     public static TradeView Of(Position closed) => new()

@@ -57,6 +57,9 @@ public sealed partial class RunnerStep
     /// <summary>The newest closed trades.</summary>
     public BoundedHistory<ClosedPositionRecord> Trades { get; }
 
+    /// <summary>Why the newest trade of <see cref="Trades"/> closed (the reason its PositionClosed event gave), or null before the first.</summary>
+    public string? LastCloseReason { get; private set; }
+
     /// <summary>What the last bar did (a backtest reads its fills and closes from here).</summary>
     public TickOutcome LastOutcome { get; private set; }
 
@@ -77,6 +80,28 @@ public sealed partial class RunnerStep
         var account = Processor.Account;
         return new RunnerRestore(status, machine.State, machine.Position?.Clone(), Processor.Strategy.ContextScalars(),
             account.RealizedPnl, account.FeesPaid - account.OpenEntryFee, Processor.Risk?.Capture(), Processor.QueuedAction);
+    }
+
+    /// <summary>
+    /// Everything the dashboard shows about the runner now, with <paramref name="status"/>, <paramref name="uptimeMs"/> and
+    /// <paramref name="ticksDropped"/> from its host and its newest <paramref name="transitions"/>: one shape wherever it runs.
+    /// <paramref name="definition"/> is the host's, whose risk limits may have changed since this step was built.
+    /// </summary>
+    public RunnerSnapshot Snapshot(RunnerDefinition definition, RunnerStatus status, long uptimeMs, long ticksDropped, int transitions)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var machine = Processor.Machine;
+        return new RunnerSnapshot(
+            _id, _symbol, definition.StrategyName, status, machine.State, machine.Position?.Clone(),
+            Processor.Strategy.ContextScalars(), Stats(ticksDropped), uptimeMs,
+            definition.WindowSize, Processor.Window.Count,
+            machine.RecentTransitions(transitions), definition.Config,
+            AccountSnapshot.Of(Processor.Account, machine.Position), Processor.Strategy.ParameterValues)
+        {
+            Risk = RiskSnapshot.Of(definition.Risk, Processor.Risk),
+            RiskState = Processor.Risk?.Capture(),
+            ManualAction = Processor.ManualAction?.Name,
+        };
     }
 
     /// <summary>Errors the strategy raised.</summary>
@@ -238,6 +263,7 @@ public sealed partial class RunnerStep
         {
             Trades.Add(new ClosedPositionRecord(closed));
             var reason = step.Transition?.Reason ?? "closed";
+            LastCloseReason = reason;
             if (_config.LogPositions) LogClosed(_id, closed.ExitPrice ?? 0, closed.RealizedPnl ?? 0, reason);
             var account = Processor.Account;
             sink?.Emit(RunnerEvent.PositionClosed(_id, _symbol, closed, reason, account.Equity(null), account.Cash(null), receivedAt, at));

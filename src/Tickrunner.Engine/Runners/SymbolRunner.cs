@@ -344,22 +344,8 @@ public sealed partial class SymbolRunner : IAsyncDisposable
         return _status;
     }
 
-    private RunnerSnapshot TakeSnapshot()
-    {
-        var machine = Processor.Machine;
-        return new RunnerSnapshot(
-            Id, Symbol, Definition.StrategyName, _status, machine.State, machine.Position?.Clone(),
-            Processor.Strategy.ContextScalars(), _step.Stats(TicksDropped),
-            (long)_clock.ElapsedMs(_startedAt, _clock.GetTimestamp()),
-            Definition.WindowSize, Processor.Window.Count,
-            machine.RecentTransitions(_options.SnapshotTransitions), Definition.Config,
-            AccountSnapshot.Of(Processor.Account, machine.Position), Processor.Strategy.ParameterValues)
-        {
-            Risk = RiskSnapshot.Of(Definition.Risk, Processor.Risk),
-            RiskState = Processor.Risk?.Capture(),
-            ManualAction = Processor.ManualAction?.Name,
-        };
-    }
+    private RunnerSnapshot TakeSnapshot() =>
+        _step.Snapshot(_definition, _status, (long)_clock.ElapsedMs(_startedAt, _clock.GetTimestamp()), TicksDropped, _options.SnapshotTransitions);
 
     /// <summary>
     /// What a new instance of this (stopped) runner resumes with, taken on its loop: state, position, context, account totals,

@@ -14,21 +14,21 @@ public static class EngineApi
     public static RouteGroupBuilder MapEngineApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/engine").WithTags("Engine");
-        group.MapGet("/", (EngineControl control) => TypedResults.Ok(control.State()))
+        group.MapGet("/", async (IEngineControl control, CancellationToken ct) => TypedResults.Ok(await control.StateAsync(ct)))
             .WithSummary("Whether the engine is halted, and the open positions and notional across runners against their limits");
         group.MapPost("/halt", Halt).Accepts<HaltRequest>("application/json")
             .WithSummary("Kill switch: refuse every entry from each runner's next bar; flatten: true also closes every open position there");
-        group.MapPost("/resume", (EngineControl control) => TypedResults.Ok(control.Resume())).WithSummary("Turn the kill switch off");
+        group.MapPost("/resume", async (IEngineControl control) => TypedResults.Ok(await control.ResumeAsync())).WithSummary("Turn the kill switch off");
         return group;
     }
 
-    private static async Task<Results<Ok<EngineRiskState>, ProblemHttpResult>> Halt(HttpRequest request, EngineControl control)
+    private static async Task<Results<Ok<EngineRiskState>, ProblemHttpResult>> Halt(HttpRequest request, IEngineControl control)
     {
         var (body, problem) = await RequestBody.ReadAsync<HaltRequest>(request, optional: true);
         if (problem is not null) return problem;
         try
         {
-            return TypedResults.Ok(control.Halt(body?.Flatten ?? false));
+            return TypedResults.Ok(await control.HaltAsync(body?.Flatten ?? false));
         }
         catch (ServiceException e)
         {

@@ -18,6 +18,7 @@ internal static class Problems
         UnprocessableException unprocessable => TypedResults.Problem(e.Message, statusCode: StatusCodes.Status422UnprocessableEntity,
             title: unprocessable.Title, extensions: unprocessable.Extensions),
         TooManyRequestsException => TypedResults.Problem(e.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests"),
+        NotAvailableException => TypedResults.Problem(e.Message, statusCode: StatusCodes.Status501NotImplemented, title: "Not available in this mode"),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e, "A service exception without a problem."),
     };
 

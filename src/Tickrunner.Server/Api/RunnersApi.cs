@@ -8,7 +8,7 @@ using Tickrunner.Server.Storage;
 
 namespace Tickrunner.Server.Api;
 
-/// <summary><c>/api/runners</c>: create, list, inspect, steer and remove runners, each a call on <see cref="RunnerService"/>.</summary>
+/// <summary><c>/api/runners</c>: create, list, inspect, steer and remove runners, each a call on <see cref="IRunnerService"/>.</summary>
 public static class RunnersApi
 {
     /// <summary>Maps the runner endpoints; the group is returned so authorization can be attached to it.</summary>
@@ -43,10 +43,10 @@ public static class RunnersApi
         return group;
     }
 
-    private static async Task<Ok<IReadOnlyList<RunnerSnapshot>>> List(RunnerService runners, CancellationToken ct) =>
+    private static async Task<Ok<IReadOnlyList<RunnerSnapshot>>> List(IRunnerService runners, CancellationToken ct) =>
         TypedResults.Ok(await runners.ListAsync(ct));
 
-    private static async Task<Results<Created<RunnerSnapshot>, ProblemHttpResult>> Create(HttpRequest request, RunnerService runners, CancellationToken ct)
+    private static async Task<Results<Created<RunnerSnapshot>, ProblemHttpResult>> Create(HttpRequest request, IRunnerService runners, CancellationToken ct)
     {
         var (body, problem) = await RequestBody.ReadAsync<CreateRunnerRequest>(request);
         if (problem is not null) return problem;
@@ -61,7 +61,7 @@ public static class RunnersApi
         }
     }
 
-    private static async Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Get(string id, RunnerService runners, CancellationToken ct)
+    private static async Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Get(string id, IRunnerService runners, CancellationToken ct)
     {
         try
         {
@@ -73,7 +73,7 @@ public static class RunnersApi
         }
     }
 
-    private static async Task<Results<Ok<MarketData[]>, ProblemHttpResult>> History(string id, string? count, RunnerService runners, CancellationToken ct)
+    private static async Task<Results<Ok<MarketData[]>, ProblemHttpResult>> History(string id, string? count, IRunnerService runners, CancellationToken ct)
     {
         var errors = new Dictionary<string, string>();
         var n = (int)QueryNumber.Read(count, "count", 1, RunnerDefinition.MaxWindowSize, 100, errors);
@@ -88,8 +88,8 @@ public static class RunnersApi
         }
     }
 
-    private static Results<Ok<IReadOnlyList<TradeRecord>>, ProblemHttpResult> Trades(string id, string? limit, string? offset, string? from, string? to,
-        RunnerService runners)
+    private static async Task<Results<Ok<IReadOnlyList<TradeRecord>>, ProblemHttpResult>> Trades(string id, string? limit, string? offset, string? from, string? to,
+        IRunnerService runners)
     {
         var errors = new Dictionary<string, string>();
         var n = (int)QueryNumber.Read(limit, "limit", 1, 100_000, 1000, errors);
@@ -100,7 +100,7 @@ public static class RunnersApi
         if (errors.Count > 0) return Problems.Invalid(errors);
         try
         {
-            return TypedResults.Ok(runners.Trades(id, n, skip, start, end));
+            return TypedResults.Ok(await runners.TradesAsync(id, n, skip, start, end));
         }
         catch (ServiceException e)
         {
@@ -108,8 +108,8 @@ public static class RunnersApi
         }
     }
 
-    private static Results<Ok<PlotsResponse>, ProblemHttpResult> Plots(string id, string? interval, string? from, string? to, string? limit,
-        RunnerService runners, Plots.PlotStore plots)
+    private static async Task<Results<Ok<PlotsResponse>, ProblemHttpResult>> Plots(string id, string? interval, string? from, string? to, string? limit,
+        IRunnerService runners, Plots.PlotStore plots)
     {
         var options = plots.Options;
         var errors = new Dictionary<string, string>();
@@ -124,7 +124,7 @@ public static class RunnersApi
         if (errors.Count > 0) return Problems.Invalid(errors);
         try
         {
-            return TypedResults.Ok(PlotsResponse.Of(runners.Plots(id, intervalMs!.Value, start, end, n)));
+            return TypedResults.Ok(PlotsResponse.Of(await runners.PlotsAsync(id, intervalMs!.Value, start, end, n)));
         }
         catch (ServiceException e)
         {
@@ -132,11 +132,11 @@ public static class RunnersApi
         }
     }
 
-    private static Results<Ok<TradeTotals>, ProblemHttpResult> TradeTotals(string id, RunnerService runners)
+    private static async Task<Results<Ok<TradeTotals>, ProblemHttpResult>> TradeTotals(string id, IRunnerService runners)
     {
         try
         {
-            return TypedResults.Ok(runners.TradeTotals(id));
+            return TypedResults.Ok(await runners.TradeTotalsAsync(id));
         }
         catch (ServiceException e)
         {
@@ -144,7 +144,7 @@ public static class RunnersApi
         }
     }
 
-    private static IResult Events(string id, string? since, string? limit, RunnerService runners)
+    private static async Task<IResult> Events(string id, string? since, string? limit, IRunnerService runners)
     {
         var errors = new Dictionary<string, string>();
         var n = (int)QueryNumber.Read(limit, "limit", 1, 10_000, 1000, errors);
@@ -153,7 +153,7 @@ public static class RunnersApi
         try
         {
             // The frames' shared JSON, as a JSON array: no event is serialized again for this answer.
-            var frames = runners.Events(id, after, n);
+            var frames = await runners.EventsAsync(id, after, n);
             var body = new MemoryStream();
             body.WriteByte((byte)'[');
             for (var i = 0; i < frames.Count; i++)
@@ -170,7 +170,7 @@ public static class RunnersApi
         }
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, RunnerService runners)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, IRunnerService runners)
     {
         try
         {
@@ -184,18 +184,18 @@ public static class RunnersApi
     }
 
     // Not cancelled with the request: a command the runner may already have carried out must have its status stored.
-    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Pause(string id, RunnerService runners) =>
+    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Pause(string id, IRunnerService runners) =>
         Steer(id, runners.PauseAsync);
 
-    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Resume(string id, RunnerService runners) =>
+    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Resume(string id, IRunnerService runners) =>
         Steer(id, runners.ResumeAsync);
 
-    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Stop(string id, RunnerService runners) =>
+    private static Task<Results<Ok<RunnerStatusResponse>, ProblemHttpResult>> Stop(string id, IRunnerService runners) =>
         Steer(id, runners.StopAsync);
 
-    private static Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Start(string id, RunnerService runners) => Replace(() => runners.StartAsync(id));
+    private static Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Start(string id, IRunnerService runners) => Replace(() => runners.StartAsync(id));
 
-    private static Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Reload(string id, RunnerService runners) => Replace(() => runners.ReloadAsync(id));
+    private static Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Reload(string id, IRunnerService runners) => Replace(() => runners.ReloadAsync(id));
 
     private static async Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> Replace(Func<Task<RunnerSnapshot>> replace)
     {
@@ -209,7 +209,7 @@ public static class RunnersApi
         }
     }
 
-    private static async Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> ChangeRisk(string id, HttpRequest request, RunnerService runners)
+    private static async Task<Results<Ok<RunnerSnapshot>, ProblemHttpResult>> ChangeRisk(string id, HttpRequest request, IRunnerService runners)
     {
         var (limits, problem) = await RequestBody.ReadAsync<RiskLimits>(request, optional: true);
         if (problem is not null) return problem;
@@ -223,7 +223,7 @@ public static class RunnersApi
         }
     }
 
-    private static async Task<Results<Accepted<ManualActionResponse>, ProblemHttpResult>> Enter(string id, HttpRequest request, RunnerService runners)
+    private static async Task<Results<Accepted<ManualActionResponse>, ProblemHttpResult>> Enter(string id, HttpRequest request, IRunnerService runners)
     {
         var (body, problem) = await RequestBody.ReadAsync<ManualEntryRequest>(request);
         if (problem is not null) return problem;
@@ -237,7 +237,7 @@ public static class RunnersApi
         }
     }
 
-    private static async Task<Results<Accepted<ManualActionResponse>, ProblemHttpResult>> Exit(string id, RunnerService runners)
+    private static async Task<Results<Accepted<ManualActionResponse>, ProblemHttpResult>> Exit(string id, IRunnerService runners)
     {
         try
         {

@@ -13,7 +13,7 @@ public static class SymbolsApi
     public static RouteGroupBuilder MapSymbolsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/symbols").WithTags("Symbols");
-        group.MapGet("/", (RunnerService runners) => TypedResults.Ok(runners.Symbols))
+        group.MapGet("/", (IRunnerService runners) => TypedResults.Ok(runners.Symbols))
             .WithSummary("Symbols the feed streams (the ones a runner can trade)");
         group.MapGet("/{symbol}/runners", RunnersFor).WithSummary("Snapshots of the runners trading a symbol");
         group.MapGet("/{symbol}/candles", Candles)
@@ -21,7 +21,7 @@ public static class SymbolsApi
         return group;
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<RunnerSnapshot>>, ProblemHttpResult>> RunnersFor(string symbol, RunnerService runners, CancellationToken ct)
+    private static async Task<Results<Ok<IReadOnlyList<RunnerSnapshot>>, ProblemHttpResult>> RunnersFor(string symbol, IRunnerService runners, CancellationToken ct)
     {
         try
         {
@@ -34,7 +34,7 @@ public static class SymbolsApi
     }
 
     private static Results<Ok<List<Candle>>, ProblemHttpResult> Candles(string symbol, string? interval, string? from, string? to, string? limit,
-        RunnerService runners, CandleStore candles)
+        IRunnerService runners, CandleStore candles)
     {
         var options = candles.Options;
         var errors = new Dictionary<string, string>();

@@ -29,6 +29,9 @@ public sealed class ConflictException(string detail) : ServiceException(detail);
 /// <summary>The server cannot do it now, e.g. while shutting down (503).</summary>
 public sealed class UnavailableException(string detail) : ServiceException(detail);
 
+/// <summary>This server cannot do it in the mode it runs in, e.g. a command the cluster mode does not carry yet (501).</summary>
+public sealed class NotAvailableException(string detail) : ServiceException(detail);
+
 /// <summary>Lua code that does not load (422), with its diagnostics.</summary>
 public sealed class InvalidStrategyException(string name, IReadOnlyList<LuaDiagnostic> diagnostics)
     : ServiceException($"Strategy '{name}' does not load.")

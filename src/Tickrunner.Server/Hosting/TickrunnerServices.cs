@@ -58,7 +58,8 @@ public static class TickrunnerServices
             sp.GetRequiredService<IOptions<LuaSandboxOptions>>().Value));
         // One clock for everything the server stamps: events, lag notices and heartbeats (tests may inject their own).
         services.TryAddSingleton<IEngineClock>(EngineClock.System);
-        services.AddSingleton(sp => new EventHub(sp.GetRequiredService<IOptions<EventHubOptions>>().Value, sp.GetRequiredService<IEngineClock>()));
+        if (!Clustering.ClusterHosting.IsEnabled(configuration)) // on the cluster, the silo's hub (ClusterHosting.AddClusterRunners)
+            services.AddSingleton(sp => new EventHub(sp.GetRequiredService<IOptions<EventHubOptions>>().Value, sp.GetRequiredService<IEngineClock>()));
         services.AddSingleton<SimulatedMarketState>();
         services.AddSingleton(sp =>
         {
@@ -90,6 +91,12 @@ public static class TickrunnerServices
         services.AddSingleton<StrategyLocks>();
         services.AddSingleton<RunnerService>();
         services.AddSingleton<EngineControl>();
+        var clustered = Clustering.ClusterHosting.IsEnabled(configuration);
+        if (!clustered)
+        {
+            services.AddSingleton<IRunnerService>(sp => sp.GetRequiredService<RunnerService>());
+            services.AddSingleton<IEngineControl>(sp => sp.GetRequiredService<EngineControl>());
+        }
         services.AddSingleton<StrategyService>();
         services.AddSingleton<EventStreamService>();
         services.AddSingleton<HealthService>();
@@ -105,8 +112,17 @@ public static class TickrunnerServices
         services.AddSingleton<PlotRepository>();
         services.AddSingleton<Plots.PlotStore>();
         // Before the engine's too: it subscribes to the hub before any runner starts, and reads the last plots after the engine stopped.
-        services.AddHostedService(sp => sp.GetRequiredService<Plots.PlotStore>());
-        services.AddHostedService<EngineHostedService>();
+        if (clustered)
+        {
+            // The runners are grains: no in-process engine, journal or feed pump. The plot store is not started either: its
+            // subscription to every runner's plots would ask every silo to relay every runner's frequent events here.
+            Clustering.ClusterHosting.AddClusterRunners(services);
+        }
+        else
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<Plots.PlotStore>());
+            services.AddHostedService<EngineHostedService>();
+        }
         // After the engine's: hosted services stop in reverse order, so jobs stop before the engine and the hub.
         services.AddHostedService(sp => sp.GetRequiredService<BacktestService>());
         services.AddHostedService(sp => sp.GetRequiredService<OptimizationService>());

@@ -9,7 +9,7 @@ namespace Tickrunner.Server.Portfolio;
 /// Samples the portfolio every <see cref="PortfolioOptions.SampleIntervalMs"/> into SQLite for its curve, and keeps the newest
 /// <see cref="PortfolioOptions.MaxSamples"/>. It reads snapshots like any client, so the runners' ticks never wait for it.
 /// </summary>
-public sealed partial class PortfolioSampler(TradingEngine engine, PortfolioRepository samples, IEngineClock clock,
+public sealed partial class PortfolioSampler(Runners.IRunnerService runners, PortfolioRepository samples, IEngineClock clock,
     IOptions<TickrunnerOptions> options, ILogger<PortfolioSampler> logger) : BackgroundService
 {
     private const int PruneEvery = 100;
@@ -45,7 +45,7 @@ public sealed partial class PortfolioSampler(TradingEngine engine, PortfolioRepo
     /// <summary>Takes one sample now.</summary>
     public async Task SampleAsync(CancellationToken cancellationToken)
     {
-        var snapshots = await engine.GetAllSnapshotsAsync(cancellationToken);
+        var snapshots = await runners.ListAsync(cancellationToken);
         samples.Append(PortfolioService.Sum(snapshots, clock.NowUnixMs()));
     }
 

@@ -56,7 +56,7 @@ public sealed record PortfolioCurve(long[] Times, double[] Equity, double[] Capi
 /// The portfolio across all runners (docs/guides/web-app-api.md, Portfolio): the sum of their accounts now, each runner's trade
 /// figures from the stored trades, and the sampled curve. Read-only; <see cref="PortfolioSampler"/> writes the samples.
 /// </summary>
-public sealed class PortfolioService(TradingEngine engine, PortfolioRepository samples, IEngineClock clock, IOptions<TickrunnerOptions> options)
+public sealed class PortfolioService(Runners.IRunnerService runners, PortfolioRepository samples, IEngineClock clock, IOptions<TickrunnerOptions> options)
 {
     private const long DayMs = 86_400_000;
     private readonly Lock _gate = new();
@@ -66,7 +66,7 @@ public sealed class PortfolioService(TradingEngine engine, PortfolioRepository s
     /// <summary>The portfolio now.</summary>
     public async Task<PortfolioSummary> SummaryAsync(CancellationToken cancellationToken)
     {
-        var snapshots = await engine.GetAllSnapshotsAsync(cancellationToken);
+        var snapshots = await runners.ListAsync(cancellationToken);
         var now = clock.NowUnixMs();
         var dayStart = now - Mod(now, DayMs);
         var stats = TradeStats(dayStart);

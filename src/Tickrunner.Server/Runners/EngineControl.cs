@@ -9,12 +9,25 @@ namespace Tickrunner.Server.Runners;
 public sealed record EngineRiskState(bool Halted, long? HaltedAt, bool Flatten, int OpenPositions, double TotalNotional,
     double? MaxTotalNotional, int? MaxOpenPositions);
 
+/// <summary>The kill switch as the API sees it, wherever the runners run (<see cref="EngineControl"/>, <see cref="Clustering.ClusterEngineControl"/>).</summary>
+public interface IEngineControl
+{
+    /// <summary>Refuses every entry from each runner's next bar; <paramref name="flatten"/> also closes every open position there.</summary>
+    Task<EngineRiskState> HaltAsync(bool flatten);
+
+    /// <summary>Turns the kill switch off.</summary>
+    Task<EngineRiskState> ResumeAsync();
+
+    /// <summary>Whether the engine is halted, since when, and where the limits across runners stand.</summary>
+    Task<EngineRiskState> StateAsync(CancellationToken cancellationToken);
+}
+
 /// <summary>
 /// The kill switch as the API sees it: halt and resume, stored in the settings table, so an acknowledged halt survives a
 /// restart (the flatten, a one-time request for the next bar, is not asked again after one). A halt takes effect before it is
 /// stored, a resume only after: a failing store errs on the side of no trading.
 /// </summary>
-public sealed class EngineControl(TradingEngine engine, TickrunnerDatabase database)
+public sealed class EngineControl(TradingEngine engine, TickrunnerDatabase database) : IEngineControl
 {
     private const string HaltKey = "engine_halt";
     private readonly Lock _gate = new();
@@ -70,6 +83,12 @@ public sealed class EngineControl(TradingEngine engine, TickrunnerDatabase datab
         return new EngineRiskState(risk.Halted, stored?.At, stored?.Flatten ?? false, risk.OpenPositions, Math.Max(0, risk.TotalNotional),
             risk.MaxTotalNotional, risk.MaxOpenPositions);
     }
+
+    Task<EngineRiskState> IEngineControl.HaltAsync(bool flatten) => Task.FromResult(Halt(flatten));
+
+    Task<EngineRiskState> IEngineControl.ResumeAsync() => Task.FromResult(Resume());
+
+    Task<EngineRiskState> IEngineControl.StateAsync(CancellationToken cancellationToken) => Task.FromResult(State());
 
     private StoredHalt? Stored()
     {

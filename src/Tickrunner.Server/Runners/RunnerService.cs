@@ -32,7 +32,7 @@ public sealed record RunnerStatusResponse(string RunnerId, RunnerStatus Status);
 /// events say), under the id's lock, so the engine's runners and the stored rows never drift apart.
 /// </summary>
 public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, StrategyCatalog catalog, IMarketDataFeed feed,
-    EventHub hub, RunnerLocks runnerLocks, StrategyLocks strategyLocks, Plots.PlotStore plots)
+    EventHub hub, RunnerLocks runnerLocks, StrategyLocks strategyLocks, Plots.PlotStore plots) : IRunnerService
 {
     /// <summary>Symbols the feed streams: the ones a runner can trade.</summary>
     public IReadOnlyList<string> Symbols => feed.Symbols;
@@ -49,7 +49,11 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
     }
 
     /// <summary>Creates and starts a runner from a request body, <c>runner_id</c> required.</summary>
-    public Task<RunnerSnapshot> CreateAsync(CreateRunnerRequest body, CancellationToken cancellationToken)
+    public Task<RunnerSnapshot> CreateAsync(CreateRunnerRequest body, CancellationToken cancellationToken) =>
+        CreateAsync(DefinitionOf(body), idRequired: body.RunnerId is null, cancellationToken);
+
+    /// <summary>The definition a create request asks for; <see cref="InvalidRequestException"/> for parameters of the wrong kind.</summary>
+    internal static RunnerDefinition DefinitionOf(CreateRunnerRequest body)
     {
         var definition = new RunnerDefinition
         {
@@ -64,7 +68,7 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
         var errors = new Dictionary<string, string>();
         definition = definition with { Params = ParameterValues.From(body.Params, errors) };
         if (errors.Count > 0) throw new InvalidRequestException(errors);
-        return CreateAsync(definition, idRequired: body.RunnerId is null, cancellationToken);
+        return definition;
     }
 
     /// <summary>Creates and starts a runner (the demo runners come this way too).</summary>
@@ -73,19 +77,8 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
 
     private async Task<RunnerSnapshot> CreateAsync(RunnerDefinition definition, bool idRequired, CancellationToken ct)
     {
-        var errors = definition.Problems();
-        // The limits sit in the body's risk object: their errors are named risk.<field>.
-        foreach (var field in definition.Risk?.Problems().Keys.ToList() ?? [])
-        {
-            errors[$"risk.{field}"] = errors[field];
-            errors.Remove(field);
-        }
-        if (idRequired) errors["runner_id"] = "runner_id is required.";
-        if (!errors.ContainsKey("symbol") && !feed.Symbols.Contains(definition.Symbol))
-            errors["symbol"] = $"'{definition.Symbol}' is not a symbol of the {feed.Kind} feed; it offers: {string.Join(", ", feed.Symbols)}.";
-        if (!errors.ContainsKey("strategy_name") && !catalog.Exists(definition.StrategyName))
-            errors["strategy_name"] = $"There is no strategy named '{definition.StrategyName}'; GET /api/strategies lists them.";
-        if (errors.Count > 0) throw new InvalidRequestException(errors);
+        CheckDefinition(definition, idRequired, feed, catalog);
+
 
         // The id's lock for the whole check-insert-start (a delete of the same id waits for it), and the
         // strategy's lock so it cannot be deleted between the check that no runner uses it and its deletion.
@@ -124,7 +117,25 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
         return await runner.GetSnapshotAsync(CancellationToken.None);
     }
 
-    private static ConflictException Exists(string id) =>
+    /// <summary>Refuses, with every problem by field, a definition that cannot run on <paramref name="feed"/> with <paramref name="catalog"/>'s strategies.</summary>
+    internal static void CheckDefinition(RunnerDefinition definition, bool idRequired, IMarketDataFeed feed, StrategyCatalog catalog)
+    {
+        var errors = definition.Problems();
+        // The limits sit in the body's risk object: their errors are named risk.<field>.
+        foreach (var field in definition.Risk?.Problems().Keys.ToList() ?? [])
+        {
+            errors[$"risk.{field}"] = errors[field];
+            errors.Remove(field);
+        }
+        if (idRequired) errors["runner_id"] = "runner_id is required.";
+        if (!errors.ContainsKey("symbol") && !feed.Symbols.Contains(definition.Symbol))
+            errors["symbol"] = $"'{definition.Symbol}' is not a symbol of the {feed.Kind} feed; it offers: {string.Join(", ", feed.Symbols)}.";
+        if (!errors.ContainsKey("strategy_name") && !catalog.Exists(definition.StrategyName))
+            errors["strategy_name"] = $"There is no strategy named '{definition.StrategyName}'; GET /api/strategies lists them.";
+        if (errors.Count > 0) throw new InvalidRequestException(errors);
+    }
+
+    internal static ConflictException Exists(string id) =>
         new($"A runner with id '{id}' already exists; remove it first or choose another id.");
 
     /// <summary>A runner's full snapshot.</summary>
@@ -146,36 +157,28 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
         Find(id).GetPriceHistoryAsync(count, cancellationToken);
 
     /// <summary>The runner's closed trades, oldest first (see <see cref="RunnerRepository.Trades"/>).</summary>
-    public IReadOnlyList<TradeRecord> Trades(string id, int limit, long? offset = null, long? from = null, long? to = null)
+    public Task<IReadOnlyList<TradeRecord>> TradesAsync(string id, int limit, long? offset = null, long? from = null, long? to = null)
     {
         Find(id);
-        return rows.Trades(id, limit, offset, from, to);
+        return Task.FromResult(rows.Trades(id, limit, offset, from, to));
     }
 
     /// <summary>The totals of the runner's closed trades.</summary>
-    public TradeTotals TradeTotals(string id)
+    public Task<TradeTotals> TradeTotalsAsync(string id)
     {
         Find(id);
-        return rows.TradeTotals(id);
+        return Task.FromResult(rows.TradeTotals(id));
     }
 
     /// <summary>
     /// The runner's events the hub still holds, oldest first: with <paramref name="since"/> the first
     /// <paramref name="limit"/> after it (to resume), without it the newest <paramref name="limit"/> (a log).
     /// </summary>
-    public IReadOnlyList<EventFrame> Events(string id, long? since, int limit)
+    public Task<IReadOnlyList<EventFrame>> EventsAsync(string id, long? since, int limit)
     {
         Find(id);
-        var filter = new EventFilter([id], [], RunnerKinds);
-        return since is { } seq ? hub.Recent(seq, filter, limit) : hub.Recent(0, filter).TakeLast(limit).ToList();
+        return Task.FromResult(RunnerEventLog.Read(hub, id, since, limit));
     }
-
-    // A backtest or optimization may carry the same id as a runner (its events match a runner_id filter by id); a runner's log
-    // is its own events only.
-    private static readonly RunnerEventKind[] RunnerKinds =
-        [.. Enum.GetValues<RunnerEventKind>().Where(k => k is not (RunnerEventKind.BacktestProgress or RunnerEventKind.BacktestFinished
-            or RunnerEventKind.OptimizationProgress or RunnerEventKind.OptimizationFinished or RunnerEventKind.EngineHalted
-            or RunnerEventKind.EngineResumed))];
 
     /// <summary>Stops and removes a runner with its row and trades (also a stored runner that never started).</summary>
     public async Task RemoveAsync(string id)
@@ -195,10 +198,10 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
     }
 
     /// <summary>What the runner's strategy plotted, at an interval (see <see cref="Plots.PlotStore.Query"/>).</summary>
-    public Plots.PlotQueryResult Plots(string id, long intervalMs, long from, long to, int limit)
+    public Task<Plots.PlotQueryResult> PlotsAsync(string id, long intervalMs, long from, long to, int limit)
     {
         if (!engine.Contains(id) && !rows.Exists(id)) throw NotFound(id);
-        return plots.Query(id, intervalMs, from, to, limit);
+        return Task.FromResult(plots.Query(id, intervalMs, from, to, limit));
     }
 
     // Not cancellable: a command the runner may already have carried out must have its status stored.
@@ -288,7 +291,10 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
     /// Queues a manual entry for the runner's next bar (see <see cref="SymbolRunner.QueueManualAsync"/>); a runner that is not
     /// running, not in a state that allows it, or with another manual action waiting is a conflict.
     /// </summary>
-    public Task<ManualActionResponse> EnterAsync(string id, ManualEntryRequest body)
+    public Task<ManualActionResponse> EnterAsync(string id, ManualEntryRequest body) => QueueManualAsync(id, EntryOf(body));
+
+    /// <summary>The entry a manual-entry request asks for; <see cref="InvalidRequestException"/> naming each wrong field.</summary>
+    internal static TradingAction EntryOf(ManualEntryRequest body)
     {
         var errors = new Dictionary<string, string>();
         var side = body.Side?.Trim().ToLowerInvariant();
@@ -301,7 +307,7 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
         var action = side == "long"
             ? TradingAction.EnterLong(0, body.Quantity!.Value, body.StopLoss, body.TakeProfit)
             : TradingAction.EnterShort(0, body.Quantity!.Value, body.StopLoss, body.TakeProfit);
-        return QueueManualAsync(id, action);
+        return action;
     }
 
     /// <summary>Queues a manual exit (reason "manual") for the runner's next bar; a runner not in a position is a conflict.</summary>
@@ -341,5 +347,5 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
 
     private SymbolRunner Find(string id) => engine.TryGetRunner(id, out var runner) ? runner : throw NotFound(id);
 
-    private static NotFoundException NotFound(string id) => new($"There is no runner with id '{id}'; GET /api/runners lists them.");
+    internal static NotFoundException NotFound(string id) => new($"There is no runner with id '{id}'; GET /api/runners lists them.");
 }

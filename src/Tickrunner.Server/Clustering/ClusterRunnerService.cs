@@ -1,0 +1,276 @@
+using Tickrunner.Cluster.Runners;
+using Orleans.Storage;
+using Tickrunner.Cluster.Storage;
+using Tickrunner.Engine;
+using Tickrunner.Engine.Events;
+using Tickrunner.Engine.Feeds;
+using Tickrunner.Engine.Runners;
+using Tickrunner.Engine.Strategies;
+using Tickrunner.Engine.Trading;
+using Tickrunner.Server.Common;
+using Tickrunner.Server.Runners;
+using Tickrunner.Server.Storage;
+
+namespace Tickrunner.Server.Clustering;
+
+/// <summary>
+/// Runners as the API sees them when they run on the cluster: every command is a call on the runner's grain, wherever it is
+/// active, and answers as <see cref="RunnerService"/> does for an in-process runner (the same snapshot, refusals and errors).
+/// </summary>
+/// <remarks>
+/// A runner is created with its strategy's code, not only its name: each node keeps its own catalog of uploads, and the grain
+/// must load the same code on whichever silo it moves to. What the cluster does not carry yet (start after stop, hot reload, a
+/// change of risk limits, plots, totals past the stored trade history) is refused with 501 and says so.
+/// </remarks>
+public sealed class ClusterRunnerService(IGrainFactory grains, SqliteGrainStorage storage, StrategyCatalog catalog, IMarketDataFeed feed,
+    EventHub hub) : IRunnerService
+{
+    /// <inheritdoc />
+    public IReadOnlyList<string> Symbols => feed.Symbols;
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunnerSnapshot>> ListAsync(CancellationToken cancellationToken)
+    {
+        var ids = await storage.ListKeysAsync(RunnerGrain.GrainTypeName, cancellationToken);
+        var snapshots = await Task.WhenAll(ids.Select(FindAsync));
+        return [.. snapshots.OfType<RunnerSnapshot>().OrderBy(s => s.RunnerId, StringComparer.Ordinal)];
+    }
+
+    // A runner removed between the listing and its call is left out, as the engine's list leaves it out.
+    private async Task<RunnerSnapshot?> FindAsync(string id)
+    {
+        try
+        {
+            return await GetAsync(id, CancellationToken.None);
+        }
+        catch (NotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunnerSnapshot>> ListForSymbolAsync(string symbol, CancellationToken cancellationToken)
+    {
+        if (!feed.Symbols.Contains(symbol))
+            throw new NotFoundException($"'{symbol}' is not a symbol of the {feed.Kind} feed; it offers: {string.Join(", ", feed.Symbols)}.");
+        return [.. (await ListAsync(cancellationToken)).Where(s => s.Symbol == symbol)];
+    }
+
+    /// <inheritdoc />
+    public Task<RunnerSnapshot> CreateAsync(CreateRunnerRequest body, CancellationToken cancellationToken) =>
+        CreateAsync(RunnerService.DefinitionOf(body), idRequired: body.RunnerId is null);
+
+    /// <inheritdoc />
+    public Task<RunnerSnapshot> CreateAsync(RunnerDefinition definition, CancellationToken cancellationToken) =>
+        CreateAsync(definition, idRequired: false);
+
+    private async Task<RunnerSnapshot> CreateAsync(RunnerDefinition definition, bool idRequired)
+    {
+        RunnerService.CheckDefinition(definition, idRequired, feed, catalog);
+        var code = catalog.Find(definition.StrategyName)
+                   ?? throw new InvalidRequestException("strategy_name", $"There is no strategy named '{definition.StrategyName}'; GET /api/strategies lists them.");
+        var spec = SpecOf(definition, code.Code);
+        try
+        {
+            // Repeatable: a second call after a first that was carried out is refused as a conflict, never creates twice.
+            await Call(definition.RunnerId, grain => grain.CreateAsync(spec));
+        }
+        catch (InvalidRequestException e)
+        {
+            // The code loaded in the catalog: what the grain refuses is a parameter value the strategy does not take.
+            throw new InvalidRequestException("params", e.Message);
+        }
+        return await GetAsync(definition.RunnerId, CancellationToken.None);
+    }
+
+    /// <summary>The grain's definition of <paramref name="definition"/> running <paramref name="code"/>.</summary>
+    internal static RunnerSpec SpecOf(RunnerDefinition definition, string code)
+    {
+        var account = definition.Account;
+        var risk = definition.Risk;
+        return new RunnerSpec
+        {
+            Symbol = definition.Symbol,
+            StrategyName = definition.StrategyName,
+            StrategyCode = code,
+            WindowSize = definition.WindowSize,
+            Account = new AccountSpec
+            {
+                InitialCapital = account.InitialCapital, FeeBps = account.FeeBps, SlippageBps = account.SlippageBps,
+                Fill = account.Fill.ToString(), Stops = account.Stops.ToString(),
+            },
+            Params = definition.Params is { Count: > 0 } values ? ScalarValue.Of(values) : null,
+            Risk = risk is null ? null : new RiskSpec
+            {
+                MaxPositionNotional = risk.MaxPositionNotional, MaxQuantity = risk.MaxQuantity, MaxEntriesPerHour = risk.MaxEntriesPerHour,
+                DailyLossLimit = risk.DailyLossLimit, FlattenOnDailyLoss = risk.FlattenOnDailyLoss, MaxDrawdownPct = risk.MaxDrawdownPct,
+            },
+            Config = RunnerConfigSpec.Of(definition.Config),
+        };
+    }
+
+    /// <inheritdoc />
+    public Task<RunnerSnapshot> GetAsync(string id, CancellationToken cancellationToken) =>
+        Call(id, async grain => WireSnapshots.Snapshot(await grain.GetWireSnapshotAsync()));
+
+    /// <inheritdoc />
+    public Task<MarketData[]> HistoryAsync(string id, int count, CancellationToken cancellationToken) =>
+        Call(id, async grain => WireSnapshots.Bars(await grain.GetWireHistoryAsync(count)));
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TradeRecord>> TradesAsync(string id, int limit, long? offset = null, long? from = null, long? to = null)
+    {
+        var (view, trades) = await StoredTradesAsync(id);
+        var records = Records(id, view, trades).Where(t => t.ExitTimestamp >= (from ?? long.MinValue) && t.EntryTimestamp <= (to ?? long.MaxValue)).ToList();
+        return offset is { } skip
+            ? [.. records.Skip((int)Math.Min(skip, int.MaxValue)).Take(limit)]
+            : [.. records.Skip(Math.Max(0, records.Count - limit))];
+    }
+
+    /// <inheritdoc />
+    public async Task<TradeTotals> TradeTotalsAsync(string id)
+    {
+        var (view, trades) = await StoredTradesAsync(id);
+        if (view.ClosedTrades > trades.Length)
+            throw new NotAvailableException($"Runner '{id}' closed {view.ClosedTrades} trades and the cluster keeps the newest {trades.Length} " +
+                "(Cluster:TradeHistorySize): totals over all of them are not kept on the cluster yet.");
+        var records = Records(id, view, trades);
+        var wins = records.Count(t => t.RealizedPnl > 0);
+        return new TradeTotals(records.Count, wins, records.Count == 0 ? null : 100.0 * wins / records.Count, records.Sum(t => t.RealizedPnl),
+            records.Sum(t => t.Fees), records.Count == 0 ? null : records.Min(t => t.EntryTimestamp),
+            records.Count == 0 ? null : records.Max(t => t.ExitTimestamp));
+    }
+
+    private Task<(RunnerView View, TradeView[] Trades)> StoredTradesAsync(string id) =>
+        Call(id, async grain => (await grain.GetSnapshotAsync(), await grain.GetTradesAsync()));
+
+    // As the trades table keeps them: numbered in closing order from 1, side Long or Short, P&L net of both fees.
+    private static List<TradeRecord> Records(string id, RunnerView view, TradeView[] trades)
+    {
+        var first = view.ClosedTrades - trades.Length + 1;
+        var records = new List<TradeRecord>(trades.Length);
+        for (var i = 0; i < trades.Length; i++)
+        {
+            var t = trades[i];
+            records.Add(new TradeRecord(first + i, id, view.Spec.Symbol, t.Side == "short" ? nameof(PositionSide.Short) : nameof(PositionSide.Long),
+                t.Quantity, t.EntryPrice, t.EntryTimestamp, t.ExitPrice, t.ExitTimestamp, t.RealizedPnl - t.Fees, t.Reason ?? "closed", t.Fees));
+        }
+        return records;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<EventFrame>> EventsAsync(string id, long? since, int limit)
+    {
+        await GetAsync(id, CancellationToken.None); // not found as for an in-process runner
+        return RunnerEventLog.Read(hub, id, since, limit);
+    }
+
+    /// <inheritdoc />
+    public Task RemoveAsync(string id) => Call(id, async grain =>
+    {
+        await grain.GetSnapshotAsync(); // a runner that is not defined is not found, not removed
+        await grain.RemoveAsync();
+        return true;
+    }, repeatable: false);
+
+    /// <inheritdoc />
+    public Task<Plots.PlotQueryResult> PlotsAsync(string id, long intervalMs, long from, long to, int limit) =>
+        throw NotCarried("Plots are");
+
+    /// <inheritdoc />
+    public Task<RunnerStatus> PauseAsync(string id) => Call(id, async grain => StatusOf(await grain.PauseAsync()));
+
+    /// <inheritdoc />
+    public Task<RunnerStatus> ResumeAsync(string id) => Call(id, async grain => StatusOf(await grain.ResumeAsync()));
+
+    /// <inheritdoc />
+    public Task<RunnerStatus> StopAsync(string id) => Call(id, async grain => StatusOf(await grain.StopAsync()));
+
+    /// <inheritdoc />
+    public Task<RunnerSnapshot> StartAsync(string id) => throw NotCarried("Starting a stopped runner again is");
+
+    /// <inheritdoc />
+    public Task<RunnerSnapshot> ReloadAsync(string id) => throw NotCarried("Hot reload is");
+
+    /// <inheritdoc />
+    public Task<RunnerSnapshot> ChangeRiskAsync(string id, RiskLimits? limits) => throw NotCarried("Changing a runner's risk limits is");
+
+    /// <inheritdoc />
+    public Task<ManualActionResponse> EnterAsync(string id, ManualEntryRequest body)
+    {
+        var entry = RunnerService.EntryOf(body);
+        return QueueManualAsync(id, entry.Name, grain => grain.EnterAsync(body.Side!.Trim().ToLowerInvariant(), entry.Quantity, entry.StopLoss, entry.TakeProfit));
+    }
+
+    /// <inheritdoc />
+    public Task<ManualActionResponse> ExitAsync(string id) =>
+        QueueManualAsync(id, TradingAction.Exit(0, TickProcessor.ManualReason).Name, grain => grain.ExitAsync());
+
+    private async Task<ManualActionResponse> QueueManualAsync(string id, string action, Func<IRunnerGrain, Task<string?>> queue)
+    {
+        var problem = await Call(id, queue, repeatable: false);
+        if (problem is not null) throw new ConflictException($"Runner '{id}' cannot {action} now: {problem}.");
+        return new ManualActionResponse(id, action, "queued");
+    }
+
+    private IRunnerGrain Grain(string id) => grains.GetGrain<IRunnerGrain>(id);
+
+    // The grain's refusals as the in-process service's; a cluster that does not answer is unavailable, not a server error.
+    // While a silo stops or dies its activations move: a call that was surely not carried out is sent again (the grain is
+    // activated elsewhere once the directory knows), and so is a call to a silo that went away if repeating it changes nothing.
+    private async Task<T> Call<T>(string id, Func<IRunnerGrain, Task<T>> call, bool repeatable = true)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await CallOnce(id, call);
+            }
+            catch (Exception e) when (attempt < MoveRetries.Length && Moving(e, repeatable))
+            {
+                await Task.Delay(MoveRetries[attempt]);
+            }
+            catch (Exception e) when (IsUnreachable(e))
+            {
+                throw Unreachable(id, e);
+            }
+        }
+    }
+
+    // A rejected call was not carried out. A stored state written by another activation (the old one saving as it leaves a
+    // stopping silo) failed this activation or this call's write: nothing of it was stored or acknowledged, and the next
+    // activation reads the newer state. A silo that went away may have carried the call out before it did.
+    private static bool Moving(Exception e, bool repeatable) =>
+        e is OrleansMessageRejectionException or InconsistentStateException || (repeatable && e is SiloUnavailableException);
+
+    // About 6 s in all: a moving runner's silo is declared dead, and its runners active again, well within it.
+    private static readonly TimeSpan[] MoveRetries = [.. new[] { 50, 100, 200, 400, 800, 1600, 3200 }.Select(ms => TimeSpan.FromMilliseconds(ms))];
+
+    private async Task<T> CallOnce<T>(string id, Func<IRunnerGrain, Task<T>> call)
+    {
+        try
+        {
+            return await call(Grain(id));
+        }
+        catch (ClusterRunnerException e)
+        {
+            throw e.Refusal switch
+            {
+                ClusterRunnerRefusal.NotDefined => RunnerService.NotFound(id),
+                ClusterRunnerRefusal.Invalid => new InvalidRequestException("body", e.Message),
+                _ => new ConflictException(e.Message),
+            };
+        }
+    }
+
+    private static bool IsUnreachable(Exception e) => e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException;
+
+    private static UnavailableException Unreachable(string id, Exception e) =>
+        new($"The cluster did not answer for runner '{id}' ({e.Message}); its silo may be moving it, try again in a few seconds.");
+
+    private static RunnerStatus StatusOf(string status) => Enum.Parse<RunnerStatus>(status, ignoreCase: true);
+
+    private static NotAvailableException NotCarried(string what) =>
+        new($"{what} not available while runners run on the cluster (Cluster:Enabled=true) yet; docs/guides/cluster.md lists what is.");
+}

@@ -1,0 +1,245 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Tickrunner.Cluster.Feeds;
+
+namespace Tickrunner.Server.Tests;
+
+/// <summary>
+/// The server with <c>Cluster:Enabled=true</c>: two servers, each a silo of one cluster on loopback (a real Kestrel each, runner
+/// state in one shared SQLite file), answer the same REST API and <c>/ws</c> for every runner, whichever silo it is active on;
+/// a node that leaves hands its runners to the other with their trades, and the API keeps answering.
+/// </summary>
+public sealed class ClusterModeTests
+{
+    private const string Passive = TestStrategies.Passive;
+
+    [Fact]
+    public async Task Runners_created_on_one_node_are_read_steered_and_streamed_from_the_other()
+    {
+        await using var nodes = await TwoNodes.StartAsync();
+        var (a, b) = (nodes.A, nodes.B);
+
+        // The strategy is uploaded on A only: the runner carries its code, so it loads on whichever silo it lands.
+        await a.UploadStrategyAsync("passive", Passive);
+        await a.CreateRunnerAsync("m1", strategy: "passive");
+        await a.CreateRunnerAsync("e1", strategy: "ema_crossover", symbol: "ETHUSDT");
+
+        var m1 = await b.GetJsonAsync("/api/runners/m1");
+        Assert.Equal("passive", m1.GetProperty("strategy_name").GetString());
+        Assert.Equal("running", m1.GetProperty("status").GetString());
+        var listed = (await b.GetJsonAsync("/api/runners")).EnumerateArray().Select(r => r.GetProperty("runner_id").GetString()).ToList();
+        Assert.Equal(["e1", "m1"], listed);
+        Assert.Equal(["e1"], (await b.GetJsonAsync("/api/symbols/ETHUSDT/runners")).EnumerateArray().Select(r => r.GetProperty("runner_id").GetString()));
+
+        // The same object as an in-process runner's, member for member.
+        await using (var single = await RunningServer.StartAsync())
+        {
+            await single.UploadStrategyAsync("passive", Passive);
+            await single.CreateRunnerAsync("m1", strategy: "passive");
+            var expected = await single.GetJsonAsync("/api/runners/m1");
+            Assert.Equal(Members(expected), Members(m1));
+            Assert.Equal(Members(expected.GetProperty("stats")), Members(m1.GetProperty("stats")));
+            Assert.Equal(Members(expected.GetProperty("account")), Members(m1.GetProperty("account")));
+        }
+
+        // B's subscribers hear m1's bars wherever it runs, with the per-runner filter.
+        using (var socket = await b.ConnectAsync("runner_id=m1&types=TickReceived"))
+        {
+            var tick = await socket.ReceiveUntilAsync(m => m.Tag() == "TickReceived");
+            Assert.Equal("m1", tick!.Value.Payload().GetProperty("runner_id").GetString());
+        }
+        await Wait.Until(async () => (await b.GetJsonAsync("/api/runners/m1/history?count=5")).GetArrayLength() == 5, what: "m1's window to hold five bars");
+
+        // Steered from B, seen from A.
+        Assert.Equal(HttpStatusCode.OK, (await b.Http.PostAsync("/api/runners/m1/pause", null)).StatusCode);
+        Assert.Equal("paused", (await a.GetJsonAsync("/api/runners/m1")).GetProperty("status").GetString());
+        var refused = await b.PostJsonAsync("/api/runners/m1/enter", """{"side":"long","quantity":0.01}""");
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("paused", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await a.Http.PostAsync("/api/runners/m1/resume", null)).StatusCode);
+
+        // A manual round trip: entered from B, exited from A, the trade read from B with its reason.
+        Assert.Equal(HttpStatusCode.Accepted, (await b.PostJsonAsync("/api/runners/m1/enter", """{"side":"long","quantity":0.01}""")).StatusCode);
+        await Wait.Until(async () => (await a.GetJsonAsync("/api/runners/m1")).GetProperty("state").GetString() == "InPosition", what: "m1 to enter");
+        Assert.Equal(HttpStatusCode.Accepted, (await a.Http.PostAsync("/api/runners/m1/exit", null)).StatusCode);
+        await Wait.Until(async () => (await b.GetJsonAsync("/api/runners/m1/trades")).GetArrayLength() == 1, what: "m1's trade");
+        var trade = (await b.GetJsonAsync("/api/runners/m1/trades"))[0];
+        Assert.Equal(1, trade.GetProperty("id").GetInt64());
+        Assert.Equal("Long", trade.GetProperty("side").GetString());
+        Assert.Equal("manual", trade.GetProperty("reason").GetString());
+        var totals = await a.GetJsonAsync("/api/runners/m1/trades/totals");
+        Assert.Equal(1, totals.GetProperty("trades").GetInt64());
+        Assert.Equal(trade.GetProperty("realized_pnl").GetDouble(), totals.GetProperty("net_pnl").GetDouble(), 12);
+        var account = (await b.GetJsonAsync("/api/runners/m1")).GetProperty("account");
+        Assert.Equal(trade.GetProperty("realized_pnl").GetDouble(), account.GetProperty("realized_pnl").GetDouble(), 9);
+        var events = await b.GetJsonAsync("/api/runners/m1/events");
+        Assert.Contains(events.EnumerateArray(), e => e.Tag() == "PositionClosed");
+
+        // Refusals as in one process: a second runner under the id, an unknown runner, a bad body; what is not carried yet says so.
+        var duplicate = await b.PostJsonAsync("/api/runners", """{"runner_id":"m1","symbol":"BTCUSDT","strategy_name":"ema_crossover"}""");
+        Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.Http.GetAsync("/api/runners/nobody")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.Http.PostAsync("/api/runners/nobody/pause", null)).StatusCode);
+        var bad = await b.PostJsonAsync("/api/runners", """{"runner_id":"x1","symbol":"NOPE","strategy_name":"ema_crossover"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True(JsonDocument.Parse(await bad.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("symbol", out _));
+        var reload = await b.Http.PostAsync("/api/runners/m1/reload", null);
+        Assert.Equal(HttpStatusCode.NotImplemented, reload.StatusCode);
+        Assert.Contains("cluster", await reload.Content.ReadAsStringAsync());
+
+        // The kill switch is the cluster's: thrown on B, A reports it.
+        Assert.Equal(HttpStatusCode.OK, (await b.PostJsonAsync("/api/engine/halt", "{}")).StatusCode);
+        var engine = await a.GetJsonAsync("/api/engine");
+        Assert.True(engine.GetProperty("halted").GetBoolean());
+        Assert.True(engine.GetProperty("halted_at").GetInt64() > 0);
+        Assert.Equal(HttpStatusCode.OK, (await a.Http.PostAsync("/api/engine/resume", null)).StatusCode);
+        Assert.False((await b.GetJsonAsync("/api/engine")).GetProperty("halted").GetBoolean());
+
+        // Removed from A, gone from B.
+        Assert.Equal(HttpStatusCode.NoContent, (await a.Http.DeleteAsync("/api/runners/m1")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.Http.GetAsync("/api/runners/m1")).StatusCode);
+        Assert.Equal(["e1"], (await b.GetJsonAsync("/api/runners")).EnumerateArray().Select(r => r.GetProperty("runner_id").GetString()));
+    }
+
+    [Fact]
+    public async Task A_node_that_leaves_hands_its_runners_to_the_other_with_their_trades_and_the_api_keeps_answering()
+    {
+        await using var nodes = await TwoNodes.StartAsync();
+        var (a, b) = (nodes.A, nodes.B);
+        await a.UploadStrategyAsync("passive", Passive);
+        var ids = Enumerable.Range(0, 8).Select(i => $"r{i}").ToArray();
+        foreach (var id in ids) await a.CreateRunnerAsync(id, strategy: "passive");
+        // Random placement puts some runners on B; each gets a trade (entered and exited by hand), and those on B an open position.
+        var onB = Registry(b).RunnerIds.ToArray();
+        Assert.NotEmpty(onB);
+        foreach (var id in ids)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await a.PostJsonAsync($"/api/runners/{id}/enter", """{"side":"short","quantity":0.02}""")).StatusCode);
+            await Wait.Until(async () => (await a.GetJsonAsync($"/api/runners/{id}")).GetProperty("state").GetString() == "InPosition", what: $"{id} to enter");
+            Assert.Equal(HttpStatusCode.Accepted, (await a.Http.PostAsync($"/api/runners/{id}/exit", null)).StatusCode);
+            await Wait.Until(async () => (await a.GetJsonAsync($"/api/runners/{id}/trades")).GetArrayLength() == 1, what: $"{id}'s trade");
+        }
+        foreach (var id in onB) Assert.Equal(HttpStatusCode.Accepted, (await a.PostJsonAsync($"/api/runners/{id}/enter", """{"side":"long","quantity":0.03}""")).StatusCode);
+        foreach (var id in onB)
+            await Wait.Until(async () => (await a.GetJsonAsync($"/api/runners/{id}")).GetProperty("state").GetString() == "InPosition", what: $"{id} to enter");
+        var before = new Dictionary<string, (string Trades, JsonElement Position)>();
+        foreach (var id in onB)
+            before[id] = ((await a.GetJsonAsync($"/api/runners/{id}/trades")).GetRawText(), (await a.GetJsonAsync($"/api/runners/{id}")).GetProperty("position"));
+
+        // A reads every runner while B shuts down; no answer may fail.
+        using var reading = new CancellationTokenSource();
+        var failures = new List<string>(); // written by the reader only, read after it ended
+        var reads = 0;
+        var reader = Task.Run(async () =>
+        {
+            while (!reading.IsCancellationRequested)
+            {
+                foreach (var id in onB)
+                {
+                    var response = await a.Http.GetAsync($"/api/runners/{id}");
+                    reads++;
+                    if (response.StatusCode != HttpStatusCode.OK) failures.Add($"{id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        });
+        await nodes.StopBAsync();
+        await Wait.Until(() => onB.All(Registry(a).RunnerIds.Contains), timeoutMs: 30_000, what: "B's runners to be active on A");
+        foreach (var id in onB)
+            await Wait.Until(async () => (await a.GetJsonAsync($"/api/runners/{id}")).GetProperty("stats").GetProperty("ticks_processed").GetInt64() > 0,
+                what: $"{id} to process bars on A");
+        reading.Cancel();
+        await reader;
+        Assert.True(reads > 0);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+
+        foreach (var id in onB)
+        {
+            // The same trade and the same open position, on A now; it closes there as it would have on B.
+            Assert.Equal(before[id].Trades, (await a.GetJsonAsync($"/api/runners/{id}/trades")).GetRawText());
+            var position = (await a.GetJsonAsync($"/api/runners/{id}")).GetProperty("position");
+            Assert.Equal(before[id].Position.GetProperty("entry_price").GetDouble(), position.GetProperty("entry_price").GetDouble());
+            Assert.Equal(before[id].Position.GetProperty("entry_timestamp").GetInt64(), position.GetProperty("entry_timestamp").GetInt64());
+            Assert.Equal(HttpStatusCode.Accepted, (await a.Http.PostAsync($"/api/runners/{id}/exit", null)).StatusCode);
+            await Wait.Until(async () => (await a.GetJsonAsync($"/api/runners/{id}/trades")).GetArrayLength() == 2, what: $"{id}'s second trade");
+            Assert.Equal(2, (await a.GetJsonAsync($"/api/runners/{id}/trades"))[1].GetProperty("id").GetInt64());
+        }
+    }
+
+    private static LocalRunnerRegistry Registry(RunningServer node) => node.Services.GetRequiredService<LocalRunnerRegistry>();
+
+    private static List<string> Members(JsonElement element) => [.. element.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];
+
+    /// <summary>Two servers forming one cluster on loopback: A keeps the membership, B joins it; runner state in one file.</summary>
+    private sealed class TwoNodes : IAsyncDisposable
+    {
+        private readonly TempDirectory _shared;
+        private RunningServer? _b;
+
+        private TwoNodes(TempDirectory shared, RunningServer a, RunningServer b)
+        {
+            _shared = shared;
+            A = a;
+            _b = b;
+        }
+
+        public RunningServer A { get; }
+
+        public RunningServer B => _b ?? throw new InvalidOperationException("B was stopped.");
+
+        public static async Task<TwoNodes> StartAsync()
+        {
+            var shared = new TempDirectory("tickrunner-cluster-");
+            var primary = FreePort();
+            var a = await RunningServer.StartAsync(Settings(shared.Path, primary, FreePort(), primary: null));
+            try
+            {
+                var b = await RunningServer.StartAsync(Settings(shared.Path, FreePort(), FreePort(), primary));
+                return new TwoNodes(shared, a, b);
+            }
+            catch
+            {
+                await a.DisposeAsync();
+                shared.Dispose();
+                throw;
+            }
+        }
+
+        public async Task StopBAsync()
+        {
+            if (_b is { } b) await b.DisposeAsync();
+            _b = null;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await StopBAsync();
+            await A.DisposeAsync();
+            _shared.Dispose();
+        }
+
+        // A dead node is declared dead after two missed half-second probes: the defaults (about 15 s) are for real networks.
+        private static Dictionary<string, string?> Settings(string shared, int siloPort, int gatewayPort, int? primary) => new()
+        {
+            ["Cluster:Enabled"] = "true",
+            ["Cluster:StoragePath"] = Path.Combine(shared, "cluster.db"),
+            ["Cluster:KeepAliveIntervalMs"] = "200",
+            ["Cluster:Node:SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Cluster:Node:GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Cluster:Node:PrimarySiloPort"] = primary?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Cluster:Node:ClusterId"] = $"test-{Path.GetFileName(shared)}",
+            ["Cluster:Membership:ProbeTimeout"] = "00:00:00.5",
+            ["Cluster:Membership:NumMissedProbesLimit"] = "2",
+            ["Cluster:Membership:NumVotesForDeathDeclaration"] = "1",
+            ["Cluster:Membership:TableRefreshTimeout"] = "00:00:01",
+        };
+
+        private static int FreePort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+    }
+}
