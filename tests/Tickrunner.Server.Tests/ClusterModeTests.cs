@@ -85,9 +85,30 @@ public sealed class ClusterModeTests
         var bad = await b.PostJsonAsync("/api/runners", """{"runner_id":"x1","symbol":"NOPE","strategy_name":"ema_crossover"}""");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.True(JsonDocument.Parse(await bad.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("symbol", out _));
-        var reload = await b.Http.PostAsync("/api/runners/m1/reload", null);
-        Assert.Equal(HttpStatusCode.NotImplemented, reload.StatusCode);
-        Assert.Contains("cluster", await reload.Content.ReadAsStringAsync());
+        var plots = await b.Http.GetAsync("/api/runners/m1/plots");
+        Assert.Equal(HttpStatusCode.NotImplemented, plots.StatusCode);
+        Assert.Contains("cluster", await plots.Content.ReadAsStringAsync());
+
+        // Reload, stop and start, and new risk limits, from either node; the account and the trade stay.
+        Assert.Equal(HttpStatusCode.Conflict, (await b.Http.PostAsync("/api/runners/m1/start", null)).StatusCode);
+        var reloaded = await b.Http.PostAsync("/api/runners/m1/reload", null);
+        Assert.Equal(HttpStatusCode.OK, reloaded.StatusCode);
+        Assert.Equal("running", JsonDocument.Parse(await reloaded.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await a.Http.PostAsync("/api/runners/m1/stop", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await a.Http.PostAsync("/api/runners/m1/reload", null)).StatusCode);
+        var started = JsonDocument.Parse(await (await b.Http.PostAsync("/api/runners/m1/start", null)).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("running", started.GetProperty("status").GetString());
+        Assert.Equal(account.GetProperty("realized_pnl").GetDouble(), started.GetProperty("account").GetProperty("realized_pnl").GetDouble());
+        var patched = await b.Http.PatchAsync("/api/runners/m1/risk",
+            new StringContent("""{"max_quantity":0.005}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Equal(0.005, (await a.GetJsonAsync("/api/runners/m1")).GetProperty("risk").GetProperty("limits").GetProperty("max_quantity").GetDouble());
+        // The limit holds wherever the runner is: an entry above it is refused at the next bar and counted.
+        Assert.Equal(HttpStatusCode.Accepted, (await a.PostJsonAsync("/api/runners/m1/enter", """{"side":"long","quantity":0.01}""")).StatusCode);
+        await Wait.Until(async () => (await b.GetJsonAsync("/api/runners/m1")).GetProperty("risk").GetProperty("rejections")
+            .TryGetProperty("max_quantity", out var n) && n.GetInt64() == 1, what: "the entry above max_quantity to be refused");
+        Assert.Equal("Idle", (await b.GetJsonAsync("/api/runners/m1")).GetProperty("state").GetString());
+        Assert.Equal(1, (await b.GetJsonAsync("/api/runners/m1/trades")).GetArrayLength());
 
         // The kill switch is the cluster's: thrown on B, A reports it.
         Assert.Equal(HttpStatusCode.OK, (await b.PostJsonAsync("/api/engine/halt", "{}")).StatusCode);

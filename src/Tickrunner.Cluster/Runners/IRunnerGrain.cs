@@ -36,6 +36,18 @@ public interface IRunnerGrain : IGrainWithStringKey
     /// <summary>Ends bar processing for good (the runner stays defined until removed); answers the status.</summary>
     Task<string> StopAsync();
 
+    /// <summary>
+    /// Starts a stopped runner again (<paramref name="reload"/> false) or hot-reloads a running or paused one (true) on
+    /// <paramref name="code"/> (null: the code it has), keeping its state, position, context, account, trades and, on a
+    /// reload, its status and the orders waiting for the next bar; answers its view.
+    /// </summary>
+    /// <exception cref="ClusterRunnerException">Not defined; a start of a runner that is not stopped or a reload of a stopped one (conflict); code that does not load.</exception>
+    Task<RunnerView> RestartAsync(string? code, bool reload);
+
+    /// <summary>Replaces the runner's risk limits (null: none) from its next bar on, keeping the guard's state; answers its view.</summary>
+    /// <exception cref="ClusterRunnerException">The runner is not defined or cannot run here.</exception>
+    Task<RunnerView> ChangeRiskAsync(RiskSpec? risk);
+
     /// <summary>Deletes the runner and its stored state; a later call finds it undefined.</summary>
     Task RemoveAsync();
 

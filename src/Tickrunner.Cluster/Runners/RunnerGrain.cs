@@ -66,8 +66,7 @@ public sealed partial class RunnerGrain(
     {
         if (!state.RecordExists || Stored.Spec is not { } spec) return;
         var status = Enum.Parse<RunnerStatus>(Stored.Status);
-        var restore = new RunnerRestore(status, Enum.Parse<TradingState>(Stored.State), Stored.Position?.ToPosition(),
-            ScalarValue.ToObjects(Stored.Context), Stored.RealizedPnl, Stored.ClosedFees, Stored.Risk?.ToState(), Stored.QueuedAction?.ToAction());
+        var restore = StoredRestore(status);
         try
         {
             _step = Build(spec, restore);
@@ -156,7 +155,7 @@ public sealed partial class RunnerGrain(
     {
         EnsureDefined();
         var snapshot = _step is { } step
-            ? step.Snapshot(step.Definition, _status, (long)EngineClock.System.ElapsedMs(_activatedAt, EngineClock.System.GetTimestamp()), _inbox?.BarsDropped ?? 0,
+            ? step.Snapshot(Stored.Spec!.ToDefinition(Id), _status, (long)EngineClock.System.ElapsedMs(_activatedAt, EngineClock.System.GetTimestamp()), _inbox?.BarsDropped ?? 0,
                 SnapshotTransitions)
             : StoredSnapshot();
         return Task.FromResult(JsonSerializer.SerializeToUtf8Bytes(snapshot, WireJson.Options));
@@ -235,6 +234,58 @@ public sealed partial class RunnerGrain(
         }
         return StatusName(_status);
     }
+
+    /// <inheritdoc />
+    public async Task<RunnerView> RestartAsync(string? code, bool reload)
+    {
+        EnsureDefined();
+        var status = _step is null ? RunnerStatus.Stopped : _status;
+        if (!reload && status != RunnerStatus.Stopped)
+            throw new ClusterRunnerException($"Runner '{Id}' is {StatusName(status)}; only a stopped runner is started again."
+                + (status == RunnerStatus.Paused ? " Use resume for a paused runner." : ""), ClusterRunnerRefusal.Conflict);
+        if (reload && status == RunnerStatus.Stopped)
+            throw new ClusterRunnerException($"Runner '{Id}' is stopped; start it, and it runs the current code.", ClusterRunnerRefusal.Conflict);
+        var spec = code is null ? Stored.Spec! : Stored.Spec! with { StrategyCode = code };
+        // A reload carries the order for the next open over (acknowledged a bar ago); a start after a stop does not: its open is gone.
+        var restore = _step is { } old ? old.Capture(reload ? _status : RunnerStatus.Running) : StoredRestore(RunnerStatus.Running);
+        if (!reload) restore = restore with { QueuedAction = null };
+        var manual = reload ? _step!.Processor.ManualAction : null;
+        RunnerStep next;
+        try
+        {
+            next = Build(spec, restore);
+        }
+        catch (Exception e) when (IsDefinitionError(e))
+        {
+            throw new ClusterRunnerException($"Runner '{Id}' was not {(reload ? "reloaded" : "started")}: {e.Message}", ClusterRunnerRefusal.Invalid);
+        }
+        Retire(); // after the new step counted the open position, so the silo's count never drops to nothing between them
+        _step = next;
+        if (manual is { } pending) next.Processor.QueueManual(pending);
+        _status = reload ? status : RunnerStatus.Running;
+        _restoreError = null;
+        Stored.Spec = spec;
+        if (!reload) Stored.StopReason = null;
+        await SaveAsync(newTrades: 0);
+        Register();
+        if (!reload) EmitNow(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
+        return View();
+    }
+
+    /// <inheritdoc />
+    public async Task<RunnerView> ChangeRiskAsync(RiskSpec? risk)
+    {
+        var step = EnsureLoaded();
+        step.Processor.ChangeRisk(risk?.ToLimits());
+        Stored.Spec = Stored.Spec! with { Risk = risk };
+        await SaveAsync(newTrades: 0);
+        return View();
+    }
+
+    // What the stored state resumes with, as an activation restores it.
+    private RunnerRestore StoredRestore(RunnerStatus status) =>
+        new(status, Enum.Parse<TradingState>(Stored.State), Stored.Position?.ToPosition(), ScalarValue.ToObjects(Stored.Context), Stored.RealizedPnl,
+            Stored.ClosedFees, Stored.Risk?.ToState(), Stored.QueuedAction?.ToAction());
 
     /// <inheritdoc />
     public async Task RemoveAsync()

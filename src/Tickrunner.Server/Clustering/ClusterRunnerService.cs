@@ -19,8 +19,8 @@ namespace Tickrunner.Server.Clustering;
 /// </summary>
 /// <remarks>
 /// A runner is created with its strategy's code, not only its name: each node keeps its own catalog of uploads, and the grain
-/// must load the same code on whichever silo it moves to. What the cluster does not carry yet (start after stop, hot reload, a
-/// change of risk limits, plots, totals past the stored trade history) is refused with 501 and says so.
+/// must load the same code on whichever silo it moves to. What the cluster does not carry yet (plots, totals past the stored
+/// trade history) is refused with 501 and says so.
 /// </remarks>
 public sealed class ClusterRunnerService(IGrainFactory grains, SqliteGrainStorage storage, StrategyCatalog catalog, IMarketDataFeed feed,
     EventHub hub) : IRunnerService
@@ -101,14 +101,16 @@ public sealed class ClusterRunnerService(IGrainFactory grains, SqliteGrainStorag
                 Fill = account.Fill.ToString(), Stops = account.Stops.ToString(),
             },
             Params = definition.Params is { Count: > 0 } values ? ScalarValue.Of(values) : null,
-            Risk = risk is null ? null : new RiskSpec
-            {
-                MaxPositionNotional = risk.MaxPositionNotional, MaxQuantity = risk.MaxQuantity, MaxEntriesPerHour = risk.MaxEntriesPerHour,
-                DailyLossLimit = risk.DailyLossLimit, FlattenOnDailyLoss = risk.FlattenOnDailyLoss, MaxDrawdownPct = risk.MaxDrawdownPct,
-            },
+            Risk = risk is null ? null : RiskSpecOf(risk),
             Config = RunnerConfigSpec.Of(definition.Config),
         };
     }
+
+    private static RiskSpec RiskSpecOf(RiskLimits risk) => new()
+    {
+        MaxPositionNotional = risk.MaxPositionNotional, MaxQuantity = risk.MaxQuantity, MaxEntriesPerHour = risk.MaxEntriesPerHour,
+        DailyLossLimit = risk.DailyLossLimit, FlattenOnDailyLoss = risk.FlattenOnDailyLoss, MaxDrawdownPct = risk.MaxDrawdownPct,
+    };
 
     /// <inheritdoc />
     public Task<RunnerSnapshot> GetAsync(string id, CancellationToken cancellationToken) =>
@@ -188,13 +190,32 @@ public sealed class ClusterRunnerService(IGrainFactory grains, SqliteGrainStorag
     public Task<RunnerStatus> StopAsync(string id) => Call(id, async grain => StatusOf(await grain.StopAsync()));
 
     /// <inheritdoc />
-    public Task<RunnerSnapshot> StartAsync(string id) => throw NotCarried("Starting a stopped runner again is");
+    public Task<RunnerSnapshot> StartAsync(string id) => RestartAsync(id, reload: false);
 
     /// <inheritdoc />
-    public Task<RunnerSnapshot> ReloadAsync(string id) => throw NotCarried("Hot reload is");
+    public Task<RunnerSnapshot> ReloadAsync(string id) => RestartAsync(id, reload: true);
+
+    // On the strategy's code as this node's catalog has it now; a strategy this node does not have (uploaded on another node)
+    // keeps the code the runner runs.
+    private async Task<RunnerSnapshot> RestartAsync(string id, bool reload)
+    {
+        await Call(id, async grain =>
+        {
+            var name = (await grain.GetSnapshotAsync()).Spec.StrategyName;
+            var code = name is null ? null : catalog.Find(name)?.Code;
+            return await grain.RestartAsync(code, reload);
+        });
+        return await GetAsync(id, CancellationToken.None);
+    }
 
     /// <inheritdoc />
-    public Task<RunnerSnapshot> ChangeRiskAsync(string id, RiskLimits? limits) => throw NotCarried("Changing a runner's risk limits is");
+    public async Task<RunnerSnapshot> ChangeRiskAsync(string id, RiskLimits? limits)
+    {
+        if (limits?.Problems() is { Count: > 0 } problems) throw new InvalidRequestException(problems);
+        var risk = limits is { Any: true } ? RiskSpecOf(limits) : null;
+        await Call(id, grain => grain.ChangeRiskAsync(risk));
+        return await GetAsync(id, CancellationToken.None);
+    }
 
     /// <inheritdoc />
     public Task<ManualActionResponse> EnterAsync(string id, ManualEntryRequest body)
