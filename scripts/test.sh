@@ -23,6 +23,17 @@ if [ ! -x "${TICKRUNNER_PROMTOOL:-/usr/bin/promtool}" ] && ! command -v promtool
   if [ -d /run/systemd/system ]; then $as_root systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
 fi
 
+# The cluster tests keep the membership in a Redis server of their own (Debian's redis-server, started by each test on a
+# free port); the package's own service is not needed and, where systemd started it, is stopped and disabled.
+if [ ! -x "${TICKRUNNER_REDIS_SERVER:-/usr/bin/redis-server}" ]; then
+  echo "Installing redis-server for the cluster tests..."
+  as_root=""
+  [ "$(id -u)" -ne 0 ] && as_root="sudo -n"
+  $as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  if [ -d /run/systemd/system ]; then $as_root systemctl disable --now redis-server >/dev/null 2>&1 || true; fi
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

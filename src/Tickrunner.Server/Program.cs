@@ -12,3 +12,9 @@ catch (ExposureRefusedException e)
     Console.Error.WriteLine(e.Message);
     return 1;
 }
+catch (Microsoft.Extensions.Options.OptionsValidationException e)
+{
+    // Settings that cannot work (e.g. Cluster:Node's): each problem on its line, no stack trace.
+    foreach (var failure in e.Failures) Console.Error.WriteLine(failure);
+    return 1;
+}

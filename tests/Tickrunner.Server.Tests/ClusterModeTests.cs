@@ -188,35 +188,78 @@ public sealed class ClusterModeTests
         }
     }
 
+    [Fact]
+    public async Task With_the_membership_in_redis_the_first_node_can_leave_and_the_second_carries_every_runner()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var nodes = await TwoNodes.StartAsync(redis.Address);
+        var (a, b) = (nodes.A, nodes.B);
+        await a.UploadStrategyAsync("passive", Passive);
+        var ids = Enumerable.Range(0, 6).Select(i => $"q{i}").ToArray();
+        foreach (var id in ids) await a.CreateRunnerAsync(id, strategy: "passive");
+        await Wait.Until(() => Registry(a).RunnerIds.Count + Registry(b).RunnerIds.Count == ids.Length, what: "every runner to be active");
+        var onA = Registry(a).RunnerIds.ToArray();
+        Assert.NotEmpty(onA);
+        foreach (var id in onA) Assert.Equal(HttpStatusCode.Accepted, (await b.PostJsonAsync($"/api/runners/{id}/enter", """{"side":"long","quantity":0.01}""")).StatusCode);
+        foreach (var id in onA)
+            await Wait.Until(async () => (await b.GetJsonAsync($"/api/runners/{id}")).GetProperty("state").GetString() == "InPosition", what: $"{id} to enter");
+
+        // In localhost clustering A keeps the membership and cannot leave; with Redis it can.
+        await nodes.StopAAsync();
+        await Wait.Until(() => ids.All(Registry(b).RunnerIds.Contains), timeoutMs: 30_000, what: "every runner to be active on B");
+        Assert.Equal(ids, (await b.GetJsonAsync("/api/runners")).EnumerateArray().Select(r => r.GetProperty("runner_id").GetString()!));
+        foreach (var id in onA)
+        {
+            Assert.Equal("InPosition", (await b.GetJsonAsync($"/api/runners/{id}")).GetProperty("state").GetString());
+            Assert.Equal(HttpStatusCode.Accepted, (await b.Http.PostAsync($"/api/runners/{id}/exit", null)).StatusCode);
+            await Wait.Until(async () => (await b.GetJsonAsync($"/api/runners/{id}/trades")).GetArrayLength() == 1, what: $"{id}'s trade on B");
+        }
+    }
+
+    [Fact]
+    public async Task A_node_with_wrong_cluster_settings_refuses_to_start_and_names_each_problem()
+    {
+        var e = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => RunningServer.StartAsync(new()
+        {
+            ["Cluster:Enabled"] = "true",
+            ["Cluster:Node:Clustering"] = "redis",
+            ["Cluster:Node:SiloPort"] = "30000",
+            ["Cluster:Node:GatewayPort"] = "30000",
+        }));
+        Assert.Contains("Cluster:Node:Redis", e.Message);
+        Assert.Contains("SiloPort and GatewayPort must differ", e.Message);
+    }
+
     private static LocalRunnerRegistry Registry(RunningServer node) => node.Services.GetRequiredService<LocalRunnerRegistry>();
 
     private static List<string> Members(JsonElement element) => [.. element.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];
 
-    /// <summary>Two servers forming one cluster on loopback: A keeps the membership, B joins it; runner state in one file.</summary>
+    /// <summary>Two servers forming one cluster on loopback (A keeps the membership, or Redis does), runner state in one file.</summary>
     private sealed class TwoNodes : IAsyncDisposable
     {
         private readonly TempDirectory _shared;
-        private RunningServer? _b;
+        private RunningServer? _a, _b;
 
         private TwoNodes(TempDirectory shared, RunningServer a, RunningServer b)
         {
             _shared = shared;
-            A = a;
+            _a = a;
             _b = b;
         }
 
-        public RunningServer A { get; }
+        public RunningServer A => _a ?? throw new InvalidOperationException("A was stopped.");
 
         public RunningServer B => _b ?? throw new InvalidOperationException("B was stopped.");
 
-        public static async Task<TwoNodes> StartAsync()
+        /// <summary>Two nodes; with <paramref name="redis"/> (a Redis server's address) the membership is there and the nodes are equal.</summary>
+        public static async Task<TwoNodes> StartAsync(string? redis = null)
         {
             var shared = new TempDirectory("tickrunner-cluster-");
             var primary = FreePort();
-            var a = await RunningServer.StartAsync(Settings(shared.Path, primary, FreePort(), primary: null));
+            var a = await RunningServer.StartAsync(Settings(shared.Path, primary, FreePort(), primary: null, redis));
             try
             {
-                var b = await RunningServer.StartAsync(Settings(shared.Path, FreePort(), FreePort(), primary));
+                var b = await RunningServer.StartAsync(Settings(shared.Path, FreePort(), FreePort(), redis is null ? primary : null, redis));
                 return new TwoNodes(shared, a, b);
             }
             catch
@@ -225,6 +268,12 @@ public sealed class ClusterModeTests
                 shared.Dispose();
                 throw;
             }
+        }
+
+        public async Task StopAAsync()
+        {
+            if (_a is { } a) await a.DisposeAsync();
+            _a = null;
         }
 
         public async Task StopBAsync()
@@ -236,14 +285,16 @@ public sealed class ClusterModeTests
         public async ValueTask DisposeAsync()
         {
             await StopBAsync();
-            await A.DisposeAsync();
+            await StopAAsync();
             _shared.Dispose();
         }
 
         // A dead node is declared dead after two missed half-second probes: the defaults (about 15 s) are for real networks.
-        private static Dictionary<string, string?> Settings(string shared, int siloPort, int gatewayPort, int? primary) => new()
+        private static Dictionary<string, string?> Settings(string shared, int siloPort, int gatewayPort, int? primary, string? redis) => new()
         {
             ["Cluster:Enabled"] = "true",
+            ["Cluster:Node:Clustering"] = redis is null ? "localhost" : "redis",
+            ["Cluster:Node:Redis"] = redis,
             ["Cluster:StoragePath"] = Path.Combine(shared, "cluster.db"),
             ["Cluster:KeepAliveIntervalMs"] = "200",
             ["Cluster:Node:SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -256,11 +307,60 @@ public sealed class ClusterModeTests
             ["Cluster:Membership:TableRefreshTimeout"] = "00:00:01",
         };
 
-        private static int FreePort()
+        internal static int FreePort()
         {
             using var listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();
             return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+    }
+
+    /// <summary>A Redis server of its own on a free loopback port, nothing saved to disk (Debian's redis-server; scripts/test.sh installs it).</summary>
+    private sealed class RedisServer : IAsyncDisposable
+    {
+        private readonly System.Diagnostics.Process _process;
+
+        private RedisServer(System.Diagnostics.Process process, int port)
+        {
+            _process = process;
+            Address = $"127.0.0.1:{port}";
+        }
+
+        public string Address { get; }
+
+        public static async Task<RedisServer> StartAsync()
+        {
+            var binary = Environment.GetEnvironmentVariable("TICKRUNNER_REDIS_SERVER") ?? "/usr/bin/redis-server";
+            if (!File.Exists(binary))
+                throw new InvalidOperationException("redis-server is not installed: run scripts/test.sh (it installs Debian's redis-server), or apt-get install redis-server, or set TICKRUNNER_REDIS_SERVER to its path.");
+            var port = TwoNodes.FreePort();
+            var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(binary,
+                ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true,
+            })!;
+            var server = new RedisServer(process, port);
+            await Wait.Until(() =>
+            {
+                try
+                {
+                    using var client = new TcpClient();
+                    client.Connect(IPAddress.Loopback, port);
+                    return true;
+                }
+                catch (SocketException)
+                {
+                    return false;
+                }
+            }, what: "redis-server to listen");
+            return server;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited) _process.Kill();
+            await _process.WaitForExitAsync();
+            _process.Dispose();
         }
     }
 }

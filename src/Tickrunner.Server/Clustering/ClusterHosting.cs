@@ -24,7 +24,7 @@ public static class ClusterHosting
     public static bool IsEnabled(IConfiguration configuration) => configuration.GetValue<bool>(EnabledKey);
 
     /// <summary>
-    /// Hosts a silo in the server when the cluster is enabled: localhost clustering on <see cref="ClusterNodeOptions"/>' ports,
+    /// Hosts a silo in the server when the cluster is enabled: localhost or Redis clustering on <see cref="ClusterNodeOptions"/>' ports,
     /// Orleans' membership timings from <c>Cluster:Membership</c>, runner state in <c>Cluster:StoragePath</c> (default
     /// <c>DataDirectory/cluster.db</c>; nodes of one machine share one file), and the server's own feed for market data.
     /// Call before the server's services are added, so the silo starts before them and stops after them.
@@ -45,8 +45,18 @@ public static class ClusterHosting
         var dataDirectory = configuration[$"{TickrunnerOptions.Section}:DataDirectory"] ?? new TickrunnerOptions().DataDirectory;
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(node.SiloPort, node.GatewayPort,
-                new IPEndPoint(IPAddress.Loopback, node.PrimarySiloPort ?? node.SiloPort), node.ServiceId, node.ClusterId);
+            if (node.IsRedis)
+            {
+                // Every node equal: any may stop or die, the membership stays in Redis.
+                silo.UseRedisClustering(node.Redis!);
+                silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (node.ClusterId, node.ServiceId));
+                silo.ConfigureEndpoints(IPAddress.Parse(node.Address), node.SiloPort, node.GatewayPort, listenOnAnyHostAddress: true);
+            }
+            else
+            {
+                silo.UseLocalhostClustering(node.SiloPort, node.GatewayPort,
+                    new IPEndPoint(IPAddress.Loopback, node.PrimarySiloPort ?? node.SiloPort), node.ServiceId, node.ClusterId);
+            }
             silo.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Cluster:Membership"));
             silo.AddTickrunnerCluster(o =>
             {
