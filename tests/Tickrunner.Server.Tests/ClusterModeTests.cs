@@ -26,6 +26,9 @@ public sealed class ClusterModeTests
         await a.CreateRunnerAsync("m1", strategy: "passive");
         await a.CreateRunnerAsync("e1", strategy: "ema_crossover", symbol: "ETHUSDT");
 
+        var health = (await b.GetJsonAsync("/api/health")).GetProperty("cluster");
+        Assert.Equal(2, health.GetProperty("active_silos").GetInt32());
+        Assert.Equal(2, Registry(a).RunnerIds.Count + health.GetProperty("runners_here").GetInt32());
         var m1 = await b.GetJsonAsync("/api/runners/m1");
         Assert.Equal("passive", m1.GetProperty("strategy_name").GetString());
         Assert.Equal("running", m1.GetProperty("status").GetString());
@@ -39,6 +42,7 @@ public sealed class ClusterModeTests
             await single.UploadStrategyAsync("passive", Passive);
             await single.CreateRunnerAsync("m1", strategy: "passive");
             var expected = await single.GetJsonAsync("/api/runners/m1");
+            Assert.False((await single.GetJsonAsync("/api/health")).TryGetProperty("cluster", out _));
             Assert.Equal(Members(expected), Members(m1));
             Assert.Equal(Members(expected.GetProperty("stats")), Members(m1.GetProperty("stats")));
             Assert.Equal(Members(expected.GetProperty("account")), Members(m1.GetProperty("account")));

@@ -76,6 +76,7 @@ public static class ClusterHosting
         services.AddSingleton<IEngineControl, ClusterEngineControl>();
         // The hub /ws, the portfolio and the metrics read: the silo's view of every runner's events.
         services.AddSingleton(sp => sp.GetRequiredService<ClusterEvents>().Hub);
+        services.AddSingleton<ClusterNodeHealth>();
         services.AddHostedService<ClusterNodeService>();
     }
 }
