@@ -138,6 +138,12 @@ public static class TickrunnerApp
     private static async Task WriteUnexpectedError(HttpContext context)
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        // A service's refusal that an endpoint did not map itself (e.g. a cluster that did not answer a list) keeps its status.
+        if (error is Common.ServiceException refusal)
+        {
+            await Problems.From(refusal).ExecuteAsync(context);
+            return;
+        }
         var (status, title, detail) = error switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),

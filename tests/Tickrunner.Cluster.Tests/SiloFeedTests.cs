@@ -103,6 +103,7 @@ public sealed class SiloFeedTests
         public Task<byte[]> GetWireHistoryAsync(int count) => throw new NotSupportedException();
         public Task<RunnerView> RestartAsync(string? code, bool reload) => throw new NotSupportedException();
         public Task<RunnerView> ChangeRiskAsync(RiskSpec? risk) => throw new NotSupportedException();
+        public Task<TradeHistoryView> GetTradeHistoryAsync() => throw new NotSupportedException();
         public Task<TradeView[]> GetTradesAsync(int count = int.MaxValue) => throw new NotSupportedException();
         public Task<string> PauseAsync() => throw new NotSupportedException();
         public Task<string> ResumeAsync() => throw new NotSupportedException();

@@ -36,7 +36,7 @@ public sealed class ClusterModeTests
         Assert.Equal(["e1", "m1"], listed);
         Assert.Equal(["e1"], (await b.GetJsonAsync("/api/symbols/ETHUSDT/runners")).EnumerateArray().Select(r => r.GetProperty("runner_id").GetString()));
 
-        // The same object as an in-process runner's, member for member.
+        // An object with the same members as an in-process runner's, at every level the dashboard reads.
         await using (var single = await RunningServer.StartAsync())
         {
             await single.UploadStrategyAsync("passive", Passive);
@@ -134,11 +134,10 @@ public sealed class ClusterModeTests
         await using var nodes = await TwoNodes.StartAsync();
         var (a, b) = (nodes.A, nodes.B);
         await a.UploadStrategyAsync("passive", Passive);
-        var ids = Enumerable.Range(0, 8).Select(i => $"r{i}").ToArray();
-        foreach (var id in ids) await a.CreateRunnerAsync(id, strategy: "passive");
-        // Random placement puts some runners on B; each gets a trade (entered and exited by hand), and those on B an open position.
+        // Random placement: runners are made until both nodes have some. Each gets a trade (entered and exited by hand), and
+        // those on B an open position.
+        var ids = await CreateUntilBothHaveSomeAsync(a, b, "r");
         var onB = Registry(b).RunnerIds.ToArray();
-        Assert.NotEmpty(onB);
         foreach (var id in ids)
         {
             Assert.Equal(HttpStatusCode.Accepted, (await a.PostJsonAsync($"/api/runners/{id}/enter", """{"side":"short","quantity":0.02}""")).StatusCode);
@@ -199,11 +198,8 @@ public sealed class ClusterModeTests
         await using var nodes = await TwoNodes.StartAsync(redis.Address);
         var (a, b) = (nodes.A, nodes.B);
         await a.UploadStrategyAsync("passive", Passive);
-        var ids = Enumerable.Range(0, 6).Select(i => $"q{i}").ToArray();
-        foreach (var id in ids) await a.CreateRunnerAsync(id, strategy: "passive");
-        await Wait.Until(() => Registry(a).RunnerIds.Count + Registry(b).RunnerIds.Count == ids.Length, what: "every runner to be active");
+        var ids = await CreateUntilBothHaveSomeAsync(a, b, "q");
         var onA = Registry(a).RunnerIds.ToArray();
-        Assert.NotEmpty(onA);
         foreach (var id in onA) Assert.Equal(HttpStatusCode.Accepted, (await b.PostJsonAsync($"/api/runners/{id}/enter", """{"side":"long","quantity":0.01}""")).StatusCode);
         foreach (var id in onA)
             await Wait.Until(async () => (await b.GetJsonAsync($"/api/runners/{id}")).GetProperty("state").GetString() == "InPosition", what: $"{id} to enter");
@@ -211,13 +207,42 @@ public sealed class ClusterModeTests
         // In localhost clustering A keeps the membership and cannot leave; with Redis it can.
         await nodes.StopAAsync();
         await Wait.Until(() => ids.All(Registry(b).RunnerIds.Contains), timeoutMs: 30_000, what: "every runner to be active on B");
-        Assert.Equal(ids, (await b.GetJsonAsync("/api/runners")).EnumerateArray().Select(r => r.GetProperty("runner_id").GetString()!));
+        Assert.Equal(ids.Order(StringComparer.Ordinal), (await b.GetJsonAsync("/api/runners")).EnumerateArray().Select(r => r.GetProperty("runner_id").GetString()!));
         foreach (var id in onA)
         {
             Assert.Equal("InPosition", (await b.GetJsonAsync($"/api/runners/{id}")).GetProperty("state").GetString());
             Assert.Equal(HttpStatusCode.Accepted, (await b.Http.PostAsync($"/api/runners/{id}/exit", null)).StatusCode);
             await Wait.Until(async () => (await b.GetJsonAsync($"/api/runners/{id}/trades")).GetArrayLength() == 1, what: $"{id}'s trade on B");
         }
+    }
+
+    [Fact]
+    public async Task Trades_past_the_kept_history_keep_their_numbers_and_what_cannot_be_answered_says_so()
+    {
+        await using var nodes = await TwoNodes.StartAsync(extra: new() { ["Cluster:TradeHistorySize"] = "2" });
+        var (a, b) = (nodes.A, nodes.B);
+        await a.UploadStrategyAsync("passive", Passive);
+        await a.CreateRunnerAsync("t1", strategy: "passive");
+        for (var n = 1; n <= 3; n++)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await b.PostJsonAsync("/api/runners/t1/enter", """{"side":"long","quantity":0.01}""")).StatusCode);
+            await Wait.Until(async () => (await a.GetJsonAsync("/api/runners/t1")).GetProperty("state").GetString() == "InPosition", what: $"entry {n}");
+            Assert.Equal(HttpStatusCode.Accepted, (await b.Http.PostAsync("/api/runners/t1/exit", null)).StatusCode);
+            await Wait.Until(async () => (await a.GetJsonAsync("/api/runners/t1")).GetProperty("state").GetString() == "Idle", what: $"exit {n}");
+        }
+        static long[] Ids(JsonElement trades) => [.. trades.EnumerateArray().Select(t => t.GetProperty("id").GetInt64())];
+        // The newest two of three, numbered as they closed; a page from the third trade on; nothing older.
+        Assert.Equal(new long[] { 2, 3 }, Ids(await b.GetJsonAsync("/api/runners/t1/trades")));
+        Assert.Equal(new long[] { 3 }, Ids(await b.GetJsonAsync("/api/runners/t1/trades?limit=1")));
+        Assert.Equal(new long[] { 2, 3 }, Ids(await a.GetJsonAsync("/api/runners/t1/trades?offset=1&limit=5")));
+        Assert.Equal(new long[] { 3 }, Ids(await a.GetJsonAsync("/api/runners/t1/trades?offset=2")));
+        foreach (var path in new[] { "/api/runners/t1/trades?offset=0", "/api/runners/t1/trades?offset=1&from=0", "/api/runners/t1/trades/totals" })
+        {
+            var response = await b.Http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
+            Assert.Contains("TradeHistorySize", await response.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await b.Http.GetAsync("/api/runners/nobody/plots")).StatusCode);
     }
 
     [Fact]
@@ -232,6 +257,20 @@ public sealed class ClusterModeTests
         }));
         Assert.Contains("Cluster:Node:Redis", e.Message);
         Assert.Contains("SiloPort and GatewayPort must differ", e.Message);
+    }
+
+    // Passive runners, made on a until both nodes host at least two of them (at least six in all; random placement).
+    private static async Task<string[]> CreateUntilBothHaveSomeAsync(RunningServer a, RunningServer b, string prefix)
+    {
+        var ids = new List<string>();
+        while (ids.Count < 6 || Registry(a).RunnerIds.Count < 2 || Registry(b).RunnerIds.Count < 2)
+        {
+            Assert.True(ids.Count < 60, "random placement put no runner on one of the nodes");
+            var id = $"{prefix}{ids.Count:00}";
+            await a.CreateRunnerAsync(id, strategy: "passive");
+            ids.Add(id);
+        }
+        return [.. ids];
     }
 
     private static LocalRunnerRegistry Registry(RunningServer node) => node.Services.GetRequiredService<LocalRunnerRegistry>();
@@ -256,14 +295,14 @@ public sealed class ClusterModeTests
         public RunningServer B => _b ?? throw new InvalidOperationException("B was stopped.");
 
         /// <summary>Two nodes; with <paramref name="redis"/> (a Redis server's address) the membership is there and the nodes are equal.</summary>
-        public static async Task<TwoNodes> StartAsync(string? redis = null)
+        public static async Task<TwoNodes> StartAsync(string? redis = null, Dictionary<string, string?>? extra = null)
         {
             var shared = new TempDirectory("tickrunner-cluster-");
             var primary = FreePort();
-            var a = await RunningServer.StartAsync(Settings(shared.Path, primary, FreePort(), primary: null, redis));
+            var a = await RunningServer.StartAsync(With(Settings(shared.Path, primary, FreePort(), primary: null, redis), extra));
             try
             {
-                var b = await RunningServer.StartAsync(Settings(shared.Path, FreePort(), FreePort(), redis is null ? primary : null, redis));
+                var b = await RunningServer.StartAsync(With(Settings(shared.Path, FreePort(), FreePort(), redis is null ? primary : null, redis), extra));
                 return new TwoNodes(shared, a, b);
             }
             catch
@@ -311,6 +350,12 @@ public sealed class ClusterModeTests
             ["Cluster:Membership:TableRefreshTimeout"] = "00:00:01",
         };
 
+        private static Dictionary<string, string?> With(Dictionary<string, string?> settings, Dictionary<string, string?>? extra)
+        {
+            foreach (var (key, value) in extra ?? []) settings[key] = value;
+            return settings;
+        }
+
         internal static int FreePort()
         {
             using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -339,10 +384,8 @@ public sealed class ClusterModeTests
                 throw new InvalidOperationException("redis-server is not installed: run scripts/test.sh (it installs Debian's redis-server), or apt-get install redis-server, or set TICKRUNNER_REDIS_SERVER to its path.");
             var port = TwoNodes.FreePort();
             var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(binary,
-                ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            {
-                RedirectStandardOutput = true, RedirectStandardError = true,
-            })!;
+                ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                 "--logfile", "/dev/null"]))!;
             var server = new RedisServer(process, port);
             await Wait.Until(() =>
             {

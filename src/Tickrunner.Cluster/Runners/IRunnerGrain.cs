@@ -27,6 +27,10 @@ public interface IRunnerGrain : IGrainWithStringKey
     /// <exception cref="ClusterRunnerException">The runner is not defined.</exception>
     Task<TradeView[]> GetTradesAsync(int count = int.MaxValue);
 
+    /// <summary>All closed trades counted, the newest kept ones (oldest first) and the symbol, read together.</summary>
+    /// <exception cref="ClusterRunnerException">The runner is not defined.</exception>
+    Task<TradeHistoryView> GetTradeHistoryAsync();
+
     /// <summary>Skips bars until resumed; answers the status.</summary>
     Task<string> PauseAsync();
 

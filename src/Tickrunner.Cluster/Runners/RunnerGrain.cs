@@ -202,6 +202,15 @@ public sealed partial class RunnerGrain(
     }
 
     /// <inheritdoc />
+    public async Task<TradeHistoryView> GetTradeHistoryAsync()
+    {
+        EnsureDefined();
+        var count = Stored.ClosedTradeCount; // read with the journal in this one call: no bar runs in between
+        var trades = await storage.ReadJournalAsync<TradeView>(StateName, this.GetGrainId(), options.Value.TradeHistorySize);
+        return new TradeHistoryView(Stored.Spec!.Symbol, count, [.. trades]);
+    }
+
+    /// <inheritdoc />
     public Task<string> PauseAsync() => ChangeAsync(RunnerStatus.Running, RunnerStatus.Paused);
 
     /// <inheritdoc />
@@ -266,9 +275,11 @@ public sealed partial class RunnerGrain(
         _restoreError = null;
         Stored.Spec = spec;
         if (!reload) Stored.StopReason = null;
-        await SaveAsync(newTrades: 0);
+        // On the feed before the write: the new step runs either way, and a write that fails must not leave it without bars.
         Register();
-        if (!reload) EmitNow(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
+        await SaveAsync(newTrades: 0);
+        // As the single-process engine announces a started or reloaded runner's new instance.
+        EmitNow(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
         return View();
     }
 
@@ -276,9 +287,20 @@ public sealed partial class RunnerGrain(
     public async Task<RunnerView> ChangeRiskAsync(RiskSpec? risk)
     {
         var step = EnsureLoaded();
+        var previous = Stored.Spec!;
         step.Processor.ChangeRisk(risk?.ToLimits());
-        Stored.Spec = Stored.Spec! with { Risk = risk };
-        await SaveAsync(newTrades: 0);
+        Stored.Spec = previous with { Risk = risk };
+        try
+        {
+            await SaveAsync(newTrades: 0);
+        }
+        catch
+        {
+            // Not stored, so not made: the runner goes on under the limits it had (the guard's state kept).
+            Stored.Spec = previous;
+            _step?.Processor.ChangeRisk(previous.Risk?.ToLimits());
+            throw;
+        }
         return View();
     }
 

@@ -83,3 +83,10 @@ public sealed record PositionView
     /// <summary>The wire name of a side.</summary>
     public static string SideName(PositionSide side) => side == PositionSide.Short ? "short" : "long";
 }
+
+/// <summary>A runner's closed trades as one read: how many it closed since it was defined, and the newest ones kept, oldest first.</summary>
+[GenerateSerializer, Immutable]
+public sealed record TradeHistoryView(
+    [property: Id(0)] string Symbol,
+    [property: Id(1)] long ClosedTrades,
+    [property: Id(2)] TradeView[] Trades);

@@ -6,7 +6,7 @@ namespace Tickrunner.Server.Clustering;
 
 /// <summary>
 /// The kill switch when runners run on the cluster: the cluster's <see cref="IKillSwitchGrain"/>, stored before it answers
-/// and told to every silo. Open positions and their notional are counted over all runners of the cluster; the engine-wide
+/// and told to every silo. Open positions and their notional are counted over the runners of the cluster that answer; the engine-wide
 /// limits on them are not enforced across silos, so none is reported.
 /// </summary>
 public sealed class ClusterEngineControl(IGrainFactory grains, IRunnerService runners) : IEngineControl

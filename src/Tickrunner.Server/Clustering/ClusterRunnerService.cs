@@ -36,14 +36,15 @@ public sealed class ClusterRunnerService(IGrainFactory grains, SqliteGrainStorag
         return [.. snapshots.OfType<RunnerSnapshot>().OrderBy(s => s.RunnerId, StringComparer.Ordinal)];
     }
 
-    // A runner removed between the listing and its call is left out, as the engine's list leaves it out.
+    // A runner removed between the listing and its call is left out, as the engine's list leaves it out; so is one whose
+    // silo did not answer in time (moving, or a definition that no longer loads), rather than failing the whole list.
     private async Task<RunnerSnapshot?> FindAsync(string id)
     {
         try
         {
             return await GetAsync(id, CancellationToken.None);
         }
-        catch (NotFoundException)
+        catch (ServiceException)
         {
             return null;
         }
@@ -73,8 +74,8 @@ public sealed class ClusterRunnerService(IGrainFactory grains, SqliteGrainStorag
         var spec = SpecOf(definition, code.Code);
         try
         {
-            // Repeatable: a second call after a first that was carried out is refused as a conflict, never creates twice.
-            await Call(definition.RunnerId, grain => grain.CreateAsync(spec));
+            // Not repeated after a silo went away: it may have created the runner, and the answer would be a wrong 409.
+            await Call(definition.RunnerId, grain => grain.CreateAsync(spec), repeatable: false);
         }
         catch (InvalidRequestException e)
         {
@@ -123,39 +124,44 @@ public sealed class ClusterRunnerService(IGrainFactory grains, SqliteGrainStorag
     /// <inheritdoc />
     public async Task<IReadOnlyList<TradeRecord>> TradesAsync(string id, int limit, long? offset = null, long? from = null, long? to = null)
     {
-        var (view, trades) = await StoredTradesAsync(id);
-        var records = Records(id, view, trades).Where(t => t.ExitTimestamp >= (from ?? long.MinValue) && t.EntryTimestamp <= (to ?? long.MaxValue)).ToList();
-        return offset is { } skip
-            ? [.. records.Skip((int)Math.Min(skip, int.MaxValue)).Take(limit)]
-            : [.. records.Skip(Math.Max(0, records.Count - limit))];
+        var history = await StoredTradesAsync(id);
+        var records = Records(id, history).Where(t => t.ExitTimestamp >= (from ?? long.MinValue) && t.EntryTimestamp <= (to ?? long.MaxValue)).ToList();
+        if (offset is not { } skip) return [.. records.Skip(Math.Max(0, records.Count - limit))];
+        // A page counts from the runner's first trade: past the kept history, only an unfiltered page can be placed.
+        var dropped = history.ClosedTrades - history.Trades.Length;
+        if (dropped > 0 && (from is not null || to is not null || skip < dropped))
+            throw new NotAvailableException($"Runner '{id}' closed {history.ClosedTrades} trades and the cluster keeps the newest {history.Trades.Length} " +
+                $"(Cluster:TradeHistorySize): pages before trade {dropped + 1}, or filtered by time, are not available; leave offset out for the newest.");
+        return [.. records.Skip((int)Math.Min(skip - dropped, int.MaxValue)).Take(limit)];
     }
 
     /// <inheritdoc />
     public async Task<TradeTotals> TradeTotalsAsync(string id)
     {
-        var (view, trades) = await StoredTradesAsync(id);
-        if (view.ClosedTrades > trades.Length)
-            throw new NotAvailableException($"Runner '{id}' closed {view.ClosedTrades} trades and the cluster keeps the newest {trades.Length} " +
+        var history = await StoredTradesAsync(id);
+        if (history.ClosedTrades > history.Trades.Length)
+            throw new NotAvailableException($"Runner '{id}' closed {history.ClosedTrades} trades and the cluster keeps the newest {history.Trades.Length} " +
                 "(Cluster:TradeHistorySize): totals over all of them are not kept on the cluster yet.");
-        var records = Records(id, view, trades);
+        var records = Records(id, history);
         var wins = records.Count(t => t.RealizedPnl > 0);
         return new TradeTotals(records.Count, wins, records.Count == 0 ? null : 100.0 * wins / records.Count, records.Sum(t => t.RealizedPnl),
             records.Sum(t => t.Fees), records.Count == 0 ? null : records.Min(t => t.EntryTimestamp),
             records.Count == 0 ? null : records.Max(t => t.ExitTimestamp));
     }
 
-    private Task<(RunnerView View, TradeView[] Trades)> StoredTradesAsync(string id) =>
-        Call(id, async grain => (await grain.GetSnapshotAsync(), await grain.GetTradesAsync()));
+    // The count and the trades in one call, so a trade closing between two calls cannot shift the numbering.
+    private Task<TradeHistoryView> StoredTradesAsync(string id) => Call(id, grain => grain.GetTradeHistoryAsync());
 
     // As the trades table keeps them: numbered in closing order from 1, side Long or Short, P&L net of both fees.
-    private static List<TradeRecord> Records(string id, RunnerView view, TradeView[] trades)
+    private static List<TradeRecord> Records(string id, TradeHistoryView history)
     {
-        var first = view.ClosedTrades - trades.Length + 1;
+        var trades = history.Trades;
+        var first = history.ClosedTrades - trades.Length + 1;
         var records = new List<TradeRecord>(trades.Length);
         for (var i = 0; i < trades.Length; i++)
         {
             var t = trades[i];
-            records.Add(new TradeRecord(first + i, id, view.Spec.Symbol, t.Side == "short" ? nameof(PositionSide.Short) : nameof(PositionSide.Long),
+            records.Add(new TradeRecord(first + i, id, history.Symbol, t.Side == "short" ? nameof(PositionSide.Short) : nameof(PositionSide.Long),
                 t.Quantity, t.EntryPrice, t.EntryTimestamp, t.ExitPrice, t.ExitTimestamp, t.RealizedPnl - t.Fees, t.Reason ?? "closed", t.Fees));
         }
         return records;
@@ -177,8 +183,11 @@ public sealed class ClusterRunnerService(IGrainFactory grains, SqliteGrainStorag
     }, repeatable: false);
 
     /// <inheritdoc />
-    public Task<Plots.PlotQueryResult> PlotsAsync(string id, long intervalMs, long from, long to, int limit) =>
+    public async Task<Plots.PlotQueryResult> PlotsAsync(string id, long intervalMs, long from, long to, int limit)
+    {
+        await GetAsync(id, CancellationToken.None); // an unknown runner is not found, as in one process
         throw NotCarried("Plots are");
+    }
 
     /// <inheritdoc />
     public Task<RunnerStatus> PauseAsync(string id) => Call(id, async grain => StatusOf(await grain.PauseAsync()));
@@ -204,7 +213,7 @@ public sealed class ClusterRunnerService(IGrainFactory grains, SqliteGrainStorag
             var name = (await grain.GetSnapshotAsync()).Spec.StrategyName;
             var code = name is null ? null : catalog.Find(name)?.Code;
             return await grain.RestartAsync(code, reload);
-        });
+        }, repeatable: false);
         return await GetAsync(id, CancellationToken.None);
     }
 
