@@ -26,7 +26,7 @@ public sealed class SiloFeedTests
         eth.Inbox = registry.Register("eth", "ETHUSDT", eth);
         gone.Inbox = registry.Register("gone", "ETHUSDT", gone);
         var options = new TickrunnerClusterOptions { InboxCapacity = 3 };
-        using var silo = new SiloFeed(feed, registry, Options.Create(options), NullLogger<SiloFeed>.Instance);
+        using var silo = new SiloFeed(feed, registry, Options.Create(options), NullLogger<SiloFeed>.Instance, []);
         await silo.StartAsync(CancellationToken.None);
 
         for (var t = 1; t <= 5; t++) feed.Write("BTCUSDT", t);

@@ -56,6 +56,9 @@ public sealed class ClusterModeTests
         }
         await Wait.Until(async () => (await b.GetJsonAsync("/api/runners/m1/history?count=5")).GetArrayLength() == 5, what: "m1's window to hold five bars");
 
+        // B records the candles of its own feed, as a single-process server does.
+        await Wait.Until(async () => (await b.GetJsonAsync("/api/symbols/BTCUSDT/candles?interval=1s")).GetArrayLength() > 0, what: "B's candles");
+
         // Steered from B, seen from A.
         Assert.Equal(HttpStatusCode.OK, (await b.Http.PostAsync("/api/runners/m1/pause", null)).StatusCode);
         Assert.Equal("paused", (await a.GetJsonAsync("/api/runners/m1")).GetProperty("status").GetString());

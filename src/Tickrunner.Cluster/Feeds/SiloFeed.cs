@@ -26,9 +26,12 @@ namespace Tickrunner.Cluster.Feeds;
 /// </para>
 /// </remarks>
 public sealed partial class SiloFeed(
-    IMarketDataFeed feed, LocalRunnerRegistry registry, IOptions<TickrunnerClusterOptions> options, ILogger<SiloFeed> logger)
+    IMarketDataFeed feed, LocalRunnerRegistry registry, IOptions<TickrunnerClusterOptions> options, ILogger<SiloFeed> logger,
+    IEnumerable<ISiloBarObserver> observers)
     : BackgroundService
 {
+    private readonly ISiloBarObserver[] _observers = [.. observers];
+
     private long _barsReceived, _deliveries, _subscriptions;
 
     /// <summary>The feed this silo reads.</summary>
@@ -58,6 +61,7 @@ public sealed partial class SiloFeed(
                 await foreach (var bar in feed.SubscribeAsync(symbols, stoppingToken).ConfigureAwait(false))
                 {
                     Interlocked.Increment(ref _barsReceived);
+                    foreach (var observer in _observers) observer.Observe(bar);
                     Deliver(bar, failed);
                 }
                 LogFeedEnded(feed.Kind);

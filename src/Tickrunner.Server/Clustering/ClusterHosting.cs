@@ -77,6 +77,7 @@ public static class ClusterHosting
         // The hub /ws, the portfolio and the metrics read: the silo's view of every runner's events.
         services.AddSingleton(sp => sp.GetRequiredService<ClusterEvents>().Hub);
         services.AddSingleton<ClusterNodeHealth>();
+        services.AddSingleton<Cluster.Feeds.ISiloBarObserver, CandleRecorder>();
         services.AddHostedService<ClusterNodeService>();
     }
 }
