@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -55,7 +54,7 @@ public sealed partial class RunnerGrain(
     private LocalRunner? _inbox; // this silo's queue of bars for the runner, while it is on the feed
     private MarketData[]? _bars; // what one call takes from the queue
     private EventBuffer? _events; // the step's events of one call, published together at its end
-    private readonly List<string> _closeReasons = []; // why each trade of the current call closed
+    private readonly List<TradeView> _closed = []; // the trades the current call closed, with their reasons, for the next write
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -106,7 +105,7 @@ public sealed partial class RunnerGrain(
             try
             {
                 // The context of the bars since the last write, for the next activation (a dead silo never gets here).
-                await SaveAsync(newTrades: 0);
+                await SaveAsync();
             }
             catch (Exception e)
             {
@@ -135,7 +134,7 @@ public sealed partial class RunnerGrain(
         _status = RunnerStatus.Running;
         _lastBar = 0;
         _restoreError = null;
-        await SaveAsync(newTrades: 0);
+        await SaveAsync();
         Register();
         EmitNow(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
         return View();
@@ -165,10 +164,7 @@ public sealed partial class RunnerGrain(
     public Task<byte[]> GetWireHistoryAsync(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var window = EnsureLoaded().Processor.Window;
-        var bars = new MarketData[Math.Min(count, window.Count)];
-        for (var i = 0; i < bars.Length; i++) bars[i] = window[window.Count - bars.Length + i];
-        return Task.FromResult(JsonSerializer.SerializeToUtf8Bytes(bars, WireJson.Options));
+        return Task.FromResult(JsonSerializer.SerializeToUtf8Bytes(EnsureLoaded().Processor.Window.ToArray(count), WireJson.Options));
     }
 
     // A runner whose stored definition no longer loads here: what was stored, stopped, with no counters.
@@ -224,7 +220,7 @@ public sealed partial class RunnerGrain(
         {
             _status = RunnerStatus.Stopped;
             Stored.StopReason = StoppedByRequest;
-            await SaveAsync(newTrades: 0);
+            await SaveAsync();
             Unlist();
             EmitStopped(StoppedByRequest);
             LogStopped(Id, StoppedByRequest);
@@ -238,7 +234,7 @@ public sealed partial class RunnerGrain(
         if (_status == from)
         {
             _status = to;
-            await SaveAsync(newTrades: 0);
+            await SaveAsync();
             EmitNow(RunnerEvent.RunnerStatusChanged(Id, Stored.Spec!.Symbol, StatusName(to), EngineClock.System.NowUnixMs()));
         }
         return StatusName(_status);
@@ -277,7 +273,7 @@ public sealed partial class RunnerGrain(
         if (!reload) Stored.StopReason = null;
         // On the feed before the write: the new step runs either way, and a write that fails must not leave it without bars.
         Register();
-        await SaveAsync(newTrades: 0);
+        await SaveAsync();
         // As the single-process engine announces a started or reloaded runner's new instance.
         EmitNow(RunnerEvent.RunnerStarted(Id, spec.Symbol, EngineClock.System.NowUnixMs()));
         return View();
@@ -292,7 +288,7 @@ public sealed partial class RunnerGrain(
         Stored.Spec = previous with { Risk = risk };
         try
         {
-            await SaveAsync(newTrades: 0);
+            await SaveAsync();
         }
         catch
         {
@@ -350,7 +346,7 @@ public sealed partial class RunnerGrain(
             RunnerStatus.Stopped => $"runner '{Id}' is stopped",
             _ => step.Processor.QueueManual(action),
         };
-        if (refusal is null) await SaveAsync(newTrades: 0);
+        if (refusal is null) await SaveAsync();
         return refusal;
     }
 
@@ -361,10 +357,9 @@ public sealed partial class RunnerGrain(
         _bars ??= new MarketData[options.Value.MaxBarsPerCall];
         var count = inbox.Take(_bars);
         if (count == 0) return;
-        _closeReasons.Clear();
+        _closed.Clear();
         var machine = step.Processor.Machine;
         var position = machine.Position;
-        var closed = step.Trades.TotalAdded;
         string? stop = null;
         for (var i = 0; i < count; i++)
         {
@@ -384,10 +379,10 @@ public sealed partial class RunnerGrain(
                 stop = step.Fail(data, receivedAt, e);
             }
             // A bar closes at most one trade; its reason is the one its PositionClosed event gave.
-            if (step.Trades.TotalAdded != tradesBefore) _closeReasons.Add(step.LastCloseReason ?? "closed");
+            if (step.Trades.TotalAdded != tradesBefore)
+                _closed.Add(TradeView.Of(step.Trades.ToArray(1)[0].ToPosition()) with { Reason = step.LastCloseReason ?? "closed" });
             if (stop is not null) break;
         }
-        var newTrades = (int)(step.Trades.TotalAdded - closed);
         if (stop is not null)
         {
             _status = RunnerStatus.Stopped;
@@ -400,11 +395,11 @@ public sealed partial class RunnerGrain(
         var manualDone = Stored.PendingManual is not null && step.Processor.ManualAction is null; // carried out or refused
         // An order for the next open is acknowledged once queued: stored, so that it fills after a move too.
         var queuedChanged = (Stored.QueuedAction is not null) != step.Processor.QueuedAction.HasValue;
-        if (stop is not null || newTrades > 0 || !ReferenceEquals(position, machine.Position) || manualDone || queuedChanged)
+        if (stop is not null || _closed.Count > 0 || !ReferenceEquals(position, machine.Position) || manualDone || queuedChanged)
         {
             try
             {
-                await SaveAsync(newTrades);
+                await SaveAsync();
             }
             catch
             {
@@ -446,8 +441,8 @@ public sealed partial class RunnerGrain(
     private static bool IsDefinitionError(Exception e) =>
         e is ArgumentException or StrategyNotFoundException or StrategyLoadException or StrategyParameterException;
 
-    // Writes what the step holds now, with the trades the last bar closed appended to the stored history.
-    private async Task SaveAsync(int newTrades)
+    // Writes what the step holds now, with the trades the current call closed appended to the stored history.
+    private async Task SaveAsync()
     {
         var step = _step!;
         var captured = step.Capture(_status);
@@ -462,18 +457,10 @@ public sealed partial class RunnerGrain(
         stored.Risk = RiskStateView.Of(captured.Risk);
         stored.PendingManual = step.Processor.ManualAction is { } manual ? PendingActionView.Of(manual) : null;
         stored.QueuedAction = step.Processor.QueuedAction is { } queued ? PendingActionView.Of(queued) : null;
-        if (newTrades > 0)
-        {
-            var trades = step.Trades.ToArray(newTrades);
-            var reasons = CollectionsMarshal.AsSpan(_closeReasons);
-            for (var i = 0; i < trades.Length; i++)
-            {
-                // The reasons of this call's closes line up with its newest trades.
-                var reason = reasons.Length - trades.Length + i is var r && r >= 0 ? reasons[r] : "closed";
-                stored.JournalPending.Add(TradeView.Of(trades[i].ToPosition()) with { Reason = reason });
-            }
-            stored.ClosedTradeCount += newTrades;
-        }
+        // The trades the last bars closed, appended to the stored history once (a failed write drops them, as before a move).
+        stored.JournalPending.AddRange(_closed);
+        stored.ClosedTradeCount += _closed.Count;
+        _closed.Clear();
         stored.JournalCapacity = options.Value.TradeHistorySize;
         try
         {

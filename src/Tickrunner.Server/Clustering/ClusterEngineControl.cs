@@ -36,7 +36,7 @@ public sealed class ClusterEngineControl(IGrainFactory grains, IRunnerService ru
         {
             return await call();
         }
-        catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+        catch (Exception e) when (ClusterRunnerService.IsUnreachable(e))
         {
             throw new UnavailableException($"The cluster's kill switch did not answer ({e.Message}); try again in a few seconds.");
         }

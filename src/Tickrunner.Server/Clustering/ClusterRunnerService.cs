@@ -230,7 +230,8 @@ public sealed class ClusterRunnerService(IGrainFactory grains, SqliteGrainStorag
     public Task<ManualActionResponse> EnterAsync(string id, ManualEntryRequest body)
     {
         var entry = RunnerService.EntryOf(body);
-        return QueueManualAsync(id, entry.Name, grain => grain.EnterAsync(body.Side!.Trim().ToLowerInvariant(), entry.Quantity, entry.StopLoss, entry.TakeProfit));
+        var side = entry.Kind == ActionKind.EnterLong ? "long" : "short";
+        return QueueManualAsync(id, entry.Name, grain => grain.EnterAsync(side, entry.Quantity, entry.StopLoss, entry.TakeProfit));
     }
 
     /// <inheritdoc />
@@ -294,7 +295,8 @@ public sealed class ClusterRunnerService(IGrainFactory grains, SqliteGrainStorag
         }
     }
 
-    private static bool IsUnreachable(Exception e) => e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException;
+    /// <summary>Whether <paramref name="e"/> says the cluster did not answer (a timeout, a silo gone or refusing), not that the grain refused.</summary>
+    internal static bool IsUnreachable(Exception e) => e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException;
 
     private static UnavailableException Unreachable(string id, Exception e) =>
         new($"The cluster did not answer for runner '{id}' ({e.Message}); its silo may be moving it, try again in a few seconds.");

@@ -29,6 +29,7 @@ public static class TickrunnerServices
     /// <summary>Registers everything the server runs on; nothing starts until <see cref="EngineHostedService"/> does.</summary>
     public static IServiceCollection AddTickrunner(this IServiceCollection services, IConfiguration configuration)
     {
+        var clustered = Clustering.ClusterHosting.IsEnabled(configuration); // runners as grains of a silo hosted here
         services.Configure<TickrunnerOptions>(configuration.GetSection(TickrunnerOptions.Section));
         // --Tickrunner:Feed:Symbols=BTCUSDT,ETHUSDT (one value) replaces the list from appsettings.json.
         var symbolList = configuration[$"{TickrunnerOptions.Section}:Feed:Symbols"];
@@ -58,7 +59,7 @@ public static class TickrunnerServices
             sp.GetRequiredService<IOptions<LuaSandboxOptions>>().Value));
         // One clock for everything the server stamps: events, lag notices and heartbeats (tests may inject their own).
         services.TryAddSingleton<IEngineClock>(EngineClock.System);
-        if (!Clustering.ClusterHosting.IsEnabled(configuration)) // on the cluster, the silo's hub (ClusterHosting.AddClusterRunners)
+        if (!clustered) // on the cluster, the silo's hub (ClusterHosting.AddClusterRunners)
             services.AddSingleton(sp => new EventHub(sp.GetRequiredService<IOptions<EventHubOptions>>().Value, sp.GetRequiredService<IEngineClock>()));
         services.AddSingleton<SimulatedMarketState>();
         services.AddSingleton(sp =>
@@ -91,7 +92,6 @@ public static class TickrunnerServices
         services.AddSingleton<StrategyLocks>();
         services.AddSingleton<RunnerService>();
         services.AddSingleton<EngineControl>();
-        var clustered = Clustering.ClusterHosting.IsEnabled(configuration);
         if (!clustered)
         {
             services.AddSingleton<IRunnerService>(sp => sp.GetRequiredService<RunnerService>());

@@ -79,7 +79,6 @@ public sealed class RunnerService(TradingEngine engine, RunnerRepository rows, S
     {
         CheckDefinition(definition, idRequired, feed, catalog);
 
-
         // The id's lock for the whole check-insert-start (a delete of the same id waits for it), and the
         // strategy's lock so it cannot be deleted between the check that no runner uses it and its deletion.
         using var runnerLock = await runnerLocks.AcquireAsync(definition.RunnerId, ct);
